@@ -1,0 +1,79 @@
+//! # simplenn
+//!
+//! A neural network built from scratch in Rust with nothing but the standard library, and
+//! trained on MNIST: the `Matrix` type, the matrix products, the random number generator,
+//! softmax, backpropagation and the optimisers are all here, each in a module named for the
+//! idea and short enough to read in one sitting. The book in `book/` walks through the code.
+//!
+//! It began as a NumPy project: a 784-10-10 network trained with full-batch gradient
+//! descent. [`preset::original`] reproduces it; the rest of the crate goes beyond it.
+//!
+//! ## A network in a few lines
+//!
+//! ```
+//! use simplenn::{Activation, Batch, Matrix, Network, TrainConfig};
+//!
+//! // Two clusters of points, one per class.
+//! let x = Matrix::<f32>::from_rows(&[[0.0, 0.1], [0.2, 0.0], [0.9, 1.0], [1.0, 0.8]]);
+//! let labels = [0, 0, 1, 1];
+//!
+//! let mut net = Network::builder(2)
+//!     .hidden(4, Activation::Relu)
+//!     .output(2)
+//!     .seed(42)              // same seed, same network, on every platform
+//!     .build();
+//! let config = TrainConfig { epochs: 100, batch: Batch::Full, ..TrainConfig::default() };
+//! let history = net.fit(&x, &labels, &config);
+//!
+//! assert_eq!(net.predict(&x), labels);
+//! assert_eq!(net.evaluate(&x, &labels).accuracy, 1.0);
+//! println!("final loss {:.4}", history.last().unwrap().loss);
+//! ```
+//!
+//! ## Map of the crate
+//!
+//! | module | idea |
+//! | --- | --- |
+//! | [`matrix`] | [`Matrix`]: dense, row-major, one sample per row |
+//! | [`matmul`] | the three matrix products backprop needs; reference and blocked |
+//! | [`rng`] | [`Rng`]: seeded xorshift64*, uniform and normal samples, shuffling |
+//! | [`init`] | [`Init`]: where the weights start (original, Xavier, He) |
+//! | [`activation`] | [`Activation`]: ReLU, sigmoid, tanh, identity and their derivatives |
+//! | [`loss`] | softmax and cross-entropy, fused and numerically stable |
+//! | [`network`] | [`Network`]: layers, forward pass, backpropagation |
+//! | [`train`] | [`TrainConfig`], SGD with momentum, [`Network::fit`] |
+//! | [`preset`] | the original project's recipe |
+//! | [`float`] | [`Float`]: the element type, `f32` for training, `f64` for gradient checks |
+//!
+//! ## Panics and errors
+//!
+//! Passing matrices of incompatible shapes is a programmer error, like indexing out of
+//! bounds: such calls panic with a message that names both shapes. Each function documents
+//! its panics.
+
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod activation;
+pub mod float;
+pub mod init;
+pub mod loss;
+pub mod matmul;
+pub mod matrix;
+pub mod network;
+pub mod preset;
+pub mod rng;
+pub mod train;
+
+pub use activation::Activation;
+pub use float::Float;
+pub use init::Init;
+pub use matrix::Matrix;
+pub use network::{Dense, Evaluation, Gradients, LayerGradients, Network, NetworkBuilder};
+pub use rng::Rng;
+pub use train::{Batch, EpochStats, History, TrainConfig};
+
+// The README's examples are compiled and run as doctests, so they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

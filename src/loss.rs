@@ -1,0 +1,172 @@
+//! Softmax, cross-entropy, and their fusion, computed without overflow.
+//!
+//! The output layer produces one score ("logit") `zⱼ` per class. Softmax turns a row of
+//! logits into probabilities, `pⱼ = e^{zⱼ} / Σₖ e^{zₖ}`, and cross-entropy scores them
+//! against the true class `y`: `L = −ln p_y`. Computed as written, both break:
+//!
+//! - `e^{zⱼ}` overflows `f32` for `zⱼ > 88.7` (and `f64` for `zⱼ > 709.8`); infinity
+//!   divided by infinity is NaN.
+//! - if every logit is very negative, every `e^{zⱼ}` underflows to zero: 0/0 is NaN.
+//! - `ln p_y` of a probability that rounded to 0 is −∞.
+//!
+//! The cure is one identity: softmax does not change when the same constant is subtracted
+//! from every logit, `e^{zⱼ−c} / Σ e^{zₖ−c} = e^{zⱼ} / Σ e^{zₖ}`. With `c = maxₖ zₖ` the
+//! largest exponent is `e⁰ = 1`, so nothing overflows and the sum is at least 1. And taking
+//! the logarithm before exponentiating gives the log-sum-exp form of the loss,
+//! `L = (c + ln Σₖ e^{zₖ−c}) − z_y`, which is finite for any finite logits.
+//!
+//! Finally, the gradient of the mean loss over a batch of `m` rows with respect to the
+//! logits is `(p − y)/m`, where `y` is the one-hot row of the label: the derivation is in
+//! the book. That is why softmax and cross-entropy are computed together here
+//! ([`softmax_cross_entropy`]) and never backpropagated through separately.
+
+use crate::float::Float;
+use crate::matrix::Matrix;
+
+// ANCHOR: softmax
+/// Replaces each row of logits by its softmax, in place, stably (max subtracted first).
+pub fn softmax_rows_inplace<T: Float>(z: &mut Matrix<T>) {
+    let cols = z.cols();
+    if cols == 0 {
+        return;
+    }
+    for r in 0..z.rows() {
+        let row = z.row_mut(r);
+        let max = row.iter().copied().fold(row[0], T::max);
+        let mut sum = T::ZERO;
+        for x in row.iter_mut() {
+            *x = (*x - max).exp(); // ≤ 1: cannot overflow
+            sum += *x; // ≥ 1: the max term contributes e⁰
+        }
+        for x in row.iter_mut() {
+            *x /= sum;
+        }
+    }
+}
+// ANCHOR_END: softmax
+
+/// The softmax of each row of `z`, as a new matrix. See [`softmax_rows_inplace`].
+///
+/// ```
+/// use simplenn::{Matrix, loss::softmax};
+/// let p = softmax(&Matrix::<f32>::from_vec(1, 3, vec![1000.0, 1001.0, 1002.0]));
+/// assert!((p[(0, 2)] - 0.665_240_9).abs() < 1e-6); // a naive e^1002 would be infinite
+/// ```
+pub fn softmax<T: Float>(z: &Matrix<T>) -> Matrix<T> {
+    let mut p = z.clone();
+    softmax_rows_inplace(&mut p);
+    p
+}
+
+// ANCHOR: log_sum_exp
+/// `ln Σⱼ e^{xⱼ}`, computed as `c + ln Σⱼ e^{xⱼ − c}` with `c = max xⱼ`, so that it is finite
+/// whenever the inputs are (a naive sum overflows for inputs above 88 in `f32`).
+/// Returns −∞ for an empty slice, the log of an empty sum.
+pub fn log_sum_exp<T: Float>(xs: &[T]) -> T {
+    let Some(&first) = xs.first() else {
+        return T::from_f64(f64::NEG_INFINITY);
+    };
+    let c = xs.iter().copied().fold(first, T::max);
+    let sum: T = xs.iter().map(|&x| (x - c).exp()).sum();
+    c + sum.ln()
+}
+// ANCHOR_END: log_sum_exp
+
+/// The mean cross-entropy of a batch of logits against its labels,
+/// `(1/m) Σᵢ (log_sum_exp(zᵢ) − zᵢ,yᵢ)`, accumulated in `f64`.
+///
+/// # Panics
+/// If `labels.len() != logits.rows()` or a label is not a column index of `logits`.
+pub fn cross_entropy_with_logits<T: Float>(logits: &Matrix<T>, labels: &[usize]) -> f64 {
+    check_labels(logits, labels);
+    if labels.is_empty() {
+        return 0.0;
+    }
+    let total: f64 = logits
+        .row_iter()
+        .zip(labels)
+        .map(|(z, &y)| (log_sum_exp(z) - z[y]).to_f64())
+        .sum();
+    total / labels.len() as f64
+}
+
+// ANCHOR: fused
+/// Softmax and cross-entropy together: returns the mean loss of the batch and overwrites
+/// `logits` with the gradient of that loss with respect to the logits, `(p − y) / m`.
+///
+/// This is the output layer's step of backpropagation. The loss is accumulated in `f64` so
+/// that a large batch of `f32` losses does not lose digits in the sum.
+///
+/// # Panics
+/// If `labels.len() != logits.rows()` or a label is not a column index of `logits`.
+pub fn softmax_cross_entropy_inplace<T: Float>(logits: &mut Matrix<T>, labels: &[usize]) -> f64 {
+    check_labels(logits, labels);
+    let m = labels.len();
+    if m == 0 {
+        return 0.0;
+    }
+    let inv_m = T::ONE / T::from_usize(m);
+    let mut total = 0.0;
+    for (r, &y) in labels.iter().enumerate() {
+        let row = logits.row_mut(r);
+        let lse = log_sum_exp(row);
+        total += (lse - row[y]).to_f64(); // −ln p_y = ln Σ e^{z} − z_y
+        for z in row.iter_mut() {
+            *z = (*z - lse).exp() * inv_m; // p_j / m, since p_j = e^{z_j − lse}
+        }
+        row[y] -= inv_m; // (p_y − 1) / m
+    }
+    total / m as f64
+}
+// ANCHOR_END: fused
+
+/// Like [`softmax_cross_entropy_inplace`], leaving the logits alone: returns the mean loss
+/// and the gradient `(p − y)/m` as a new matrix.
+pub fn softmax_cross_entropy<T: Float>(logits: &Matrix<T>, labels: &[usize]) -> (f64, Matrix<T>) {
+    let mut grad = logits.clone();
+    let loss = softmax_cross_entropy_inplace(&mut grad, labels);
+    (loss, grad)
+}
+
+/// One-hot encoding: row `i` is all zeros but a one in column `labels[i]`.
+///
+/// # Panics
+/// If a label is `>= classes`.
+///
+/// ```
+/// use simplenn::loss::one_hot;
+/// let y = one_hot::<f32>(&[2, 0], 3);
+/// assert_eq!(y.as_slice(), &[0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
+/// ```
+pub fn one_hot<T: Float>(labels: &[usize], classes: usize) -> Matrix<T> {
+    let mut y = Matrix::zeros(labels.len(), classes);
+    for (i, &label) in labels.iter().enumerate() {
+        assert!(
+            label < classes,
+            "one_hot: label {label} at index {i} is out of range for {classes} classes"
+        );
+        y[(i, label)] = T::ONE;
+    }
+    y
+}
+
+fn check_labels<T: Float>(logits: &Matrix<T>, labels: &[usize]) {
+    assert_eq!(
+        labels.len(),
+        logits.rows(),
+        "{} labels for a {}×{} matrix of logits: need one label per row",
+        labels.len(),
+        logits.rows(),
+        logits.cols()
+    );
+    if let Some((i, &y)) = labels
+        .iter()
+        .enumerate()
+        .find(|&(_, &y)| y >= logits.cols())
+    {
+        panic!(
+            "label {y} at index {i} is out of range for {} classes",
+            logits.cols()
+        );
+    }
+}

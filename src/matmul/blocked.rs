@@ -1,0 +1,114 @@
+//! The cache-blocked matrix product the network uses.
+//!
+//! # Why blocking helps
+//!
+//! A multiply-add costs about a nanosecond's fraction; fetching an operand from main memory
+//! costs a hundred times more. The reference loop fetches `B[p][j]` for every `(i, j, p)`,
+//! walking down a column of `B`, so each fetch lands on a new cache line and `B` is read
+//! from memory `m` times over. The fix is to reorder the *same* sums so that a piece of `B`
+//! is brought into cache once and then used for many rows of `A`:
+//!
+//! - the innermost loop runs along a row of `B` and a row of `C` (`C[i][j..] += A[i][p] ·
+//!   B[p][j..]`), contiguous in memory, which the compiler turns into SIMD instructions;
+//! - `B` is cut into blocks of `KC` rows by `NC` columns, small enough to stay in the L2
+//!   cache while every row of `A` passes over them;
+//! - each block of `B`, and then each block of `A` that meets it, is first copied ("packed")
+//!   into a contiguous buffer, so that the inner loops read memory in order whether the
+//!   operand is stored as is or read transposed through a [`View`]. Reading `Xᵀ` straight
+//!   from `X` would jump a whole row of `X` for every element; packing does that walk once,
+//!   in the order `X` is stored.
+//!
+//! The loops are numbered as in BLIS (Van Zee & van de Geijn, 2015) and bluss's
+//! `matrixmultiply`, from the outermost inwards. A later stage replaces loops 2 to 0 with a
+//! register-tiled SIMD micro-kernel; the outer structure and the packing stay.
+
+use super::{View, dims};
+use crate::float::Float;
+use crate::matrix::Matrix;
+
+/// Columns of `B` (and `C`) per block: sizes loop 5. With `KC` it fixes the packed block of
+/// `B` at `KC × NC` elements (128 KiB in `f32`, 256 KiB in `f64`), which fits in a typical
+/// 256 KiB–2 MiB L2 cache and leaves room for the block of `A` streaming past it.
+pub const NC: usize = 256;
+
+/// Depth (rows of `B`, columns of `A`) per block: sizes loop 4. One row of `C`'s block
+/// (`NC` elements, 1 KiB in `f32`) stays in L1 while all `KC` rows of `B`'s block are added
+/// into it.
+pub const KC: usize = 128;
+
+/// Rows of `A` (and `C`) per block: sizes loop 3. The packed `MC × KC` block of `A` is
+/// 32 KiB in `f32`, read once per row of `C` it produces.
+pub const MC: usize = 64;
+
+// ANCHOR: blocked
+/// `c = a · b`, block by block. `c` is reshaped to `a.rows() × b.cols()`.
+///
+/// # Panics
+/// If `a.cols() != b.rows()`; the message names both shapes.
+pub fn gemm<T: Float>(a: View<'_, T>, b: View<'_, T>, c: &mut Matrix<T>) {
+    let (m, k, n) = dims(&a, &b);
+    c.reset(m, n);
+    if m == 0 || n == 0 || k == 0 {
+        return; // an empty sum is zero, and `reset` already wrote the zeros
+    }
+    let mut packed_b = vec![T::ZERO; KC.min(k) * NC.min(n)];
+    let mut packed_a = vec![T::ZERO; MC.min(m) * KC.min(k)];
+
+    // LOOP 5: split the columns of B and C into panels NC wide.
+    for jc in (0..n).step_by(NC) {
+        let nc = NC.min(n - jc);
+        // LOOP 4: split the shared dimension k into slices KC deep; pack the KC×NC block
+        // of B, row-major, so the loops below read it contiguously.
+        for pc in (0..k).step_by(KC) {
+            let kc = KC.min(k - pc);
+            let b_block = &mut packed_b[..kc * nc];
+            pack(&b, pc, kc, jc, nc, b_block);
+            // LOOP 3: split the rows of A and C into blocks MC tall; pack the MC×KC block
+            // of A that meets the block of B.
+            for ic in (0..m).step_by(MC) {
+                let mc = MC.min(m - ic);
+                let a_block = &mut packed_a[..mc * kc];
+                pack(&a, ic, mc, pc, kc, a_block);
+                // LOOP 2: every row of the A block against the whole B block.
+                for (i, a_row) in a_block.chunks_exact(kc).enumerate() {
+                    let c_row = &mut c.row_mut(ic + i)[jc..jc + nc];
+                    // LOOP 1: one scaled row of B added to the row of C per step of p.
+                    for (&a_ip, b_row) in a_row.iter().zip(b_block.chunks_exact(nc)) {
+                        // LOOP 0: both rows are contiguous; the compiler vectorises this.
+                        for (c_ij, &b_pj) in c_row.iter_mut().zip(b_row) {
+                            *c_ij += a_ip * b_pj;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+// ANCHOR_END: blocked
+
+/// Copies rows `r0..r0+rows`, columns `c0..c0+cols` of `view` into `out`, row-major.
+///
+/// For a transposed view the source rows are columns of the stored matrix, so the loops run
+/// over the view's columns on the outside: that walks the stored data in memory order.
+fn pack<T: Float>(
+    view: &View<'_, T>,
+    r0: usize,
+    rows: usize,
+    c0: usize,
+    cols: usize,
+    out: &mut [T],
+) {
+    if view.is_transposed() {
+        for c in 0..cols {
+            for r in 0..rows {
+                out[r * cols + c] = view.get(r0 + r, c0 + c);
+            }
+        }
+    } else {
+        for (r, out_row) in out.chunks_exact_mut(cols).enumerate().take(rows) {
+            for (c, x) in out_row.iter_mut().enumerate() {
+                *x = view.get(r0 + r, c0 + c);
+            }
+        }
+    }
+}

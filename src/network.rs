@@ -1,0 +1,569 @@
+//! [`Network`]: a stack of dense layers ending in softmax, its forward pass and
+//! backpropagation.
+//!
+//! Shapes, with a batch of `m` samples as the rows of `X` and layer `l` mapping `nₗ₋₁`
+//! inputs to `nₗ` outputs:
+//!
+//! | symbol | meaning | shape |
+//! | --- | --- | --- |
+//! | `a⁰ = X` | the inputs | m × n₀ |
+//! | `Wˡ`, `bˡ` | layer `l`'s weights and bias | nₗ₋₁ × nₗ, nₗ |
+//! | `zˡ = aˡ⁻¹·Wˡ + bˡ` | pre-activations | m × nₗ |
+//! | `aˡ = σ(zˡ)` | activations; the last layer's `σ` is the identity, its `aᴸ` the logits | m × nₗ |
+//! | `δˡ = ∂L/∂zˡ` | the error signal backpropagation carries | m × nₗ |
+//!
+//! The loss `L` is the mean softmax cross-entropy of the logits, see [`crate::loss`].
+
+use crate::activation::Activation;
+use crate::float::Float;
+use crate::init::Init;
+use crate::loss::softmax_cross_entropy_inplace;
+use crate::matmul::{View, gemm};
+use crate::matrix::{Matrix, argmax};
+use crate::rng::Rng;
+use std::fmt;
+
+/// Rows evaluated at a time by [`Network::evaluate`] and friends, to bound their memory.
+const EVAL_CHUNK: usize = 1024;
+
+/// One fully-connected layer: `a = σ(x·W + b)`.
+#[derive(Clone, PartialEq)]
+pub struct Dense<T: Float = f32> {
+    /// `inputs × outputs`: column `j` holds the weights into output unit `j`.
+    weights: Matrix<T>,
+    /// One bias per output unit.
+    bias: Vec<T>,
+    activation: Activation,
+}
+
+impl<T: Float> Dense<T> {
+    /// A layer from its weights (`inputs × outputs`), bias (length `outputs`) and activation.
+    ///
+    /// # Panics
+    /// If `bias.len() != weights.cols()`.
+    pub fn new(weights: Matrix<T>, bias: Vec<T>, activation: Activation) -> Self {
+        assert_eq!(
+            bias.len(),
+            weights.cols(),
+            "Dense::new: a bias of length {} for a {}×{} weight matrix",
+            bias.len(),
+            weights.rows(),
+            weights.cols()
+        );
+        Dense {
+            weights,
+            bias,
+            activation,
+        }
+    }
+
+    /// Number of inputs.
+    pub fn inputs(&self) -> usize {
+        self.weights.rows()
+    }
+
+    /// Number of outputs (units).
+    pub fn outputs(&self) -> usize {
+        self.weights.cols()
+    }
+
+    /// The weights, `inputs × outputs`.
+    pub fn weights(&self) -> &Matrix<T> {
+        &self.weights
+    }
+
+    /// The weights, mutable (a gradient check nudges them one by one).
+    pub fn weights_mut(&mut self) -> &mut Matrix<T> {
+        &mut self.weights
+    }
+
+    /// The bias, one per output.
+    pub fn bias(&self) -> &[T] {
+        &self.bias
+    }
+
+    /// The bias, mutable.
+    pub fn bias_mut(&mut self) -> &mut [T] {
+        &mut self.bias
+    }
+
+    /// The activation applied to this layer's output.
+    pub fn activation(&self) -> Activation {
+        self.activation
+    }
+
+    // ANCHOR: dense_forward
+    /// `out = σ(x·W + b)` for a batch `x` (one sample per row). `out` is reshaped to
+    /// `x.rows() × outputs` and its allocation reused.
+    pub fn forward_into(&self, x: View<'_, T>, out: &mut Matrix<T>) {
+        gemm(x, self.weights.view(), out); // z = x·W
+        let act = self.activation;
+        for r in 0..out.rows() {
+            for (z, &b) in out.row_mut(r).iter_mut().zip(&self.bias) {
+                *z = act.apply(*z + b); // a = σ(z + b), fused in one pass
+            }
+        }
+    }
+    // ANCHOR_END: dense_forward
+}
+
+/// The gradient of the loss with respect to one layer's parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerGradients<T: Float = f32> {
+    /// `∂L/∂W`, the same shape as the weights.
+    pub weights: Matrix<T>,
+    /// `∂L/∂b`, one per output.
+    pub bias: Vec<T>,
+}
+
+/// The gradient of the loss with respect to every parameter of a [`Network`], layer by
+/// layer, in the network's order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gradients<T: Float = f32> {
+    /// One entry per layer.
+    pub layers: Vec<LayerGradients<T>>,
+}
+
+impl<T: Float> Gradients<T> {
+    /// Zero gradients shaped like `network`'s parameters.
+    pub fn zeros_like(network: &Network<T>) -> Self {
+        Gradients {
+            layers: network
+                .layers
+                .iter()
+                .map(|l| LayerGradients {
+                    weights: Matrix::zeros(l.inputs(), l.outputs()),
+                    bias: vec![T::ZERO; l.outputs()],
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Buffers for one batch's forward and backward pass, kept between batches so that
+/// training does not allocate once the first batch has sized them.
+#[derive(Clone, Debug)]
+pub(crate) struct Workspace<T: Float = f32> {
+    /// `activations[l]` is layer `l`'s output; during the backward pass it is overwritten by
+    /// that layer's `δ`, once the output is no longer needed.
+    activations: Vec<Matrix<T>>,
+    /// `δˡ·Wˡᵀ`, the error on its way to the layer below.
+    back: Matrix<T>,
+}
+
+impl<T: Float> Workspace<T> {
+    /// An empty workspace; it grows to fit the first batch it sees.
+    pub(crate) fn new() -> Self {
+        Workspace {
+            activations: Vec::new(),
+            back: Matrix::zeros(0, 0),
+        }
+    }
+}
+
+/// How well a network does on a labelled set: see [`Network::evaluate`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Evaluation {
+    /// Mean cross-entropy loss.
+    pub loss: f64,
+    /// Fraction classified correctly, in `[0, 1]` (0 for an empty set).
+    pub accuracy: f64,
+    /// Number classified correctly.
+    pub correct: usize,
+    /// Number of samples.
+    pub total: usize,
+}
+
+/// A feed-forward network of dense layers with a softmax output, trained with
+/// cross-entropy loss.
+///
+/// ```
+/// use simplenn::{Activation, Init, Matrix, Network};
+///
+/// let net: Network = Network::builder(784)
+///     .hidden(128, Activation::Relu)
+///     .output(10)
+///     .init(Init::He)
+///     .seed(7)
+///     .build();
+/// assert_eq!(net.to_string(), "784 → 128 relu → 10 softmax");
+/// assert_eq!(net.parameter_count(), 784 * 128 + 128 + 128 * 10 + 10);
+///
+/// let x = Matrix::zeros(3, 784); // three black images
+/// let p = net.predict_proba(&x);
+/// assert_eq!(p.shape(), (3, 10));
+/// assert!((p.row(0).iter().sum::<f32>() - 1.0).abs() < 1e-5);
+/// ```
+#[derive(Clone, PartialEq)]
+pub struct Network<T: Float = f32> {
+    pub(crate) layers: Vec<Dense<T>>,
+}
+
+impl<T: Float> Network<T> {
+    /// Starts describing a network with `inputs` input features.
+    pub fn builder(inputs: usize) -> NetworkBuilder<T> {
+        NetworkBuilder {
+            inputs,
+            hidden: Vec::new(),
+            outputs: None,
+            init: None,
+            seed: 0,
+            _element: std::marker::PhantomData,
+        }
+    }
+
+    /// A network made of the given layers; the last one produces the logits.
+    ///
+    /// # Panics
+    /// If there are no layers, or one layer's outputs do not match the next one's inputs.
+    pub fn from_layers(layers: Vec<Dense<T>>) -> Self {
+        assert!(!layers.is_empty(), "Network::from_layers: no layers");
+        for (l, pair) in layers.windows(2).enumerate() {
+            assert_eq!(
+                pair[0].outputs(),
+                pair[1].inputs(),
+                "Network::from_layers: layer {l} has {} outputs (weights {}×{}) but layer {} \
+                 takes {} inputs (weights {}×{})",
+                pair[0].outputs(),
+                pair[0].inputs(),
+                pair[0].outputs(),
+                l + 1,
+                pair[1].inputs(),
+                pair[1].inputs(),
+                pair[1].outputs()
+            );
+        }
+        Network { layers }
+    }
+
+    /// The layers, input side first.
+    pub fn layers(&self) -> &[Dense<T>] {
+        &self.layers
+    }
+
+    /// The layers, mutable.
+    pub fn layers_mut(&mut self) -> &mut [Dense<T>] {
+        &mut self.layers
+    }
+
+    /// Number of input features.
+    pub fn inputs(&self) -> usize {
+        self.layers[0].inputs()
+    }
+
+    /// Number of classes (outputs of the last layer).
+    pub fn classes(&self) -> usize {
+        self.layers[self.layers.len() - 1].outputs()
+    }
+
+    /// Number of trainable parameters (weights and biases).
+    pub fn parameter_count(&self) -> usize {
+        self.layers
+            .iter()
+            .map(|l| l.weights.len() + l.bias.len())
+            .sum()
+    }
+
+    // ANCHOR: forward
+    /// Runs a batch through every layer, leaving layer `l`'s output in `activations[l]`.
+    fn forward_trace(&self, x: View<'_, T>, activations: &mut Vec<Matrix<T>>) {
+        self.check_input(x.cols());
+        activations.resize_with(self.layers.len(), || Matrix::zeros(0, 0));
+        for (l, layer) in self.layers.iter().enumerate() {
+            let (done, rest) = activations.split_at_mut(l);
+            let input = if l == 0 { x } else { done[l - 1].view() };
+            layer.forward_into(input, &mut rest[0]);
+        }
+    }
+    // ANCHOR_END: forward
+
+    /// The logits (the last layer's outputs, before softmax) for a batch, one row per sample.
+    ///
+    /// # Panics
+    /// If `x.cols() != self.inputs()`.
+    pub fn forward(&self, x: &Matrix<T>) -> Matrix<T> {
+        let mut activations = Vec::new();
+        self.forward_trace(x.view(), &mut activations);
+        activations.pop().expect("a network has at least one layer")
+    }
+
+    /// Class probabilities, one row per sample (each row sums to 1).
+    ///
+    /// # Panics
+    /// If `x.cols() != self.inputs()`.
+    pub fn predict_proba(&self, x: &Matrix<T>) -> Matrix<T> {
+        let mut p = self.forward(x);
+        crate::loss::softmax_rows_inplace(&mut p);
+        p
+    }
+
+    /// The most probable class of each sample.
+    ///
+    /// # Panics
+    /// If `x.cols() != self.inputs()`.
+    pub fn predict(&self, x: &Matrix<T>) -> Vec<usize> {
+        let mut predictions = Vec::with_capacity(x.rows());
+        self.for_each_chunk(x, |_, logits| {
+            predictions.extend(logits.row_iter().map(argmax))
+        });
+        predictions
+    }
+
+    /// Mean loss and accuracy on a labelled set.
+    ///
+    /// # Panics
+    /// If `x.cols() != self.inputs()`, `labels.len() != x.rows()` or a label is
+    /// `>= self.classes()`.
+    pub fn evaluate(&self, x: &Matrix<T>, labels: &[usize]) -> Evaluation {
+        self.check_labels(x, labels);
+        let (mut total_loss, mut correct) = (0.0, 0);
+        self.for_each_chunk(x, |start, logits| {
+            let chunk_labels = &labels[start..start + logits.rows()];
+            correct += count_correct(logits, chunk_labels);
+            total_loss += crate::loss::cross_entropy_with_logits(logits, chunk_labels)
+                * chunk_labels.len() as f64;
+        });
+        let total = labels.len();
+        let (loss, accuracy) = if total == 0 {
+            (0.0, 0.0)
+        } else {
+            (total_loss / total as f64, correct as f64 / total as f64)
+        };
+        Evaluation {
+            loss,
+            accuracy,
+            correct,
+            total,
+        }
+    }
+
+    /// The mean cross-entropy loss on a labelled batch.
+    ///
+    /// # Panics
+    /// As [`evaluate`](Self::evaluate).
+    pub fn loss(&self, x: &Matrix<T>, labels: &[usize]) -> f64 {
+        self.evaluate(x, labels).loss
+    }
+
+    /// The loss on a batch and its gradient with respect to every parameter, by
+    /// backpropagation. Gradient checks compare this against finite differences.
+    ///
+    /// # Panics
+    /// As [`evaluate`](Self::evaluate).
+    pub fn loss_and_gradients(&self, x: &Matrix<T>, labels: &[usize]) -> (f64, Gradients<T>) {
+        self.check_labels(x, labels);
+        let mut grads = Gradients::zeros_like(self);
+        let mut ws = Workspace::new();
+        let (loss, _) = self.backprop(x.view(), labels, &mut ws, &mut grads);
+        (loss, grads)
+    }
+
+    // ANCHOR: backprop
+    /// Forward and backward pass on one batch: fills `grads` with `∂L/∂W` and `∂L/∂b` for
+    /// every layer and returns `(loss, number classified correctly)`.
+    ///
+    /// The labels must already have been checked against `x` and the number of classes.
+    pub(crate) fn backprop(
+        &self,
+        x: View<'_, T>,
+        labels: &[usize],
+        ws: &mut Workspace<T>,
+        grads: &mut Gradients<T>,
+    ) -> (f64, usize) {
+        let Workspace { activations, back } = ws;
+        self.forward_trace(x, activations);
+        let last = self.layers.len() - 1;
+        let correct = count_correct(&activations[last], labels);
+
+        // Output layer: δᴸ = (softmax(zᴸ) − Y) / m, written over the logits.
+        let loss = softmax_cross_entropy_inplace(&mut activations[last], labels);
+
+        for l in (0..=last).rev() {
+            let (below, from_l) = activations.split_at_mut(l);
+            let delta = &from_l[0]; // δˡ, m × nₗ
+            let input = if l == 0 { x } else { below[l - 1].view() }; // aˡ⁻¹, m × nₗ₋₁
+
+            // ∂L/∂Wˡ = (aˡ⁻¹)ᵀ · δˡ   (nₗ₋₁ × m) · (m × nₗ) = nₗ₋₁ × nₗ
+            gemm(input.t(), delta.view(), &mut grads.layers[l].weights);
+            // ∂L/∂bˡ = Σ over the batch of δˡ   (nₗ)
+            delta.column_sums_into(&mut grads.layers[l].bias);
+
+            if l > 0 {
+                // δˡ⁻¹ = (δˡ · Wˡᵀ) ⊙ σ′(zˡ⁻¹)   (m × nₗ) · (nₗ × nₗ₋₁) = m × nₗ₋₁
+                gemm(delta.view(), self.layers[l].weights.t(), back);
+                let a_below = &mut below[l - 1]; // aˡ⁻¹ becomes δˡ⁻¹ in place
+                let act = self.layers[l - 1].activation;
+                for (a, &g) in a_below.as_mut_slice().iter_mut().zip(back.as_slice()) {
+                    *a = g * act.derivative_from_output(*a);
+                }
+            }
+        }
+        (loss, correct)
+    }
+    // ANCHOR_END: backprop
+
+    /// Runs `x` through the network `EVAL_CHUNK` rows at a time, handing each chunk's first
+    /// row index and logits to `f`.
+    fn for_each_chunk(&self, x: &Matrix<T>, mut f: impl FnMut(usize, &Matrix<T>)) {
+        self.check_input(x.cols());
+        let mut activations = Vec::new();
+        for start in (0..x.rows()).step_by(EVAL_CHUNK) {
+            let end = (start + EVAL_CHUNK).min(x.rows());
+            self.forward_trace(x.view_rows(start, end), &mut activations);
+            f(start, &activations[self.layers.len() - 1]);
+        }
+    }
+
+    fn check_input(&self, cols: usize) {
+        let first = &self.layers[0];
+        assert_eq!(
+            cols,
+            first.inputs(),
+            "the input has {cols} features per sample but the network's first layer \
+             (weights {}×{}) takes {}",
+            first.inputs(),
+            first.outputs(),
+            first.inputs()
+        );
+    }
+
+    pub(crate) fn check_labels(&self, x: &Matrix<T>, labels: &[usize]) {
+        assert_eq!(
+            labels.len(),
+            x.rows(),
+            "{} labels for {} samples (a {}×{} matrix): need one label per row",
+            labels.len(),
+            x.rows(),
+            x.rows(),
+            x.cols()
+        );
+        let classes = self.classes();
+        if let Some((i, &y)) = labels.iter().enumerate().find(|&(_, &y)| y >= classes) {
+            panic!("label {y} of sample {i} is out of range for a network with {classes} classes");
+        }
+    }
+}
+
+/// How many rows of `logits` have their largest score at the label's index.
+fn count_correct<T: Float>(logits: &Matrix<T>, labels: &[usize]) -> usize {
+    logits
+        .row_iter()
+        .zip(labels)
+        .filter(|&(row, &y)| argmax(row) == y)
+        .count()
+}
+
+/// `784 → 128 relu → 10 softmax`.
+impl<T: Float> fmt::Display for Network<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.inputs())?;
+        for (l, layer) in self.layers.iter().enumerate() {
+            let name = if l + 1 == self.layers.len() && layer.activation == Activation::Identity {
+                "softmax"
+            } else {
+                layer.activation.name()
+            };
+            write!(f, " → {} {name}", layer.outputs())?;
+        }
+        Ok(())
+    }
+}
+
+/// `Network<f32>[Dense(784→128, relu), Dense(128→10, identity)]`: the architecture, not the
+/// thousands of numbers.
+impl<T: Float> fmt::Debug for Network<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Network<{}>[", T::NAME)?;
+        for (l, layer) in self.layers.iter().enumerate() {
+            if l > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{layer:?}")?;
+        }
+        f.write_str("]")
+    }
+}
+
+impl<T: Float> fmt::Debug for Dense<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Dense({}→{}, {})",
+            self.inputs(),
+            self.outputs(),
+            self.activation
+        )
+    }
+}
+
+/// Describes a [`Network`]'s architecture and initialisation; see [`Network::builder`].
+#[derive(Clone, Debug)]
+pub struct NetworkBuilder<T: Float = f32> {
+    inputs: usize,
+    hidden: Vec<(usize, Activation)>,
+    outputs: Option<usize>,
+    init: Option<Init>,
+    seed: u64,
+    _element: std::marker::PhantomData<T>,
+}
+
+impl<T: Float> NetworkBuilder<T> {
+    /// Adds a hidden layer of `units` units with the given activation.
+    pub fn hidden(mut self, units: usize, activation: Activation) -> Self {
+        self.hidden.push((units, activation));
+        self
+    }
+
+    /// Sets the number of classes: the output layer, whose logits go through softmax.
+    pub fn output(mut self, classes: usize) -> Self {
+        self.outputs = Some(classes);
+        self
+    }
+
+    /// Uses one initialisation for every layer. Without it, each layer gets the scheme made
+    /// for its activation: [`Init::He`] for ReLU, [`Init::Xavier`] for the others
+    /// (sigmoid, tanh, and the output layer).
+    pub fn init(mut self, init: Init) -> Self {
+        self.init = Some(init);
+        self
+    }
+
+    /// Seeds the random initialisation (default 0). The same seed gives the same network.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Draws the initial parameters and returns the network.
+    ///
+    /// # Panics
+    /// If [`output`](Self::output) was not called, or a layer has zero units.
+    pub fn build(self) -> Network<T> {
+        let classes = self
+            .outputs
+            .expect("NetworkBuilder::build: call .output(classes) to set the output layer");
+        assert!(
+            self.inputs > 0,
+            "NetworkBuilder: a network needs at least one input"
+        );
+        let mut rng = Rng::new(self.seed);
+        let mut fan_in = self.inputs;
+        let mut layers = Vec::with_capacity(self.hidden.len() + 1);
+        let all = self
+            .hidden
+            .iter()
+            .copied()
+            .chain([(classes, Activation::Identity)]);
+        for (l, (units, activation)) in all.enumerate() {
+            assert!(units > 0, "NetworkBuilder: layer {l} has zero units");
+            let init = self.init.unwrap_or(match activation {
+                Activation::Relu => Init::He,
+                _ => Init::Xavier,
+            });
+            let (weights, bias) = init.sample(fan_in, units, &mut rng);
+            layers.push(Dense::new(weights, bias, activation));
+            fan_in = units;
+        }
+        Network { layers }
+    }
+}

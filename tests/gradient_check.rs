@@ -1,0 +1,322 @@
+//! Gradient checks: backpropagation against finite differences, in `f64`.
+//!
+//! Backprop computes `∂L/∂θ` for every parameter θ by the chain rule. A finite difference
+//! estimates the same number from the definition of a derivative, using nothing but the
+//! forward pass:
+//!
+//! ```text
+//! ∂L/∂θ ≈ (L(θ + h) − L(θ − h)) / 2h
+//! ```
+//!
+//! The simplest central difference is accurate to O(h²) but, in `f64`, loses about
+//! `ε·|L|/h ≈ 10⁻¹⁶·5/10⁻⁵ = 5·10⁻¹¹` to rounding when it subtracts two nearly equal losses;
+//! next to a gradient entry of 10⁻⁵ that is already a relative error of 5·10⁻⁶. So we use
+//! the five-point central difference
+//!
+//! ```text
+//! ∂L/∂θ ≈ (8·(L(θ+h) − L(θ−h)) − (L(θ+2h) − L(θ−2h))) / 12h
+//! ```
+//!
+//! whose truncation error is O(h⁴): with h = 10⁻³ it is ~10⁻¹⁴, and the rounding error drops
+//! to ~5·10⁻¹². Both are far below the 10⁻⁶ relative error we demand, so any disagreement
+//! beyond that is a bug in backprop, not noise. (In `f32` the rounding term alone would be
+//! 10⁻⁷·5/10⁻³ ≈ 10⁻³: useless. Hence `f64`.)
+//!
+//! ReLU has a kink at 0 where the derivative jumps; a difference that straddles it measures
+//! neither side. Each test therefore picks its random data so that no pre-activation is
+//! within `KINK_MARGIN` of zero, far more than a nudge of h can move it.
+
+use simplenn::{Activation, Init, Matrix, Network, Rng, loss};
+
+// ANCHOR: constants
+/// Step of the central difference.
+const H: f64 = 1e-3;
+/// Largest relative error accepted between backprop and the finite difference.
+const TOLERANCE: f64 = 1e-6;
+/// Floor of the relative error's denominator: gradients smaller than this are held to an
+/// absolute error of `TOLERANCE · TINY = 10⁻¹³`, about the rounding floor of the estimate.
+const TINY: f64 = 1e-7;
+/// No ReLU pre-activation may be closer to zero than this: 10 times the largest nudge,
+/// 2h, so the five points of a difference all see the same side of every kink.
+const KINK_MARGIN: f64 = 0.02;
+// ANCHOR_END: constants
+
+// ANCHOR: relative_error
+/// `|a − n| / max(|a|, |n|, TINY)`: the relative error between an analytic gradient `a` and
+/// a numerical one `n`, with a floor so that two tiny numbers are not called far apart.
+fn relative_error(a: f64, n: f64) -> f64 {
+    (a - n).abs() / a.abs().max(n.abs()).max(TINY)
+}
+// ANCHOR_END: relative_error
+
+/// The result of comparing every gradient entry: the worst relative error and where.
+#[derive(Debug)]
+struct Check {
+    worst: f64,
+    at: String,
+    compared: usize,
+}
+
+// ANCHOR: check
+/// Compares backprop's gradient of every weight and bias of `net` on `(x, labels)` with the
+/// central difference `(L(θ+h) − L(θ−h)) / 2h`, returning the worst relative error.
+/// `tamper` may alter the analytic gradients first, to show that the checker notices.
+fn check_network(
+    net: &mut Network<f64>,
+    x: &Matrix<f64>,
+    labels: &[usize],
+    tamper: impl Fn(&mut simplenn::Gradients<f64>),
+) -> Check {
+    let (_, mut grads) = net.loss_and_gradients(x, labels);
+    tamper(&mut grads);
+    let mut check = Check {
+        worst: 0.0,
+        at: String::new(),
+        compared: 0,
+    };
+    let mut record = |analytic: f64, numeric: f64, at: &dyn Fn() -> String| {
+        let err = relative_error(analytic, numeric);
+        check.compared += 1;
+        if err > check.worst || err.is_nan() {
+            check.worst = err;
+            check.at = format!("{} (backprop {analytic:e}, numeric {numeric:e})", at());
+        }
+    };
+    for l in 0..net.layers().len() {
+        let (rows, cols) = net.layers()[l].weights().shape();
+        for i in 0..rows {
+            for j in 0..cols {
+                let numeric = central_difference(net, x, labels, |n, d| {
+                    n.layers_mut()[l].weights_mut()[(i, j)] += d
+                });
+                let analytic = grads.layers[l].weights[(i, j)];
+                record(analytic, numeric, &|| {
+                    format!("layer {l} weight ({i}, {j})")
+                });
+            }
+        }
+        for j in 0..cols {
+            let numeric =
+                central_difference(net, x, labels, |n, d| n.layers_mut()[l].bias_mut()[j] += d);
+            let analytic = grads.layers[l].bias[j];
+            record(analytic, numeric, &|| format!("layer {l} bias {j}"));
+        }
+    }
+    check
+}
+
+/// The five-point central difference of the loss along the parameter that `nudge(net, d)`
+/// moves by `d`, leaving the parameter where it was.
+fn central_difference(
+    net: &mut Network<f64>,
+    x: &Matrix<f64>,
+    labels: &[usize],
+    nudge: impl Fn(&mut Network<f64>, f64),
+) -> f64 {
+    five_point(|offset| {
+        nudge(net, offset);
+        let loss = net.loss(x, labels);
+        nudge(net, -offset);
+        loss
+    })
+}
+
+/// `(8·(f(h) − f(−h)) − (f(2h) − f(−2h))) / 12h`: the derivative at 0, error O(h⁴).
+fn five_point(mut f: impl FnMut(f64) -> f64) -> f64 {
+    let near = f(H) - f(-H);
+    let far = f(2.0 * H) - f(-2.0 * H);
+    (8.0 * near - far) / (12.0 * H)
+}
+// ANCHOR_END: check
+
+/// The smallest |z| over every pre-activation of the hidden layers, computed here from the
+/// definition `z = a·W + b` with the public `Matrix` API.
+fn min_abs_preactivation(net: &Network<f64>, x: &Matrix<f64>) -> f64 {
+    let mut a = x.clone();
+    let mut min = f64::INFINITY;
+    let hidden = &net.layers()[..net.layers().len() - 1];
+    for layer in hidden {
+        let mut z = a.matmul(layer.weights());
+        z.add_row(layer.bias());
+        min = z.as_slice().iter().fold(min, |m, v| m.min(v.abs()));
+        a = z.map(|v| layer.activation().apply(v));
+    }
+    min
+}
+
+/// A small network with the given hidden activations and a batch of `batch` random inputs
+/// and labels, chosen (by trying seeds in order) so that no hidden pre-activation is near a
+/// ReLU kink.
+fn setup(hidden: &[(usize, Activation)], batch: usize) -> (Network<f64>, Matrix<f64>, Vec<usize>) {
+    const INPUTS: usize = 6;
+    const CLASSES: usize = 4;
+    for seed in 0..1000 {
+        let mut builder = Network::builder(INPUTS)
+            .output(CLASSES)
+            .seed(seed)
+            .init(Init::Xavier);
+        for &(units, act) in hidden {
+            builder = builder.hidden(units, act);
+        }
+        let mut net = builder.build();
+        // Xavier leaves biases at zero; give them values so their gradients are exercised.
+        let mut rng = Rng::new(seed + 10_000);
+        for layer in net.layers_mut() {
+            for b in layer.bias_mut() {
+                *b = rng.uniform(-0.5, 0.5);
+            }
+        }
+        let x = Matrix::random_normal(batch, INPUTS, 0.0, 1.0, &mut rng);
+        let labels: Vec<usize> = (0..batch)
+            .map(|_| rng.below(CLASSES as u64) as usize)
+            .collect();
+        if min_abs_preactivation(&net, &x) > KINK_MARGIN {
+            return (net, x, labels);
+        }
+    }
+    panic!("no seed below 1000 keeps every pre-activation away from zero");
+}
+
+fn assert_gradients_match(hidden: &[(usize, Activation)]) {
+    for batch in [1, 3, 8] {
+        let (mut net, x, labels) = setup(hidden, batch);
+        let check = check_network(&mut net, &x, &labels, |_| {});
+        println!(
+            "{net} (batch {batch}): {} parameters, worst relative error {:.2e} at {}",
+            check.compared, check.worst, check.at
+        );
+        assert!(
+            check.worst <= TOLERANCE,
+            "{net}, batch {batch}: relative error {:.3e} > {TOLERANCE:e} at {}",
+            check.worst,
+            check.at
+        );
+        assert_eq!(check.compared, net.parameter_count());
+    }
+}
+
+#[test]
+fn relu_network_gradients_match_finite_differences() {
+    assert_gradients_match(&[(5, Activation::Relu)]);
+}
+
+#[test]
+fn sigmoid_network_gradients_match_finite_differences() {
+    assert_gradients_match(&[(5, Activation::Sigmoid)]);
+}
+
+#[test]
+fn tanh_network_gradients_match_finite_differences() {
+    assert_gradients_match(&[(5, Activation::Tanh)]);
+}
+
+#[test]
+fn identity_network_gradients_match_finite_differences() {
+    assert_gradients_match(&[(5, Activation::Identity)]);
+}
+
+#[test]
+fn deep_mixed_network_gradients_match_finite_differences() {
+    assert_gradients_match(&[
+        (7, Activation::Relu),
+        (5, Activation::Tanh),
+        (6, Activation::Sigmoid),
+        (4, Activation::Identity),
+        (5, Activation::Relu),
+    ]);
+}
+
+#[test]
+fn network_without_hidden_layers_matches_finite_differences() {
+    // Multinomial logistic regression: just the output layer.
+    assert_gradients_match(&[]);
+}
+
+// ANCHOR: catches
+#[test]
+fn the_checker_catches_a_wrong_gradient() {
+    let (mut net, x, labels) = setup(&[(5, Activation::Tanh)], 4);
+    // Off by one part in ten thousand in a single weight's gradient...
+    let check = check_network(&mut net, &x, &labels, |g| {
+        g.layers[0].weights[(2, 3)] *= 1.0 + 1e-4;
+    });
+    assert!(check.worst > TOLERANCE, "missed: {check:?}");
+    assert!(check.at.starts_with("layer 0 weight (2, 3)"), "{check:?}");
+
+    // ...or a bias gradient with the wrong sign, as a classic backprop bug would give.
+    let check = check_network(&mut net, &x, &labels, |g| {
+        let b = &mut g.layers[1].bias[0];
+        *b = -*b;
+    });
+    assert!(check.worst > 1.0, "missed: {check:?}");
+
+    // ...or a ReLU derivative taken as 1 everywhere (the gradient of a different network).
+    let (mut relu, x, labels) = setup(&[(5, Activation::Relu)], 4);
+    let mut linear = relu.clone();
+    let act = relu.layers()[0].activation();
+    assert_eq!(act, Activation::Relu);
+    let layers: Vec<_> = linear
+        .layers()
+        .iter()
+        .enumerate()
+        .map(|(l, d)| {
+            let activation = if l == 0 {
+                Activation::Identity
+            } else {
+                d.activation()
+            };
+            simplenn::Dense::new(d.weights().clone(), d.bias().to_vec(), activation)
+        })
+        .collect();
+    linear = Network::from_layers(layers);
+    let (_, wrong) = linear.loss_and_gradients(&x, &labels);
+    let check = check_network(&mut relu, &x, &labels, |g| *g = wrong.clone());
+    assert!(check.worst > TOLERANCE, "missed: {check:?}");
+}
+// ANCHOR_END: catches
+
+// ANCHOR: softmax_ce
+#[test]
+fn softmax_cross_entropy_gradient_matches_finite_differences() {
+    let mut rng = Rng::new(3);
+    for (m, classes, scale) in [(1, 2, 1.0), (4, 10, 2.0), (7, 5, 3.0)] {
+        let logits = Matrix::<f64>::random_normal(m, classes, 0.0, scale, &mut rng);
+        let labels: Vec<usize> = (0..m).map(|_| rng.below(classes as u64) as usize).collect();
+        let (_, grad) = loss::softmax_cross_entropy(&logits, &labels);
+        let mut worst: f64 = 0.0;
+        for r in 0..m {
+            for c in 0..classes {
+                let numeric = five_point(|d| {
+                    let mut moved = logits.clone();
+                    moved[(r, c)] += d;
+                    loss::cross_entropy_with_logits(&moved, &labels)
+                });
+                worst = worst.max(relative_error(grad[(r, c)], numeric));
+            }
+        }
+        println!("softmax-CE {m}×{classes}, scale {scale}: worst relative error {worst:.2e}");
+        assert!(worst <= TOLERANCE, "{m}×{classes}: {worst:e}");
+    }
+}
+// ANCHOR_END: softmax_ce
+
+/// Softmax ignores a constant added to a row, so the loss and its gradient must too. This
+/// is where the finite difference cannot follow (subtracting two losses of logits near 800
+/// leaves only a few correct digits), so it is checked as the invariant it is.
+#[test]
+fn softmax_cross_entropy_is_shift_invariant() {
+    let mut rng = Rng::new(4);
+    let logits = Matrix::<f64>::random_normal(6, 10, 0.0, 3.0, &mut rng);
+    let labels = [0, 3, 9, 9, 5, 1];
+    let (loss, grad) = loss::softmax_cross_entropy(&logits, &labels);
+    for shift in [800.0, -900.0, 1e4, -1e5] {
+        let shifted = logits.map(|z| z + shift);
+        let (loss_s, grad_s) = loss::softmax_cross_entropy(&shifted, &labels);
+        let tol = 1e-15 * shift.abs() * 64.0;
+        assert!(
+            (loss - loss_s).abs() <= tol,
+            "shift {shift}: loss {loss} vs {loss_s}"
+        );
+        assert!(grad.max_abs_diff(&grad_s) <= tol, "shift {shift}");
+    }
+}

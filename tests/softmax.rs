@@ -1,0 +1,158 @@
+//! Softmax and cross-entropy: known values, invariants, and inputs that would overflow a
+//! naive implementation.
+//!
+//! Expected values are computed here from the definitions, in `f64`, with the shift by the
+//! maximum done by hand where the numbers would otherwise overflow (e.g. softmax of
+//! [1000, 1001, 1002] is softmax of [−2, −1, 0]).
+
+use simplenn::Matrix;
+use simplenn::loss::{
+    cross_entropy_with_logits, log_sum_exp, one_hot, softmax, softmax_cross_entropy,
+    softmax_rows_inplace,
+};
+
+/// softmax([a, b, c]) from the definition, for small arguments.
+fn softmax_by_definition(z: &[f64]) -> Vec<f64> {
+    let e: Vec<f64> = z.iter().map(|x| x.exp()).collect();
+    let s: f64 = e.iter().sum();
+    e.iter().map(|x| x / s).collect()
+}
+
+#[test]
+fn a_naive_softmax_overflows_where_ours_does_not() {
+    // The failure we guard against, shown: e^1000 is infinite, ∞/∞ is NaN.
+    let naive = (1000.0f64).exp() / ((1000.0f64).exp() + (1001.0f64).exp());
+    assert!(naive.is_nan());
+    let naive32 = (100.0f32).exp(); // f32 overflows already above ~88.7
+    assert!(naive32.is_infinite());
+
+    let p = softmax(&Matrix::<f64>::from_vec(1, 3, vec![1000.0, 1001.0, 1002.0]));
+    let expected = softmax_by_definition(&[-2.0, -1.0, 0.0]);
+    for (got, want) in p.row(0).iter().zip(&expected) {
+        assert!((got - want).abs() < 1e-15, "{got} vs {want}");
+    }
+    // The known values: e^{-2}, e^{-1}, 1 over their sum.
+    assert!((p[(0, 2)] - 0.665_240_955_774_821_5).abs() < 1e-15);
+    assert!((p[(0, 0)] - 0.090_030_573_170_380_46).abs() < 1e-15);
+}
+
+#[test]
+fn large_logits_in_f32_give_finite_correct_probabilities() {
+    let p = softmax(&Matrix::<f32>::from_vec(1, 3, vec![1000.0, 1001.0, 1002.0]));
+    let expected = softmax_by_definition(&[-2.0, -1.0, 0.0]);
+    for (got, want) in p.row(0).iter().zip(&expected) {
+        assert!(got.is_finite());
+        assert!((*got as f64 - want).abs() < 1e-6, "{got} vs {want}");
+    }
+}
+
+#[test]
+fn very_negative_logits_do_not_underflow_to_nan() {
+    // Every e^z underflows to 0 here; a naive softmax computes 0/0.
+    assert_eq!((-1e4f64).exp(), 0.0);
+    let p = softmax(&Matrix::<f64>::from_vec(1, 4, vec![-1e4; 4]));
+    for &x in p.row(0) {
+        assert!((x - 0.25).abs() < 1e-15);
+    }
+    // Mixed: one logit dominates completely.
+    let p = softmax(&Matrix::<f32>::from_vec(1, 2, vec![-1e4, 0.0]));
+    assert_eq!(p.as_slice(), &[0.0, 1.0]);
+}
+
+#[test]
+fn loss_is_finite_and_right_for_extreme_logits() {
+    // L = log_sum_exp(z) − z_y. For [1000, 1001, 1002] and y = 0:
+    // 1002 + ln(1 + e^{-1} + e^{-2}) − 1000 = 2 + ln(1 + e^{-1} + e^{-2}).
+    let want = 2.0 + (1.0 + (-1.0f64).exp() + (-2.0f64).exp()).ln();
+    let z = Matrix::<f64>::from_vec(1, 3, vec![1000.0, 1001.0, 1002.0]);
+    let loss = cross_entropy_with_logits(&z, &[0]);
+    assert!((loss - want).abs() < 1e-12, "{loss} vs {want}");
+    // In f32 the answer is a difference of numbers near 1000, whose spacing is 6·10⁻⁵.
+    let loss32 = cross_entropy_with_logits(&z.cast::<f32>(), &[0]);
+    assert!((loss32 - want).abs() < 2e-4, "{loss32} vs {want}");
+
+    // A confidently wrong prediction: p_y = e^{-1e4}/(1 + e^{-1e4}) underflows to 0, so
+    // −ln p_y computed naively is ∞. The true loss is ≈ 1e4.
+    let z = Matrix::<f32>::from_vec(1, 2, vec![-1e4, 0.0]);
+    let loss = cross_entropy_with_logits(&z, &[0]);
+    assert!((loss - 1e4).abs() < 1e-2, "{loss}");
+    // ...and a confidently right one costs nothing.
+    assert!(cross_entropy_with_logits(&z, &[1]).abs() < 1e-6);
+}
+
+#[test]
+fn fused_gradient_is_p_minus_y_over_m() {
+    let z = Matrix::<f64>::from_vec(2, 3, vec![0.5, -1.0, 2.0, 1000.0, 1001.0, 1002.0]);
+    let labels = [2, 0];
+    let (loss, grad) = softmax_cross_entropy(&z, &labels);
+    let p = softmax(&z);
+    let y = one_hot::<f64>(&labels, 3);
+    let mut want = p.sub(&y);
+    want.scale(0.5);
+    // The fused form computes e^{z − lse} with lse ≈ 1002.4 rounded to 1.1·10⁻¹³, so the two
+    // routes agree to that, not to the last bit.
+    assert!(grad.max_abs_diff(&want) < 1e-12);
+    assert!((loss - cross_entropy_with_logits(&z, &labels)).abs() < 1e-15);
+    // Each gradient row sums to zero: (Σp − 1)/m.
+    for s in grad.row_sums() {
+        assert!(s.abs() < 1e-12);
+    }
+}
+
+#[test]
+fn softmax_rows_are_distributions_and_preserve_order() {
+    let z = Matrix::<f32>::from_fn(5, 7, |r, c| ((r * 7 + c) as f32 * 1.7).sin() * 20.0);
+    let mut p = z.clone();
+    softmax_rows_inplace(&mut p);
+    for r in 0..5 {
+        let sum: f32 = p.row(r).iter().sum();
+        assert!((sum - 1.0).abs() < 1e-6);
+        assert!(p.row(r).iter().all(|&x| (0.0..=1.0).contains(&x)));
+        for a in 0..7 {
+            for b in 0..7 {
+                if z[(r, a)] < z[(r, b)] {
+                    assert!(p[(r, a)] <= p[(r, b)]);
+                }
+            }
+        }
+    }
+    assert_eq!(p.argmax_rows(), z.argmax_rows());
+}
+
+#[test]
+fn uniform_logits_give_loss_ln_k() {
+    // With k equal logits every class has probability 1/k and the loss is ln k.
+    for k in [2usize, 10, 1000] {
+        let z = Matrix::<f64>::filled(3, k, 7.0);
+        let loss = cross_entropy_with_logits(&z, &[0, k - 1, k / 2]);
+        assert!((loss - (k as f64).ln()).abs() < 1e-12, "k = {k}");
+    }
+}
+
+#[test]
+fn log_sum_exp_known_values() {
+    assert!((log_sum_exp(&[0.0f64, 0.0]) - 2f64.ln()).abs() < 1e-15);
+    assert_eq!(log_sum_exp(&[5.0f64]), 5.0);
+    assert!((log_sum_exp(&[1000.0f64, 1000.0]) - (1000.0 + 2f64.ln())).abs() < 1e-12);
+    assert!((log_sum_exp(&[-1e4f32, -1e4]) - (-1e4 + 2f32.ln())).abs() < 1e-2);
+    assert_eq!(log_sum_exp::<f64>(&[]), f64::NEG_INFINITY);
+}
+
+#[test]
+fn one_hot_encodes_labels() {
+    let y = one_hot::<f32>(&[0, 2, 1], 3);
+    assert_eq!(y.as_slice(), &[1., 0., 0., 0., 0., 1., 0., 1., 0.]);
+    assert_eq!(one_hot::<f32>(&[], 4).shape(), (0, 4));
+}
+
+#[test]
+#[should_panic(expected = "label 3 at index 1 is out of range for 3 classes")]
+fn one_hot_rejects_out_of_range_labels() {
+    one_hot::<f32>(&[0, 3], 3);
+}
+
+#[test]
+#[should_panic(expected = "2 labels for a 3×4 matrix of logits")]
+fn loss_rejects_a_label_count_mismatch() {
+    cross_entropy_with_logits(&Matrix::<f32>::zeros(3, 4), &[0, 1]);
+}
