@@ -55,6 +55,9 @@
 #![forbid(unsafe_code)]
 
 pub mod activation;
+pub mod confusion;
+pub mod crc32;
+pub mod error;
 pub mod float;
 pub mod init;
 pub mod loss;
@@ -63,15 +66,17 @@ pub mod matrix;
 pub mod network;
 pub mod preset;
 pub mod rng;
+pub mod samples;
 pub mod train;
 
 pub use activation::Activation;
+pub use error::{Error, ErrorKind, Location};
 pub use float::Float;
 pub use init::Init;
 pub use matrix::Matrix;
 pub use network::{Dense, Evaluation, Gradients, LayerGradients, Network, NetworkBuilder};
 pub use rng::Rng;
-pub use train::{Batch, EpochStats, History, TrainConfig};
+pub use train::{Batch, EpochStats, History, TrainConfig, TrainEvent};
 
 // The README's examples are compiled and run as doctests, so they stay true.
 #[doc = include_str!("../README.md")]

@@ -21,6 +21,7 @@ use crate::loss::softmax_cross_entropy_inplace;
 use crate::matmul::{View, gemm};
 use crate::matrix::{Matrix, argmax};
 use crate::rng::Rng;
+use crate::samples::{Inputs, MatrixSamples, Samples};
 use std::fmt;
 
 /// Rows evaluated at a time by [`Network::evaluate`] and friends, to bound their memory.
@@ -302,8 +303,17 @@ impl<T: Float> Network<T> {
     /// # Panics
     /// If `x.cols() != self.inputs()`.
     pub fn predict(&self, x: &Matrix<T>) -> Vec<usize> {
-        let mut predictions = Vec::with_capacity(x.rows());
-        self.for_each_chunk(x, |_, logits| {
+        self.predict_samples(x)
+    }
+
+    /// The most probable class of each sample of any [`Inputs`], such as a
+    /// [`Dataset`](crate::dataset::Dataset) of bytes, converted a chunk at a time.
+    ///
+    /// # Panics
+    /// If the inputs have a number of features other than `self.inputs()`.
+    pub fn predict_samples(&self, data: &(impl Inputs<T> + ?Sized)) -> Vec<usize> {
+        let mut predictions = Vec::with_capacity(data.len());
+        self.for_each_chunk(data, |_, logits| {
             predictions.extend(logits.row_iter().map(argmax))
         });
         predictions
@@ -315,15 +325,26 @@ impl<T: Float> Network<T> {
     /// If `x.cols() != self.inputs()`, `labels.len() != x.rows()` or a label is
     /// `>= self.classes()`.
     pub fn evaluate(&self, x: &Matrix<T>, labels: &[usize]) -> Evaluation {
-        self.check_labels(x, labels);
+        self.evaluate_samples(&MatrixSamples::new(x, labels))
+    }
+
+    /// Mean loss and accuracy on any labelled [`Samples`], such as a
+    /// [`Dataset`](crate::dataset::Dataset) of bytes, converted a chunk at a time.
+    ///
+    /// # Panics
+    /// If the samples' width is not `self.inputs()` or a label is `>= self.classes()`.
+    pub fn evaluate_samples(&self, data: &(impl Samples<T> + ?Sized)) -> Evaluation {
+        self.check_samples(data);
         let (mut total_loss, mut correct) = (0.0, 0);
-        self.for_each_chunk(x, |start, logits| {
-            let chunk_labels = &labels[start..start + logits.rows()];
-            correct += count_correct(logits, chunk_labels);
-            total_loss += crate::loss::cross_entropy_with_logits(logits, chunk_labels)
-                * chunk_labels.len() as f64;
+        let mut labels = Vec::with_capacity(EVAL_CHUNK);
+        self.for_each_chunk(data, |start, logits| {
+            labels.clear();
+            labels.extend((start..start + logits.rows()).map(|i| data.label(i)));
+            correct += count_correct(logits, &labels);
+            total_loss +=
+                crate::loss::cross_entropy_with_logits(logits, &labels) * labels.len() as f64;
         });
-        let total = labels.len();
+        let total = data.len();
         let (loss, accuracy) = if total == 0 {
             (0.0, 0.0)
         } else {
@@ -402,14 +423,31 @@ impl<T: Float> Network<T> {
     }
     // ANCHOR_END: backprop
 
-    /// Runs `x` through the network `EVAL_CHUNK` rows at a time, handing each chunk's first
-    /// row index and logits to `f`.
-    fn for_each_chunk(&self, x: &Matrix<T>, mut f: impl FnMut(usize, &Matrix<T>)) {
-        self.check_input(x.cols());
+    /// Runs `data` through the network `EVAL_CHUNK` rows at a time, handing each chunk's
+    /// first row index and logits to `f`. A matrix is read in place; other inputs are
+    /// converted one chunk at a time, so memory stays bounded however large the set.
+    fn for_each_chunk(
+        &self,
+        data: &(impl Inputs<T> + ?Sized),
+        mut f: impl FnMut(usize, &Matrix<T>),
+    ) {
+        self.check_input(data.features());
         let mut activations = Vec::new();
-        for start in (0..x.rows()).step_by(EVAL_CHUNK) {
-            let end = (start + EVAL_CHUNK).min(x.rows());
-            self.forward_trace(x.view_rows(start, end), &mut activations);
+        let mut buffer = Matrix::zeros(0, 0);
+        let mut indices = Vec::with_capacity(EVAL_CHUNK);
+        let n = data.len();
+        for start in (0..n).step_by(EVAL_CHUNK) {
+            let end = (start + EVAL_CHUNK).min(n);
+            let chunk = match data.as_matrix() {
+                Some(x) => x.view_rows(start, end),
+                None => {
+                    indices.clear();
+                    indices.extend(start..end);
+                    data.gather(&indices, &mut buffer);
+                    buffer.view()
+                }
+            };
+            self.forward_trace(chunk, &mut activations);
             f(start, &activations[self.layers.len() - 1]);
         }
     }
@@ -428,17 +466,18 @@ impl<T: Float> Network<T> {
     }
 
     pub(crate) fn check_labels(&self, x: &Matrix<T>, labels: &[usize]) {
-        assert_eq!(
-            labels.len(),
-            x.rows(),
-            "{} labels for {} samples (a {}×{} matrix): need one label per row",
-            labels.len(),
-            x.rows(),
-            x.rows(),
-            x.cols()
-        );
+        self.check_samples(&MatrixSamples::new(x, labels));
+    }
+
+    /// Panics unless `data` fits the network: its width is the network's input size and
+    /// every label names one of the network's classes.
+    pub(crate) fn check_samples(&self, data: &(impl Samples<T> + ?Sized)) {
+        self.check_input(data.features());
         let classes = self.classes();
-        if let Some((i, &y)) = labels.iter().enumerate().find(|&(_, &y)| y >= classes) {
+        if let Some((i, y)) = (0..data.len())
+            .map(|i| (i, data.label(i)))
+            .find(|&(_, y)| y >= classes)
+        {
             panic!("label {y} of sample {i} is out of range for a network with {classes} classes");
         }
     }

@@ -18,6 +18,7 @@ use crate::float::Float;
 use crate::matrix::Matrix;
 use crate::network::{Gradients, LayerGradients, Network, Workspace};
 use crate::rng::Rng;
+use crate::samples::{MatrixSamples, Samples};
 use std::time::Instant;
 
 /// How many samples each gradient step sees.
@@ -131,6 +132,22 @@ pub struct EpochStats {
     pub seconds: f64,
 }
 
+/// What [`Network::fit_with`] reports while it trains, to drive a progress display.
+#[derive(Clone, Copy, Debug)]
+pub enum TrainEvent<'a> {
+    /// A gradient step is done: `done` of the epoch's `total` samples have been trained on.
+    Batch {
+        /// Epoch number, from 1.
+        epoch: usize,
+        /// Samples trained on so far this epoch.
+        done: usize,
+        /// Samples in the epoch.
+        total: usize,
+    },
+    /// An epoch is over (validation included), with its statistics.
+    Epoch(&'a EpochStats),
+}
+
 /// The per-epoch record [`Network::fit`] returns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct History {
@@ -233,31 +250,32 @@ impl<T: Float> Network<T> {
     /// If `x.cols() != self.inputs()`, `labels.len() != x.rows()`, a label is
     /// `>= self.classes()`, or [`config.validate()`](TrainConfig::validate) fails.
     pub fn fit(&mut self, x: &Matrix<T>, labels: &[usize], config: &TrainConfig) -> History {
-        self.fit_with(x, labels, None, config, |_| {})
+        self.fit_with(&MatrixSamples::new(x, labels), None, config, |_| {})
     }
 
-    /// Like [`fit`](Self::fit), also measuring a validation set after every epoch, and
-    /// calling `on_epoch` with each epoch's statistics as soon as they are known (to print
-    /// progress, or to stop a long run from outside by other means).
+    /// Trains on any labelled [`Samples`], such as a [`Dataset`](crate::dataset::Dataset)
+    /// of bytes (each mini-batch is converted to floats only when it is drawn), measuring a
+    /// validation set after every epoch when one is given, and calling `on_event` after every
+    /// gradient step and every epoch ([`TrainEvent`]), to show progress.
     ///
     /// # Panics
-    /// As [`fit`](Self::fit), and for a validation set that does not fit the network.
+    /// If the samples do not fit the network (width, labels), or
+    /// [`config.validate()`](TrainConfig::validate) fails.
     pub fn fit_with(
         &mut self,
-        x: &Matrix<T>,
-        labels: &[usize],
-        validation: Option<(&Matrix<T>, &[usize])>,
+        train: &(impl Samples<T> + ?Sized),
+        validation: Option<&dyn Samples<T>>,
         config: &TrainConfig,
-        mut on_epoch: impl FnMut(&EpochStats),
+        mut on_event: impl FnMut(TrainEvent<'_>),
     ) -> History {
         if let Err(e) = config.validate() {
             panic!("Network::fit: bad TrainConfig: {e}");
         }
-        self.check_labels(x, labels);
-        if let Some((vx, vy)) = validation {
-            self.check_labels(vx, vy);
+        self.check_samples(train);
+        if let Some(v) = validation {
+            self.check_samples(v);
         }
-        let n = x.rows();
+        let n = train.len();
         let mut history = History::default();
         if n == 0 {
             return history;
@@ -268,8 +286,14 @@ impl<T: Float> Network<T> {
         let mut ws = Workspace::new();
         let mut grads = Gradients::zeros_like(self);
         let mut order: Vec<usize> = (0..n).collect();
+        let labels: Vec<usize> = order.iter().map(|&i| train.label(i)).collect();
         let mut batch_x = Matrix::zeros(0, 0);
         let mut batch_y = Vec::new();
+        // Full-batch descent reads the whole set every epoch: convert it once, or read a
+        // matrix in place.
+        if config.batch == Batch::Full && train.as_matrix().is_none() {
+            train.gather(&order, &mut batch_x);
+        }
 
         // ANCHOR: epoch_loop
         for epoch in 1..=config.epochs {
@@ -277,15 +301,22 @@ impl<T: Float> Network<T> {
             let (mut loss_sum, mut correct) = (0.0, 0);
             match config.batch {
                 Batch::Full => {
-                    let (loss, right) = self.backprop(x.view(), labels, &mut ws, &mut grads);
+                    let x = train.as_matrix().unwrap_or(&batch_x);
+                    let (loss, right) = self.backprop(x.view(), &labels, &mut ws, &mut grads);
                     sgd.step(self, &mut grads);
                     loss_sum += loss * n as f64;
                     correct += right;
+                    on_event(TrainEvent::Batch {
+                        epoch,
+                        done: n,
+                        total: n,
+                    });
                 }
                 Batch::Size(size) => {
                     rng.shuffle(&mut order);
+                    let mut done = 0;
                     for chunk in order.chunks(size) {
-                        x.gather_rows_into(chunk, &mut batch_x);
+                        train.gather(chunk, &mut batch_x);
                         batch_y.clear();
                         batch_y.extend(chunk.iter().map(|&i| labels[i]));
                         let (loss, right) =
@@ -293,11 +324,17 @@ impl<T: Float> Network<T> {
                         sgd.step(self, &mut grads);
                         loss_sum += loss * chunk.len() as f64;
                         correct += right;
+                        done += chunk.len();
+                        on_event(TrainEvent::Batch {
+                            epoch,
+                            done,
+                            total: n,
+                        });
                     }
                 }
             }
             let seconds = start.elapsed().as_secs_f64();
-            let val = validation.map(|(vx, vy)| self.evaluate(vx, vy));
+            let val = validation.map(|v| self.evaluate_samples(v));
             let stats = EpochStats {
                 epoch,
                 loss: loss_sum / n as f64,
@@ -306,7 +343,7 @@ impl<T: Float> Network<T> {
                 val_loss: val.map(|v| v.loss),
                 seconds,
             };
-            on_epoch(&stats);
+            on_event(TrainEvent::Epoch(&stats));
             history.epochs.push(stats);
         }
         // ANCHOR_END: epoch_loop

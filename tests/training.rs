@@ -1,7 +1,8 @@
 //! Training: the network learns what it should, the optimiser does exactly the update the
 //! equations say, and the same seed gives the same result.
 
-use simplenn::{Activation, Batch, Init, Matrix, Network, Rng, TrainConfig};
+use simplenn::samples::MatrixSamples;
+use simplenn::{Activation, Batch, Init, Matrix, Network, Rng, TrainConfig, TrainEvent};
 
 fn xor() -> (Matrix<f32>, Vec<usize>) {
     let x = Matrix::from_rows(&[[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]);
@@ -91,7 +92,13 @@ fn separates_gaussian_blobs_with_minibatch_sgd() {
         learning_rate: 0.05,
         ..TrainConfig::default()
     };
-    let history = net.fit_with(&x, &y, Some((&x_test, &y_test)), &config, |_| {});
+    let test_set = MatrixSamples::new(&x_test, &y_test);
+    let history = net.fit_with(
+        &MatrixSamples::new(&x, &y),
+        Some(&test_set),
+        &config,
+        |_| {},
+    );
     let test = net.evaluate(&x_test, &y_test);
     assert!(test.accuracy >= 0.99, "{test:?}");
     assert_eq!(history.last().unwrap().val_accuracy, Some(test.accuracy));
@@ -306,7 +313,24 @@ fn history_records_every_epoch() {
         ..TrainConfig::default()
     };
     let mut seen = Vec::new();
-    let history = net.fit_with(&x, &y, None, &config, |e| seen.push(e.epoch));
+    let mut batches = 0;
+    let history = net.fit_with(
+        &MatrixSamples::new(&x, &y),
+        None,
+        &config,
+        |event| match event {
+            TrainEvent::Batch { done, total, .. } => {
+                assert!(done <= total && total == 100);
+                batches += 1;
+            }
+            TrainEvent::Epoch(e) => seen.push(e.epoch),
+        },
+    );
+    assert_eq!(
+        batches,
+        4 * 2,
+        "100 samples in batches of 64: two steps an epoch"
+    );
     assert_eq!(seen, [1, 2, 3, 4]);
     assert_eq!(history.epochs.len(), 4);
     for e in &history.epochs {

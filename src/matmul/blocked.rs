@@ -46,10 +46,18 @@ pub const MC: usize = 64;
 /// # Panics
 /// If `a.cols() != b.rows()`; the message names both shapes.
 pub fn gemm<T: Float>(a: View<'_, T>, b: View<'_, T>, c: &mut Matrix<T>) {
-    let (m, k, n) = dims(&a, &b);
+    let (m, _, n) = dims(&a, &b);
     c.reset(m, n);
+    gemm_into(a, b, c.as_mut_slice());
+}
+
+/// `c += a · b` into a row-major `a.rows() × b.cols()` slice (zeroed by the caller for a
+/// plain product). The threaded driver in [`super`] gives each thread a band of rows.
+pub(crate) fn gemm_into<T: Float>(a: View<'_, T>, b: View<'_, T>, c: &mut [T]) {
+    let (m, k, n) = dims(&a, &b);
+    debug_assert_eq!(c.len(), m * n);
     if m == 0 || n == 0 || k == 0 {
-        return; // an empty sum is zero, and `reset` already wrote the zeros
+        return; // an empty sum adds nothing
     }
     let mut packed_b = vec![T::ZERO; KC.min(k) * NC.min(n)];
     let mut packed_a = vec![T::ZERO; MC.min(m) * KC.min(k)];
@@ -71,7 +79,8 @@ pub fn gemm<T: Float>(a: View<'_, T>, b: View<'_, T>, c: &mut Matrix<T>) {
                 pack(&a, ic, mc, pc, kc, a_block);
                 // LOOP 2: every row of the A block against the whole B block.
                 for (i, a_row) in a_block.chunks_exact(kc).enumerate() {
-                    let c_row = &mut c.row_mut(ic + i)[jc..jc + nc];
+                    let row = ic + i;
+                    let c_row = &mut c[row * n + jc..row * n + jc + nc];
                     // LOOP 1: one scaled row of B added to the row of C per step of p.
                     for (&a_ip, b_row) in a_row.iter().zip(b_block.chunks_exact(nc)) {
                         // LOOP 0: both rows are contiguous; the compiler vectorises this.

@@ -13,7 +13,7 @@
 //!
 //! There are two implementations, one per submodule, kept side by side on purpose:
 //!
-//! - [`reference`]: the textbook triple loop. Slow, obviously right, and the oracle every
+//! - [`reference`](mod@reference): the textbook triple loop. Slow, obviously right, and the oracle every
 //!   test compares against.
 //! - [`blocked`]: the same sums computed tile by tile so that the data being reused stays
 //!   in cache. This is what the network uses, through [`gemm`].
@@ -33,6 +33,8 @@ pub mod reference;
 
 use crate::float::Float;
 use crate::matrix::Matrix;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 // ANCHOR: view
 /// A read-only window on a [`Matrix`], either as stored or transposed.
@@ -76,6 +78,28 @@ impl<'a, T: Float> View<'a, T> {
     #[inline]
     pub fn is_transposed(&self) -> bool {
         self.transposed
+    }
+
+    /// Rows `start..end` of this view, as a view: no data is copied.
+    ///
+    /// # Panics
+    /// If the range is not within `0..rows`.
+    pub fn rows_range(self, start: usize, end: usize) -> View<'a, T> {
+        assert!(
+            start <= end && end <= self.rows,
+            "rows_range: rows {start}..{end} out of range for a {} view",
+            self.describe()
+        );
+        let offset = if start == end {
+            0
+        } else {
+            start * self.row_stride
+        };
+        View {
+            data: &self.data[offset..],
+            rows: end - start,
+            ..self
+        }
     }
 
     /// The transpose of this view: the same data with the strides swapped.
@@ -136,6 +160,7 @@ impl<T: Float> Matrix<T> {
         }
     }
 
+    // ANCHOR: products
     /// The transpose, as a [`View`]: no data is copied.
     pub fn t(&self) -> View<'_, T> {
         View {
@@ -177,17 +202,75 @@ impl<T: Float> Matrix<T> {
         gemm(self.view(), b.t(), &mut c);
         c
     }
+    // ANCHOR_END: products
 }
 
-/// `c = a · b`, computed by the crate's default implementation ([`blocked::gemm`]).
+// ANCHOR: threads
+/// `c = a · b`, computed by the crate's default implementation ([`blocked`]), on
+/// [`threads()`] threads when the product is big enough to be worth it.
 ///
 /// `c` is reshaped to `a.rows() × b.cols()`, reusing its allocation, so a training loop
 /// can pass the same output buffer batch after batch.
 ///
+/// Threads split the rows of `c` into bands, one band per thread. Every element of `c` is
+/// still computed by one thread, summing the same products in the same order, so **the
+/// result is bit-identical for any number of threads**: the split never divides a sum.
+///
 /// # Panics
 /// If `a.cols() != b.rows()`; the message names both shapes.
 pub fn gemm<T: Float>(a: View<'_, T>, b: View<'_, T>, c: &mut Matrix<T>) {
-    blocked::gemm(a, b, c);
+    let (m, k, n) = dims(&a, &b);
+    c.reset(m, n);
+    // A thread costs tens of microseconds to start: give each one at least this much work.
+    const MIN_FLOPS_PER_THREAD: usize = 1 << 21;
+    const MIN_ROWS_PER_THREAD: usize = 8;
+    let flops = 2 * m * n * k;
+    let threads = threads()
+        .min(flops / MIN_FLOPS_PER_THREAD)
+        .min(m / MIN_ROWS_PER_THREAD)
+        .max(1);
+    if threads == 1 {
+        blocked::gemm_into(a, b, c.as_mut_slice());
+        return;
+    }
+    let band = m.div_ceil(threads);
+    std::thread::scope(|scope| {
+        for (t, c_band) in c.as_mut_slice().chunks_mut(band * n).enumerate() {
+            let rows = c_band.len() / n;
+            let a_band = a.rows_range(t * band, t * band + rows);
+            scope.spawn(move || blocked::gemm_into(a_band, b, c_band));
+        }
+    });
+}
+
+/// The thread count set by [`set_threads`]; 0 means "not set".
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets how many threads [`gemm`] may use; 0 restores the default. Results do not depend
+/// on it, only speed does.
+pub fn set_threads(n: usize) {
+    THREADS.store(n, Ordering::Relaxed);
+}
+
+/// How many threads [`gemm`] may use: the value given to [`set_threads`], else the
+/// environment variable `SIMPLENN_THREADS`, else the machine's available parallelism.
+pub fn threads() -> usize {
+    match THREADS.load(Ordering::Relaxed) {
+        0 => default_threads(),
+        n => n,
+    }
+}
+// ANCHOR_END: threads
+
+fn default_threads() -> usize {
+    static DEFAULT: OnceLock<usize> = OnceLock::new();
+    *DEFAULT.get_or_init(|| {
+        std::env::var("SIMPLENN_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    })
 }
 
 /// Checks that `a · b` is defined and returns `(m, k, n)`: `a` is `m×k`, `b` is `k×n`.

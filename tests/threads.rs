@@ -1,0 +1,85 @@
+//! Threads change speed, never results: products and whole training runs are bit-identical
+//! for any thread count, because threads split the output, never a sum.
+//!
+//! `set_threads` is process-wide and the harness runs tests concurrently; that is fine here,
+//! since the point is that the count cannot change an answer.
+
+use simplenn::{Activation, Batch, Matrix, Network, Rng, TrainConfig, matmul};
+
+#[test]
+fn products_are_bit_identical_for_any_thread_count() {
+    let mut rng = Rng::new(12);
+    // Big enough that the driver really splits them; odd sizes so bands are uneven.
+    for (m, k, n) in [
+        (301, 257, 129),
+        (1000, 784, 10),
+        (64, 784, 128),
+        (784, 999, 10),
+    ] {
+        let a = Matrix::<f32>::random_uniform(m, k, -1.0, 1.0, &mut rng);
+        let b = Matrix::<f32>::random_uniform(k, n, -1.0, 1.0, &mut rng);
+        let at = a.transpose();
+        let bt = b.transpose();
+        let run = |threads| {
+            matmul::set_threads(threads);
+            let mut outs = Vec::new();
+            for (x, y) in [(a.view(), b.view()), (at.t(), b.view()), (a.view(), bt.t())] {
+                let mut c = Matrix::zeros(0, 0);
+                matmul::gemm(x, y, &mut c);
+                outs.push(c);
+            }
+            outs
+        };
+        let one = run(1);
+        for threads in [2, 3, 4, 7] {
+            assert!(
+                run(threads) == one,
+                "{m}×{k}×{n} differs with {threads} threads"
+            );
+        }
+        // And the threaded result is the blocked one.
+        let mut c = Matrix::zeros(0, 0);
+        matmul::blocked::gemm(a.view(), b.view(), &mut c);
+        assert!(c == one[0]);
+    }
+    matmul::set_threads(0);
+}
+
+#[test]
+fn training_is_bit_identical_for_any_thread_count() {
+    let mut rng = Rng::new(5);
+    let x = Matrix::<f32>::random_uniform(600, 100, 0.0, 1.0, &mut rng);
+    let y: Vec<usize> = (0..600).map(|i| i % 10).collect();
+    let train = |threads| {
+        matmul::set_threads(threads);
+        let mut net = Network::builder(100)
+            .hidden(64, Activation::Relu)
+            .output(10)
+            .seed(3)
+            .build();
+        let config = TrainConfig {
+            epochs: 2,
+            batch: Batch::Size(128),
+            ..TrainConfig::default()
+        };
+        let losses: Vec<f64> = net
+            .fit(&x, &y, &config)
+            .epochs
+            .iter()
+            .map(|e| e.loss)
+            .collect();
+        (net, losses)
+    };
+    let (net1, losses1) = train(1);
+    let (net2, losses2) = train(2);
+    let (net3, losses3) = train(3);
+    assert!(net1 == net2 && net1 == net3);
+    assert_eq!(losses1, losses2);
+    assert_eq!(losses1, losses3);
+    matmul::set_threads(0);
+}
+
+#[test]
+fn thread_count_defaults_to_something_sane() {
+    assert!(matmul::threads() >= 1);
+}
