@@ -73,6 +73,8 @@ pub trait Float:
     fn min(self, other: Self) -> Self;
     /// True for neither infinite nor NaN.
     fn is_finite(self) -> bool;
+    /// True for NaN.
+    fn is_nan(self) -> bool;
 }
 
 macro_rules! impl_float {
@@ -126,6 +128,10 @@ macro_rules! impl_float {
             #[inline(always)]
             fn is_finite(self) -> bool {
                 $t::is_finite(self)
+            }
+            #[inline(always)]
+            fn is_nan(self) -> bool {
+                $t::is_nan(self)
             }
         }
     };

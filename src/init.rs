@@ -8,7 +8,7 @@
 //! (inputs per unit) and fan-out (outputs) to keep the variance steady.
 
 use crate::float::Float;
-use crate::matrix::Matrix;
+use crate::matrix::{Matrix, uniform_sample};
 use crate::rng::Rng;
 use std::fmt;
 use std::str::FromStr;

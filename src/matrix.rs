@@ -114,7 +114,7 @@ impl<T: Float> Matrix<T> {
 
     /// A matrix of independent samples from the uniform distribution on `[low, high)`.
     pub fn random_uniform(rows: usize, cols: usize, low: f64, high: f64, rng: &mut Rng) -> Self {
-        Self::from_fn(rows, cols, |_, _| T::from_f64(rng.uniform(low, high)))
+        Self::from_fn(rows, cols, |_, _| uniform_sample(rng, low, high))
     }
 
     /// A matrix of independent samples from the normal distribution `N(mean, std²)`.
@@ -222,12 +222,19 @@ impl<T: Float> Matrix<T> {
     /// # Panics
     /// If an index is `>= rows`.
     pub fn gather_rows_into(&self, indices: &[usize], out: &mut Matrix<T>) {
-        out.rows = indices.len();
-        out.cols = self.cols;
+        // Check first, so a bad index leaves `out` untouched rather than half-written.
+        if let Some(&bad) = indices.iter().find(|&&i| i >= self.rows) {
+            panic!(
+                "gather_rows_into: row {bad} out of range for a {}×{} matrix",
+                self.rows, self.cols
+            );
+        }
         out.data.clear();
         for &i in indices {
             out.data.extend_from_slice(self.row(i));
         }
+        out.rows = indices.len();
+        out.cols = self.cols;
     }
 
     /// The rows listed in `indices`, in that order, as a new matrix.
@@ -426,7 +433,11 @@ impl<T: Float> Matrix<T> {
         self.data
             .iter()
             .zip(&other.data)
-            .fold(T::ZERO, |m, (&a, &b)| m.max((a - b).abs()))
+            .fold(T::ZERO, |m, (&a, &b)| {
+                let d = (a - b).abs();
+                // NaN must win: a NaN difference is not "no difference".
+                if d.is_nan() || m.is_nan() { T::from_f64(f64::NAN) } else { m.max(d) }
+            })
     }
 
     fn assert_same_shape(&self, other: &Self, op: &str) {
@@ -441,11 +452,25 @@ impl<T: Float> Matrix<T> {
     }
 }
 
+/// A sample from U[low, high) in `T`. Rounding an `f64` sample to `f32` can land on `high`
+/// (or above it, for a range narrower than an `f32` step); such samples are drawn again,
+/// so the half-open promise holds in the element type too. (A range so narrow that `T` has
+/// no value inside it gives up after 64 draws and returns `low` rounded to `T`.)
+pub(crate) fn uniform_sample<T: Float>(rng: &mut Rng, low: f64, high: f64) -> T {
+    for _ in 0..64 {
+        let x = T::from_f64(rng.uniform(low, high));
+        if x.to_f64() < high {
+            return x;
+        }
+    }
+    T::from_f64(low)
+}
+
 /// The index of the largest element (the first one on ties; NaN is never chosen over a number).
 pub(crate) fn argmax<T: Float>(xs: &[T]) -> usize {
     let mut best = 0;
     for (i, &x) in xs.iter().enumerate() {
-        if x > xs[best] || xs[best].to_f64().is_nan() {
+        if x > xs[best] || xs[best].is_nan() {
             best = i;
         }
     }

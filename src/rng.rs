@@ -102,7 +102,14 @@ impl Rng {
             low.is_finite() && high.is_finite() && low <= high,
             "Rng::uniform: bad range [{low}, {high})"
         );
-        let x = low + (high - low) * self.next_f64();
+        let u = self.next_f64();
+        let width = high - low;
+        let x = if width.is_finite() {
+            low + width * u
+        } else {
+            // The width overflows (e.g. −MAX..MAX); interpolate, each term stays finite.
+            low * (1.0 - u) + high * u
+        };
         // Rounding can land exactly on `high` when the range is wide; keep the promise.
         if x < high { x } else { low }
     }
