@@ -45,7 +45,7 @@ impl Init {
             Init::Original => {
                 let weights = Matrix::random_uniform(fan_in, fan_out, -0.5, 0.5, rng);
                 let bias = (0..fan_out)
-                    .map(|_| T::from_f64(rng.uniform(-0.5, 0.5)))
+                    .map(|_| uniform_sample(rng, -0.5, 0.5))
                     .collect();
                 (weights, bias)
             }

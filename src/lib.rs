@@ -57,8 +57,10 @@
 pub mod activation;
 pub mod confusion;
 pub mod crc32;
+pub mod csv;
 pub mod error;
 pub mod float;
+pub mod idx;
 pub mod init;
 pub mod loss;
 pub mod matmul;
