@@ -436,7 +436,11 @@ impl<T: Float> Matrix<T> {
             .fold(T::ZERO, |m, (&a, &b)| {
                 let d = (a - b).abs();
                 // NaN must win: a NaN difference is not "no difference".
-                if d.is_nan() || m.is_nan() { T::from_f64(f64::NAN) } else { m.max(d) }
+                if d.is_nan() || m.is_nan() {
+                    T::from_f64(f64::NAN)
+                } else {
+                    m.max(d)
+                }
             })
     }
 
