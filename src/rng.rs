@@ -123,13 +123,15 @@ impl Rng {
         assert!(n > 0, "Rng::below(0): the range 0..0 is empty");
         // The high 64 bits of x·n are uniform in 0..n except for a sliver of x values,
         // which the rejection loop removes (it loops with probability < n / 2⁶⁴).
-        let threshold = n.wrapping_neg() % n; // = 2⁶⁴ mod n
-        loop {
-            let product = u128::from(self.next_u64()) * u128::from(n);
-            if (product as u64) >= threshold {
-                return (product >> 64) as u64;
+        let mut product = u128::from(self.next_u64()) * u128::from(n);
+        if (product as u64) < n {
+            // Only now can the draw be in the biased sliver; the division is rarely needed.
+            let threshold = n.wrapping_neg() % n; // = 2⁶⁴ mod n
+            while (product as u64) < threshold {
+                product = u128::from(self.next_u64()) * u128::from(n);
             }
         }
+        (product >> 64) as u64
     }
 
     // ANCHOR: normal

@@ -18,7 +18,7 @@
 //! ```
 //!
 //! whose truncation error is O(h⁴): with h = 10⁻³ it is ~10⁻¹⁴, and the rounding error drops
-//! to ~5·10⁻¹². Both are far below the 10⁻⁶ relative error we demand, so any disagreement
+//! to ~5·10⁻¹³. Both are far below the 10⁻⁶ relative error we demand, so any disagreement
 //! beyond that is a bug in backprop, not noise. (In `f32` the rounding term alone would be
 //! 10⁻⁷·5/10⁻³ ≈ 10⁻³: useless. Hence `f64`.)
 //!
@@ -59,7 +59,7 @@ struct Check {
 
 // ANCHOR: check
 /// Compares backprop's gradient of every weight and bias of `net` on `(x, labels)` with the
-/// central difference `(L(θ+h) − L(θ−h)) / 2h`, returning the worst relative error.
+/// five-point central difference (see [`five_point`]), returning the worst relative error.
 /// `tamper` may alter the analytic gradients first, to show that the checker notices.
 fn check_network(
     net: &mut Network<f64>,

@@ -19,8 +19,9 @@
 //!   in the order `X` is stored.
 //!
 //! The loops are numbered as in BLIS (Van Zee & van de Geijn, 2015) and bluss's
-//! `matrixmultiply`, from the outermost inwards. A later stage replaces loops 2 to 0 with a
-//! register-tiled SIMD micro-kernel; the outer structure and the packing stay.
+//! `matrixmultiply`, from the outermost inwards. Loops 2 to 0 are where a register-tiled SIMD
+//! micro-kernel goes in a high-performance library; the outer loops and the packing are
+//! already the ones it needs.
 
 use super::{View, dims};
 use crate::float::Float;
