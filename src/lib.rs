@@ -65,6 +65,7 @@ pub mod init;
 pub mod loss;
 pub mod matmul;
 pub mod matrix;
+pub mod model;
 pub mod network;
 pub mod preset;
 pub mod rng;
