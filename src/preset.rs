@@ -4,7 +4,7 @@ use crate::activation::Activation;
 use crate::float::Float;
 use crate::init::Init;
 use crate::network::Network;
-use crate::train::TrainConfig;
+use crate::train::{Batch, TrainConfig};
 
 // ANCHOR: original
 /// The original NumPy project, exactly: 784 inputs (pixels scaled by 1/255), one hidden
@@ -39,3 +39,46 @@ pub fn original<T: Float>(seed: u64) -> (Network<T>, TrainConfig) {
     (network, config)
 }
 // ANCHOR_END: original
+
+// ANCHOR: recommended
+/// Hidden layer sizes of [`recommended`].
+pub const RECOMMENDED_HIDDEN: [usize; 2] = [256, 128];
+
+/// The recipe `cargo run --example train` uses by default: two ReLU hidden layers of 256 and
+/// 128 units with He initialisation, trained by mini-batch SGD (batch 64) with momentum 0.9
+/// and learning rate 0.05 for 15 epochs.
+///
+/// Every ingredient is a step from the original towards what works: He initialisation keeps
+/// the signal's scale through ReLU layers, mini-batches give hundreds of steps per epoch
+/// instead of one, momentum smooths them, and the wider, deeper network has room to learn
+/// more than ten hidden units can. On the 10,000 built-in digits it reaches about 96% on
+/// the official test set, against the original's 85%.
+///
+/// ```
+/// let (net, config) = simplenn::preset::recommended::<f32>(784, 10, 1);
+/// assert_eq!(net.to_string(), "784 → 256 relu → 128 relu → 10 softmax");
+/// assert_eq!(config.epochs, 15);
+/// ```
+pub fn recommended<T: Float>(
+    inputs: usize,
+    classes: usize,
+    seed: u64,
+) -> (Network<T>, TrainConfig) {
+    let mut builder = Network::builder(inputs)
+        .output(classes)
+        .init(Init::He)
+        .seed(seed);
+    for units in RECOMMENDED_HIDDEN {
+        builder = builder.hidden(units, Activation::Relu);
+    }
+    let config = TrainConfig {
+        epochs: 15,
+        batch: Batch::Size(64),
+        learning_rate: 0.05,
+        momentum: 0.9,
+        weight_decay: 0.0,
+        seed,
+    };
+    (builder.build(), config)
+}
+// ANCHOR_END: recommended

@@ -1,0 +1,156 @@
+//! Loads a model saved by `train --save` and evaluates it, or writes Kaggle predictions.
+//!
+//! ```sh
+//! cargo run --release --example predict -- --model model.snn --data DIR
+//! cargo run --release --example predict -- --model model.snn --csv test.csv --submission out.csv
+//! ```
+
+mod common;
+
+use common::{Args, CLASSES, Failure, check_writable, write_file};
+use simplenn::Network;
+use simplenn::dataset::{CsvData, Dataset, Images};
+use simplenn::json::Json;
+use simplenn::samples::Inputs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const HELP: &str = "\
+Evaluates a saved model, or writes its predictions as a Kaggle submission.
+
+Usage: cargo run --release --example predict -- --model FILE (--data DIR | --csv FILE) [OPTIONS]
+
+  --model FILE        a model written by `train --save FILE` (required)
+  --data DIR          a folder of MNIST-style files: evaluates on the t10k-* test set when
+                      the folder has one, else on the train-* files
+  --csv FILE          a Kaggle-style CSV: evaluated if it has a label column (train.csv);
+                      without one (test.csv), use --submission
+  --submission FILE   write one prediction per image as Kaggle's Digit Recognizer expects:
+                      a header 'ImageId,Label', then '1,7', '2,0', ...
+  --metrics FILE      write a JSON summary: test_accuracy (null without labels) and the
+                      confusion matrix
+  --threads N         threads for the matrix products [default: all cores]
+  -h, --help          print this help
+
+Exit status: 0 on success, 2 for a usage error, 1 for a data or I/O error.
+";
+
+fn main() -> ExitCode {
+    common::exit_with(run(), "predict")
+}
+
+/// Where the images come from.
+enum Source {
+    Dir(String),
+    Csv(String),
+}
+
+/// What to predict on.
+enum Input {
+    Labelled(String, Dataset),
+    Unlabelled(String, Images),
+}
+
+fn run() -> Result<(), Failure> {
+    let mut args = Args::parse(&["--help"])?;
+    if args.switch("--help") {
+        print!("{HELP}");
+        return Ok(());
+    }
+    let model = args.value("--model").map(PathBuf::from);
+    let data = args.value("--data");
+    let csv = args.value("--csv");
+    let submission = args.value("--submission").map(PathBuf::from);
+    let metrics = args.value("--metrics").map(PathBuf::from);
+    common::apply_threads(&mut args)?;
+    args.reject_unknown()?;
+
+    let model = model.ok_or_else(|| Failure::Usage("--model FILE is required".into()))?;
+    let source = match (data, csv) {
+        (Some(_), Some(_)) => {
+            return Err(Failure::Usage(
+                "--data and --csv cannot be used together".into(),
+            ));
+        }
+        (None, None) => return Err(Failure::Usage("give --data DIR or --csv FILE".into())),
+        (Some(dir), None) => Source::Dir(dir),
+        (None, Some(file)) => Source::Csv(file),
+    };
+    for (flag, path) in [("--submission", &submission), ("--metrics", &metrics)] {
+        if let Some(path) = path {
+            check_writable(flag, path)?;
+        }
+    }
+    let net: Network = Network::load(&model)?;
+    println!("model: {} ({net})", model.display());
+
+    let input = match source {
+        Source::Dir(dir) => {
+            let loaded = simplenn::dataset::load_dir(Path::new(&dir), CLASSES)?;
+            match loaded.test {
+                Some(test) => Input::Labelled(format!("{dir} (t10k test set)"), test),
+                None => Input::Labelled(format!("{dir} (train set: no t10k files)"), loaded.train),
+            }
+        }
+        Source::Csv(file) => match common::load_csv_any(&file)? {
+            CsvData::Labelled(d) => Input::Labelled(file, d),
+            CsvData::Unlabelled(images) => Input::Unlabelled(file, images),
+        },
+    };
+    let (source, inputs): (&str, &dyn Inputs<f32>) = match &input {
+        Input::Labelled(s, d) => (s, d),
+        Input::Unlabelled(s, i) => (s, i),
+    };
+    if inputs.features() != net.inputs() {
+        return Err(Failure::Data(
+            simplenn::Error::data(format!(
+                "the model takes {} inputs per image but these images have {} pixels",
+                net.inputs(),
+                inputs.features()
+            ))
+            .in_file(source),
+        ));
+    }
+    println!("data: {source} ({} images)", inputs.len());
+    let predicted = net.predict_samples(inputs);
+
+    let mut test_accuracy = None;
+    let mut confusion = Json::Null;
+    match &input {
+        Input::Labelled(_, d) => {
+            let cm = common::report("test", d, &predicted);
+            test_accuracy = Some(cm.accuracy());
+            confusion = common::confusion_json(&cm);
+        }
+        Input::Unlabelled(..) => {
+            let mut counts = [0usize; CLASSES];
+            for &p in &predicted {
+                counts[p] += 1;
+            }
+            println!("no labels in this file: predictions per class {counts:?}");
+            if submission.is_none() {
+                println!("(use --submission FILE to write them out)");
+            }
+        }
+    }
+    if let Some(path) = &submission {
+        write_file(path, &simplenn::csv::submission(&predicted))?;
+        println!(
+            "wrote {} predictions to {}",
+            predicted.len(),
+            path.display()
+        );
+    }
+    if let Some(path) = &metrics {
+        let json = Json::Object(vec![
+            ("model".into(), model.display().to_string().into()),
+            ("data".into(), source.into()),
+            ("samples".into(), predicted.len().into()),
+            ("test_accuracy".into(), test_accuracy.into()),
+            ("confusion_matrix".into(), confusion),
+        ]);
+        write_file(path, &json.pretty())?;
+        println!("wrote metrics to {}", path.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,559 @@
+//! Trains a network on MNIST-style digits and reports how well it does.
+//!
+//! ```sh
+//! cargo run --release --example train                        # the built-in 10,000 digits
+//! cargo run --release --example train -- --data DIR          # a folder of MNIST files
+//! cargo run --release --example train -- --preset original   # the original NumPy recipe
+//! cargo run --release --example train -- --help              # every option
+//! ```
+
+mod common;
+
+use common::{Args, CLASSES, Failure, check_range, check_writable, write_file};
+use simplenn::dataset::Dataset;
+use simplenn::json::Json;
+use simplenn::plot::{GalleryImage, LineChart, Series, gallery_svg};
+use simplenn::progress::{Progress, format_count};
+use simplenn::{Activation, Batch, EpochStats, Init, Network, TrainConfig, TrainEvent};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+const HELP: &str = "\
+Trains a neural network on MNIST-style images and reports its accuracy.
+
+Usage: cargo run --release --example train -- [OPTIONS]
+
+Data (default: the 10,000 MNIST training digits built into data/mnist-10k):
+  --data DIR          a folder with train-images-idx3-ubyte and train-labels-idx1-ubyte
+                      (raw or .gz); t10k-images/t10k-labels files there, if any, are the
+                      test set. Works with MNIST, Fashion-MNIST and the like.
+  --csv FILE          a Kaggle-style labelled CSV (label,pixel0,...,pixel783)
+  --val-fraction F    fraction of the training data held out for validation [default: 0.1]
+
+Network:
+  --preset NAME       'original': the original NumPy recipe (784-10-10, ReLU, uniform
+                      init, full batch, lr 0.1, 600 epochs); flags given with it override
+                      its settings
+  --hidden LIST       hidden layer sizes, e.g. 128 or 256,128; 'none' for no hidden layer
+                      [default: 256,128]
+  --activation NAME   relu, sigmoid, tanh or identity [default: relu]
+  --init NAME         he, xavier or original, for every layer [default: he with relu,
+                      xavier with the other activations]
+
+Training:
+  --epochs N          passes over the training data [default: 15]
+  --batch N|full      samples per gradient step; 'full' for full-batch descent [default: 64]
+  --lr F              learning rate [default: 0.05]
+  --momentum F        momentum, 0 to <1 [default: 0.9]
+  --weight-decay F    L2 weight decay [default: 0]
+  --seed N            seed for initialisation, shuffling and the validation split [default: 1]
+  --threads N         threads for the matrix products [default: all cores, or SIMPLENN_THREADS]
+
+Output:
+  --save FILE         write the trained model (load it with the predict example)
+  --metrics FILE      write a JSON summary: config, per-epoch statistics, accuracies, seconds
+  --plots DIR         write loss.svg, accuracy.svg and misclassified.svg into DIR
+  -h, --help          print this help
+
+Exit status: 0 on success, 2 for a usage error, 1 for a data or I/O error.
+";
+
+/// Every setting of a run, after defaults and the preset are applied.
+struct Settings {
+    data: Option<String>,
+    csv: Option<String>,
+    val_fraction: f64,
+    preset: Option<String>,
+    hidden: Vec<usize>,
+    activation: Activation,
+    /// For every layer, the output one too: by default the scheme made for the hidden
+    /// activation, as `preset::recommended` does.
+    init: Init,
+    config: TrainConfig,
+    threads: usize,
+    save: Option<PathBuf>,
+    metrics: Option<PathBuf>,
+    plots: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    common::exit_with(run(), "train")
+}
+
+fn parse_settings() -> Result<Option<Settings>, Failure> {
+    let mut args = Args::parse(&["--help"])?;
+    if args.switch("--help") {
+        print!("{HELP}");
+        return Ok(None);
+    }
+    let preset = args.value("--preset");
+    // Defaults: the recommended recipe, or the preset's.
+    let (mut hidden, mut activation, mut init, mut config) = match preset.as_deref() {
+        None => (
+            simplenn::preset::RECOMMENDED_HIDDEN.to_vec(),
+            Activation::Relu,
+            None,
+            simplenn::preset::recommended::<f32>(784, CLASSES, 1).1,
+        ),
+        Some("original") => (
+            vec![10],
+            Activation::Relu,
+            Some(Init::Original),
+            TrainConfig {
+                seed: 1,
+                ..TrainConfig::original()
+            },
+        ),
+        Some(other) => {
+            return Err(Failure::Usage(format!(
+                "--preset: unknown preset '{other}' (the one preset is 'original')"
+            )));
+        }
+    };
+    if let Some(list) = args.value("--hidden") {
+        hidden = parse_hidden(&list)?;
+    }
+    if let Some(a) = args.value("--activation") {
+        activation = a
+            .parse()
+            .map_err(|e| Failure::Usage(format!("--activation: {e}")))?;
+    }
+    if let Some(i) = args.value("--init") {
+        init = Some(
+            i.parse()
+                .map_err(|e| Failure::Usage(format!("--init: {e}")))?,
+        );
+    }
+    if let Some(n) = args.parsed::<usize>("--epochs", "a whole number")? {
+        config.epochs = n;
+    }
+    if let Some(b) = args.value("--batch") {
+        config.batch = match b.trim() {
+            "full" => Batch::Full,
+            n => match n.parse::<usize>() {
+                Ok(n) if n > 0 => Batch::Size(n),
+                _ => {
+                    return Err(Failure::Usage(format!(
+                        "--batch: '{b}' is not a positive whole number or 'full'"
+                    )));
+                }
+            },
+        };
+    }
+    if let Some(lr) = args.parsed::<f64>("--lr", "a number")? {
+        if !(lr.is_finite() && lr > 0.0 && lr <= 100.0) {
+            return Err(Failure::Usage(format!(
+                "--lr: {lr} must be above 0 and at most 100"
+            )));
+        }
+        config.learning_rate = lr;
+    }
+    if let Some(m) = args.parsed::<f64>("--momentum", "a number")? {
+        if !(0.0..1.0).contains(&m) {
+            return Err(Failure::Usage(format!(
+                "--momentum: {m} must be at least 0 and below 1"
+            )));
+        }
+        config.momentum = m;
+    }
+    if let Some(wd) = args.parsed::<f64>("--weight-decay", "a number")? {
+        config.weight_decay = check_range("--weight-decay", wd, 0.0..=1.0)?;
+    }
+    if let Some(seed) = args.parsed::<u64>("--seed", "a whole number")? {
+        config.seed = seed;
+    }
+    let val_fraction = match args.parsed::<f64>("--val-fraction", "a number")? {
+        Some(f) => {
+            if !(0.0..1.0).contains(&f) {
+                return Err(Failure::Usage(format!(
+                    "--val-fraction: {f} must be at least 0 and below 1"
+                )));
+            }
+            f
+        }
+        None => 0.1,
+    };
+    let init = init.unwrap_or(match activation {
+        Activation::Relu => Init::He,
+        _ => Init::Xavier,
+    });
+    let threads = common::apply_threads(&mut args)?;
+    let data = args.value("--data");
+    let csv = args.value("--csv");
+    let save = args.value("--save").map(PathBuf::from);
+    let metrics = args.value("--metrics").map(PathBuf::from);
+    let plots = args.value("--plots").map(PathBuf::from);
+    args.reject_unknown()?;
+    Ok(Some(Settings {
+        data,
+        csv,
+        val_fraction,
+        preset,
+        hidden,
+        activation,
+        init,
+        config,
+        threads,
+        save,
+        metrics,
+        plots,
+    }))
+}
+
+fn parse_hidden(list: &str) -> Result<Vec<usize>, Failure> {
+    let list = list.trim();
+    if list.is_empty() || list.eq_ignore_ascii_case("none") {
+        return Ok(Vec::new());
+    }
+    list.split(',')
+        .map(|part| match part.trim().parse::<usize>() {
+            Ok(n) if (1..=100_000).contains(&n) => Ok(n),
+            _ => Err(Failure::Usage(format!(
+                "--hidden: '{part}' is not a layer size from 1 to 100000 (write e.g. 128,64, \
+                 or none)"
+            ))),
+        })
+        .collect()
+}
+
+fn run() -> Result<(), Failure> {
+    let start = Instant::now();
+    let Some(s) = parse_settings()? else {
+        return Ok(());
+    };
+    // Fail before training, not after, if an output cannot be written.
+    for (flag, path) in [("--save", &s.save), ("--metrics", &s.metrics)] {
+        if let Some(path) = path {
+            check_writable(flag, path)?;
+        }
+    }
+
+    let loaded = common::load_labelled(s.data.clone(), s.csv.clone())?;
+    let (train, validation) = loaded.train.split(s.val_fraction, s.config.seed);
+    if train.is_empty() {
+        return Err(Failure::Data(
+            simplenn::Error::data("no training samples left after the validation split")
+                .in_file(&loaded.source),
+        ));
+    }
+    let features = train.images().pixels_per_image();
+    if s.preset.is_some() && features != 784 {
+        return Err(Failure::Data(
+            simplenn::Error::data(format!(
+                "the original preset is for 28×28 images (784 pixels); these have {features}"
+            ))
+            .in_file(&loaded.source),
+        ));
+    }
+
+    let mut builder = Network::builder(features)
+        .output(CLASSES)
+        .seed(s.config.seed);
+    for &units in &s.hidden {
+        builder = builder.hidden(units, s.activation);
+    }
+    builder = builder.init(s.init);
+    let mut net: Network = builder.build();
+
+    println!(
+        "data: {} ({} training, {} validation, {})",
+        loaded.source,
+        format_count(train.len() as u64),
+        format_count(validation.len() as u64),
+        match &loaded.test {
+            Some(t) => format!("{} test images", format_count(t.len() as u64)),
+            None => "no test set".to_string(),
+        }
+    );
+    println!(
+        "network: {net} ({} parameters, init {})",
+        format_count(net.parameter_count() as u64),
+        s.init
+    );
+    println!(
+        "training: {} epochs, batch {}, lr {}, momentum {}, weight decay {}, seed {}, {} thread{}",
+        s.config.epochs,
+        match s.config.batch {
+            Batch::Full => "full".to_string(),
+            Batch::Size(n) => n.to_string(),
+        },
+        s.config.learning_rate,
+        s.config.momentum,
+        s.config.weight_decay,
+        s.config.seed,
+        s.threads,
+        if s.threads == 1 { "" } else { "s" }
+    );
+
+    let history = train_with_progress(&mut net, &train, &validation, &s.config);
+
+    // Final scores, measured with the trained network.
+    let train_eval = net.evaluate_samples(&train);
+    let val_eval = (!validation.is_empty()).then(|| net.evaluate_samples(&validation));
+    println!(
+        "\ntrain accuracy: {:.2}%{}",
+        100.0 * train_eval.accuracy,
+        val_eval.map_or(String::new(), |v| format!(
+            ", validation accuracy: {:.2}%",
+            100.0 * v.accuracy
+        ))
+    );
+    let mut test_accuracy = None;
+    let mut confusion = None;
+    let mut wrong = Vec::new();
+    // Misclassified images come from the test set, or else from the validation set.
+    let shown: Option<&Dataset> = loaded
+        .test
+        .as_ref()
+        .or((!validation.is_empty()).then_some(&validation));
+    if let Some(test) = &loaded.test {
+        let predicted = net.predict_samples(test);
+        let cm = common::report("test", test, &predicted);
+        test_accuracy = Some(cm.accuracy());
+        confusion = Some(cm);
+        wrong = common::misclassified(test, &predicted, 100);
+    } else {
+        println!("no test set: pass --data DIR with t10k-* files to measure test accuracy");
+        if let Some(v) = shown {
+            wrong = common::misclassified(v, &net.predict_samples(v), 100);
+        }
+    }
+
+    if let Some(path) = &s.save {
+        net.save(path)?;
+        println!("\nsaved the model to {}", path.display());
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    if let Some(path) = &s.metrics {
+        let json = Json::Object(vec![
+            (
+                "config".into(),
+                config_json(
+                    &s,
+                    &loaded.source,
+                    &net,
+                    &train,
+                    &validation,
+                    loaded.test.as_ref(),
+                ),
+            ),
+            (
+                "epochs".into(),
+                Json::Array(history.iter().map(epoch_json).collect()),
+            ),
+            ("train_accuracy".into(), train_eval.accuracy.into()),
+            ("val_accuracy".into(), val_eval.map(|v| v.accuracy).into()),
+            ("test_accuracy".into(), test_accuracy.into()),
+            (
+                "confusion_matrix".into(),
+                confusion
+                    .as_ref()
+                    .map_or(Json::Null, common::confusion_json),
+            ),
+            ("seconds".into(), seconds.into()),
+        ]);
+        write_file(path, &json.pretty())?;
+        println!("wrote metrics to {}", path.display());
+    }
+    if let Some(dir) = &s.plots {
+        write_plots(
+            dir,
+            &history,
+            test_accuracy,
+            shown,
+            &wrong,
+            loaded.test.is_some(),
+        )?;
+        println!(
+            "wrote loss.svg, accuracy.svg and misclassified.svg to {}",
+            dir.display()
+        );
+    }
+    println!("done in {seconds:.1} s");
+    Ok(())
+}
+
+/// Trains, drawing a progress bar on a terminal and printing one line per epoch.
+fn train_with_progress(
+    net: &mut Network,
+    train: &Dataset,
+    validation: &Dataset,
+    config: &TrainConfig,
+) -> Vec<EpochStats> {
+    let epochs = config.epochs;
+    let width = epochs.to_string().len();
+    let mut bar: Option<Progress> = None;
+    let mut trained = 0;
+    let validation_set: Option<&dyn simplenn::samples::Samples<f32>> =
+        (!validation.is_empty()).then_some(validation as _);
+    let history = net.fit_with(train, validation_set, config, |event| match event {
+        TrainEvent::Batch { epoch, done, total } => {
+            let bar = bar.get_or_insert_with(|| {
+                Progress::new(total as u64, &format!("epoch {epoch:>width$}/{epochs}"))
+            });
+            bar.inc((done - trained) as u64);
+            trained = done;
+        }
+        TrainEvent::Epoch(e) => {
+            if let Some(mut b) = bar.take() {
+                b.finish();
+            }
+            trained = 0;
+            println!("{}", epoch_line(e, epochs, train.len()));
+        }
+    });
+    history.epochs
+}
+
+fn epoch_line(e: &EpochStats, epochs: usize, samples: usize) -> String {
+    let width = epochs.to_string().len();
+    let val = e
+        .val_accuracy
+        .map_or(String::new(), |v| format!("  val {:6.2}%", 100.0 * v));
+    let rate = if e.seconds > 0.0 {
+        format_count((samples as f64 / e.seconds) as u64)
+    } else {
+        "-".to_string()
+    };
+    format!(
+        "epoch {:>width$}/{epochs}  loss {:.4}  train {:6.2}%{val}  {:6.2} s  {rate} img/s",
+        e.epoch,
+        e.loss,
+        100.0 * e.train_accuracy,
+        e.seconds
+    )
+}
+
+fn epoch_json(e: &EpochStats) -> Json {
+    Json::Object(vec![
+        ("epoch".into(), e.epoch.into()),
+        ("loss".into(), e.loss.into()),
+        ("train_accuracy".into(), e.train_accuracy.into()),
+        ("val_accuracy".into(), e.val_accuracy.into()),
+        ("val_loss".into(), e.val_loss.into()),
+        ("seconds".into(), e.seconds.into()),
+    ])
+}
+
+fn config_json(
+    s: &Settings,
+    source: &str,
+    net: &Network,
+    train: &Dataset,
+    validation: &Dataset,
+    test: Option<&Dataset>,
+) -> Json {
+    let c = &s.config;
+    Json::Object(vec![
+        ("data".into(), source.into()),
+        ("preset".into(), s.preset.clone().into()),
+        ("network".into(), net.to_string().into()),
+        (
+            "hidden".into(),
+            Json::Array(s.hidden.iter().map(|&h| h.into()).collect()),
+        ),
+        ("activation".into(), s.activation.name().into()),
+        ("init".into(), s.init.name().into()),
+        ("epochs".into(), c.epochs.into()),
+        (
+            "batch".into(),
+            match c.batch {
+                Batch::Full => "full".into(),
+                Batch::Size(n) => n.into(),
+            },
+        ),
+        ("learning_rate".into(), c.learning_rate.into()),
+        ("momentum".into(), c.momentum.into()),
+        ("weight_decay".into(), c.weight_decay.into()),
+        ("seed".into(), (c.seed as f64).into()),
+        ("threads".into(), s.threads.into()),
+        ("val_fraction".into(), s.val_fraction.into()),
+        ("train_samples".into(), train.len().into()),
+        ("val_samples".into(), validation.len().into()),
+        ("test_samples".into(), test.map(|t| t.len()).into()),
+    ])
+}
+
+fn write_plots(
+    dir: &std::path::Path,
+    history: &[EpochStats],
+    test_accuracy: Option<f64>,
+    shown: Option<&Dataset>,
+    wrong: &[(usize, usize, usize)],
+    from_test: bool,
+) -> Result<(), Failure> {
+    let points = |f: &dyn Fn(&EpochStats) -> Option<f64>| -> Vec<(f64, f64)> {
+        history
+            .iter()
+            .filter_map(|e| f(e).map(|y| (e.epoch as f64, y)))
+            .collect()
+    };
+    let mut loss_series = vec![Series {
+        name: "training loss".into(),
+        points: points(&|e| Some(e.loss)),
+    }];
+    let val_loss = points(&|e| e.val_loss);
+    if !val_loss.is_empty() {
+        loss_series.push(Series {
+            name: "validation loss".into(),
+            points: val_loss,
+        });
+    }
+    let loss = LineChart {
+        title: "Loss per epoch".into(),
+        x_label: "epoch".into(),
+        y_label: "mean cross-entropy".into(),
+        series: loss_series,
+        y_range: None,
+    };
+    let mut acc_series = vec![Series {
+        name: "training (running)".into(),
+        points: points(&|e| Some(100.0 * e.train_accuracy)),
+    }];
+    let val_acc = points(&|e| e.val_accuracy.map(|v| 100.0 * v));
+    if !val_acc.is_empty() {
+        acc_series.push(Series {
+            name: "validation".into(),
+            points: val_acc,
+        });
+    }
+    if let (Some(t), Some(last)) = (test_accuracy, history.last()) {
+        acc_series.push(Series {
+            name: "test (final)".into(),
+            points: vec![(last.epoch as f64, 100.0 * t)],
+        });
+    }
+    let accuracy = LineChart {
+        title: "Accuracy per epoch".into(),
+        x_label: "epoch".into(),
+        y_label: "accuracy (%)".into(),
+        series: acc_series,
+        y_range: None,
+    };
+    write_file(&dir.join("loss.svg"), &loss.to_svg())?;
+    write_file(&dir.join("accuracy.svg"), &accuracy.to_svg())?;
+
+    let set = if from_test { "test" } else { "validation" };
+    let gallery = match shown {
+        Some(data) => {
+            let images = data.images();
+            let tiles: Vec<GalleryImage> = wrong
+                .iter()
+                .map(|&(i, t, p)| GalleryImage {
+                    pixels: images.image(i),
+                    width: images.width(),
+                    height: images.height(),
+                    caption: format!("true {t}, predicted {p}"),
+                })
+                .collect();
+            gallery_svg(
+                &format!("Misclassified {set} images (first {} shown)", tiles.len()),
+                &tiles,
+                10,
+            )
+        }
+        None => gallery_svg("No held-out images to show", &[], 10),
+    };
+    write_file(&dir.join("misclassified.svg"), &gallery)
+}

@@ -1,0 +1,472 @@
+//! The `train` and `predict` examples as a user meets them: `--help`, exit statuses, one-line
+//! errors, and a small end-to-end run whose saved model predicts exactly what the trained one
+//! did. The heavy runs on real data are in `tests/mnist.rs`.
+
+use simplenn::json::Json;
+use simplenn::{gzip, idx};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// Builds the examples once (a no-op when they are fresh) and returns the folder they are in.
+fn examples_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--examples"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("running cargo build --examples");
+        assert!(status.success(), "cargo build --examples failed");
+        // target/debug/deps/cli-HASH → target/debug/examples
+        let mut dir = std::env::current_exe().unwrap();
+        dir.pop();
+        if dir.ends_with("deps") {
+            dir.pop();
+        }
+        dir.join("examples")
+    })
+}
+
+fn run(example: &str, args: &[&str]) -> Output {
+    let out = Command::new(examples_dir().join(example))
+        .args(args)
+        .env("SIMPLENN_THREADS", "1")
+        .output()
+        .expect("running the example");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "{example} {args:?} panicked:\n{stderr}"
+    );
+    out
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A fresh temporary folder for one test.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("simplenn-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A learnable toy set of 28×28 images: class 0 has ink in the top half, class 1 in the
+/// bottom half, with noise. Written as MNIST files (gzip'd) into `dir`: `n` training and
+/// `n / 4` test images. Returns the test labels.
+fn write_toy_mnist(dir: &Path, n: usize) -> Vec<u8> {
+    let mut rng = simplenn::Rng::new(99);
+    let mut make = |count: usize| {
+        let mut pixels = Vec::with_capacity(count * 784);
+        let mut labels = Vec::with_capacity(count);
+        for i in 0..count {
+            let class = (i % 2) as u8;
+            for r in 0..28 {
+                for _ in 0..28 {
+                    let inked = (r < 14) == (class == 0);
+                    let base = if inked { 180 } else { 20 };
+                    pixels.push(base + rng.below(60) as u8);
+                }
+            }
+            labels.push(class);
+        }
+        (pixels, labels)
+    };
+    for (prefix, count) in [("train", n), ("t10k", n / 4)] {
+        let (pixels, labels) = make(count);
+        let images = gzip::compress_stored(&idx::to_bytes(&[count, 28, 28], &pixels));
+        std::fs::write(dir.join(format!("{prefix}-images-idx3-ubyte.gz")), images).unwrap();
+        std::fs::write(
+            dir.join(format!("{prefix}-labels-idx1-ubyte.gz")),
+            gzip::compress_stored(&idx::to_bytes(&[count], &labels)),
+        )
+        .unwrap();
+        if prefix == "t10k" {
+            // The same test images as a Kaggle test.csv, without labels.
+            let mut csv = (0..784)
+                .map(|i| format!("pixel{i}"))
+                .collect::<Vec<_>>()
+                .join(",");
+            csv.push('\n');
+            for image in pixels.chunks(784) {
+                let row: Vec<String> = image.iter().map(|p| p.to_string()).collect();
+                csv.push_str(&row.join(","));
+                csv.push('\n');
+            }
+            std::fs::write(dir.join("test.csv"), csv).unwrap();
+            return labels;
+        }
+    }
+    unreachable!()
+}
+
+fn read_json(path: &Path) -> Json {
+    let text = std::fs::read_to_string(path).unwrap();
+    Json::parse(&text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", path.display()))
+}
+
+#[test]
+fn help_documents_every_flag_with_its_default() {
+    let out = run("train", &["--help"]);
+    assert!(out.status.success());
+    let help = stdout(&out);
+    for flag in [
+        "--data",
+        "--csv",
+        "--val-fraction",
+        "--preset",
+        "--hidden",
+        "--activation",
+        "--init",
+        "--epochs",
+        "--batch",
+        "--lr",
+        "--momentum",
+        "--weight-decay",
+        "--seed",
+        "--threads",
+        "--save",
+        "--metrics",
+        "--plots",
+        "--help",
+    ] {
+        assert!(help.contains(flag), "train --help lacks {flag}");
+    }
+    assert!(help.matches("[default:").count() >= 10, "{help}");
+
+    let out = run("predict", &["-h"]);
+    assert!(out.status.success());
+    let help = stdout(&out);
+    for flag in [
+        "--model",
+        "--data",
+        "--csv",
+        "--submission",
+        "--metrics",
+        "--threads",
+    ] {
+        assert!(help.contains(flag), "predict --help lacks {flag}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_with_one_line_naming_the_flag() {
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("train", &["--epochs", "abc"], "--epochs"),
+        ("train", &["--epochs"], "--epochs needs a value"),
+        ("train", &["--batch", "0"], "--batch"),
+        ("train", &["--batch", "half"], "--batch"),
+        ("train", &["--lr", "-1"], "--lr"),
+        ("train", &["--lr", "nan"], "--lr"),
+        ("train", &["--momentum", "1.5"], "--momentum"),
+        ("train", &["--hidden", "12,x"], "--hidden"),
+        ("train", &["--hidden", "0"], "--hidden"),
+        ("train", &["--activation", "swish"], "--activation"),
+        ("train", &["--init", "lecun"], "--init"),
+        ("train", &["--preset", "best"], "--preset"),
+        ("train", &["--threads", "0"], "--threads"),
+        ("train", &["--val-fraction", "1"], "--val-fraction"),
+        ("train", &["--seed", "-3"], "--seed"),
+        (
+            "train",
+            &["--frobnicate", "1"],
+            "unknown option --frobnicate",
+        ),
+        ("train", &["stray"], "unexpected argument"),
+        ("train", &["--epochs", "1", "--epochs", "2"], "given twice"),
+        (
+            "train",
+            &["--data", "a", "--csv", "b"],
+            "cannot be used together",
+        ),
+        ("predict", &[], "--model"),
+        (
+            "predict",
+            &["--model", "m.snn", "--data", "a", "--csv", "b"],
+            "cannot be used together",
+        ),
+    ];
+    for (example, args, needle) in cases {
+        let out = run(example, args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{example} {args:?}: {}",
+            stderr(&out)
+        );
+        let err = stderr(&out);
+        let first = err.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with("error: ") && first.contains(needle),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn data_errors_exit_1_naming_the_file() {
+    let dir = temp_dir("data-errors");
+    let missing = dir.join("nowhere");
+    let out = run("train", &["--data", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with(&format!("error: {}", missing.display())),
+        "{}",
+        stderr(&out)
+    );
+
+    // A CSV with a pixel of 256 on line 3, field 4.
+    let csv = dir.join("bad.csv");
+    std::fs::write(&csv, "label,a,b,c,d\n1,0,0,0,0\n2,0,0,256,0\n").unwrap();
+    let out = run("train", &["--csv", csv.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(&format!("error: {}: line 3, column 4", csv.display())),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    // A truncated gzip file.
+    write_toy_mnist(&dir, 8);
+    let gz = dir.join("train-labels-idx1-ubyte.gz");
+    let bytes = std::fs::read(&gz).unwrap();
+    std::fs::write(&gz, &bytes[..bytes.len() - 3]).unwrap();
+    let out = run("train", &["--data", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("train-labels-idx1-ubyte.gz: offset"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A model file that is not one.
+    let fake = dir.join("fake.snn");
+    std::fs::write(&fake, "hello").unwrap();
+    let out = run(
+        "predict",
+        &[
+            "--model",
+            fake.to_str().unwrap(),
+            "--data",
+            dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with(&format!("error: {}", fake.display())),
+        "{}",
+        stderr(&out)
+    );
+
+    // An output that cannot be written is reported before training starts (here its
+    // "folder" is a file).
+    let blocked = fake.join("m.json");
+    let out = run(
+        "train",
+        &[
+            "--metrics",
+            blocked.to_str().unwrap(),
+            "--data",
+            dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).is_empty(),
+        "nothing should have run: {}",
+        stdout(&out)
+    );
+    assert!(stderr(&out).contains("fake.snn"), "{}", stderr(&out));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn train_save_predict_and_submit_end_to_end() {
+    let dir = temp_dir("end-to-end");
+    let test_labels = write_toy_mnist(&dir, 400);
+    let data = dir.to_str().unwrap();
+    let model = dir.join("model.snn");
+    let metrics = dir.join("out/metrics.json");
+    let plots = dir.join("plots");
+    let out = run(
+        "train",
+        &[
+            "--data",
+            data,
+            "--hidden",
+            "16",
+            "--epochs",
+            "2",
+            "--batch",
+            "32",
+            "--lr",
+            "0.05",
+            "--save",
+            model.to_str().unwrap(),
+            "--metrics",
+            metrics.to_str().unwrap(),
+            "--plots",
+            plots.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("epoch 1/2") && text.contains("epoch 2/2"),
+        "{text}"
+    );
+    assert!(text.contains("test accuracy"), "{text}");
+
+    // The metrics file has what scripts rely on.
+    let m = read_json(&metrics);
+    let config = m.get("config").expect("config");
+    for key in [
+        "epochs",
+        "batch",
+        "learning_rate",
+        "momentum",
+        "seed",
+        "hidden",
+        "val_fraction",
+    ] {
+        assert!(config.get(key).is_some(), "config lacks {key}");
+    }
+    let epochs = m.get("epochs").and_then(Json::as_array).expect("epochs");
+    assert_eq!(epochs.len(), 2);
+    for (i, e) in epochs.iter().enumerate() {
+        assert_eq!(e.get("epoch").and_then(Json::as_f64), Some(i as f64 + 1.0));
+        for key in ["loss", "train_accuracy", "val_accuracy", "seconds"] {
+            assert!(
+                e.get(key).and_then(Json::as_f64).is_some(),
+                "epoch lacks {key}"
+            );
+        }
+    }
+    for key in ["train_accuracy", "val_accuracy", "test_accuracy", "seconds"] {
+        assert!(m.get(key).and_then(Json::as_f64).is_some(), "{key}");
+    }
+    let test_accuracy = m.get("test_accuracy").and_then(Json::as_f64).unwrap();
+    assert!(
+        test_accuracy > 0.9,
+        "the toy problem is easy: {test_accuracy}"
+    );
+
+    for svg in ["loss.svg", "accuracy.svg", "misclassified.svg"] {
+        let text = std::fs::read_to_string(plots.join(svg)).unwrap();
+        assert!(
+            text.starts_with("<svg") || text.starts_with("<?xml"),
+            "{svg}"
+        );
+        assert!(text.trim_end().ends_with("</svg>"), "{svg}");
+    }
+
+    // The saved model scores exactly what the trained one did.
+    let metrics2 = dir.join("predict.json");
+    let out = run(
+        "predict",
+        &[
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            data,
+            "--metrics",
+            metrics2.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m2 = read_json(&metrics2);
+    assert_eq!(
+        m2.get("test_accuracy").and_then(Json::as_f64),
+        Some(test_accuracy)
+    );
+    let rows = m2.get("confusion_matrix").and_then(Json::as_array).unwrap();
+    assert_eq!(rows.len(), 10);
+
+    // A Kaggle submission from the unlabelled CSV of the same images.
+    let submission = dir.join("submission.csv");
+    let out = run(
+        "predict",
+        &[
+            "--model",
+            model.to_str().unwrap(),
+            "--csv",
+            dir.join("test.csv").to_str().unwrap(),
+            "--submission",
+            submission.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let sub = std::fs::read_to_string(&submission).unwrap();
+    let mut lines = sub.lines();
+    assert_eq!(lines.next(), Some("ImageId,Label"));
+    let mut correct = 0;
+    for (i, line) in lines.enumerate() {
+        let (id, label) = line.split_once(',').unwrap();
+        assert_eq!(id.parse::<usize>().unwrap(), i + 1);
+        correct += usize::from(label.parse::<u8>().unwrap() == test_labels[i]);
+    }
+    assert_eq!(sub.lines().count(), test_labels.len() + 1);
+    assert_eq!(correct as f64 / test_labels.len() as f64, test_accuracy);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn every_activation_init_and_batch_mode_runs() {
+    let dir = temp_dir("flags");
+    write_toy_mnist(&dir, 64);
+    let data = dir.to_str().unwrap();
+    for args in [
+        &["--activation", "sigmoid", "--init", "xavier"][..],
+        &[
+            "--activation",
+            "tanh",
+            "--init",
+            "original",
+            "--batch",
+            "full",
+        ],
+        &[
+            "--activation",
+            "identity",
+            "--hidden",
+            "none",
+            "--momentum",
+            "0",
+        ],
+        &[
+            "--hidden",
+            "8,8",
+            "--weight-decay",
+            "0.001",
+            "--threads",
+            "2",
+            "--seed",
+            "5",
+        ],
+        &[
+            "--preset",
+            "original",
+            "--epochs",
+            "3",
+            "--val-fraction",
+            "0",
+        ],
+    ] {
+        let mut all = vec!["--data", data, "--epochs", "1"];
+        if args.contains(&"--epochs") {
+            all.truncate(2);
+        }
+        all.extend_from_slice(args);
+        let out = run("train", &all);
+        assert!(out.status.success(), "{all:?}: {}", stderr(&out));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
