@@ -11,6 +11,7 @@ use common::{Args, CLASSES, Failure, check_writable, write_file};
 use simplenn::Network;
 use simplenn::dataset::{CsvData, Dataset, Images};
 use simplenn::json::Json;
+use simplenn::progress::format_count;
 use simplenn::samples::Inputs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -47,7 +48,8 @@ enum Source {
 
 /// What to predict on.
 enum Input {
-    Labelled(String, Dataset),
+    /// Where from, what to call it in the report ("test"), the samples.
+    Labelled(String, &'static str, Dataset),
     Unlabelled(String, Images),
 }
 
@@ -88,17 +90,21 @@ fn run() -> Result<(), Failure> {
         Source::Dir(dir) => {
             let loaded = simplenn::dataset::load_dir(Path::new(&dir), CLASSES)?;
             match loaded.test {
-                Some(test) => Input::Labelled(format!("{dir} (t10k test set)"), test),
-                None => Input::Labelled(format!("{dir} (train set: no t10k files)"), loaded.train),
+                Some(test) => Input::Labelled(format!("{dir} (t10k test set)"), "test", test),
+                None => Input::Labelled(
+                    format!("{dir} (train set: no t10k files)"),
+                    "training set",
+                    loaded.train,
+                ),
             }
         }
         Source::Csv(file) => match common::load_csv_any(&file)? {
-            CsvData::Labelled(d) => Input::Labelled(file, d),
+            CsvData::Labelled(d) => Input::Labelled(file, "labelled CSV", d),
             CsvData::Unlabelled(images) => Input::Unlabelled(file, images),
         },
     };
     let (source, inputs): (&str, &dyn Inputs<f32>) = match &input {
-        Input::Labelled(s, d) => (s, d),
+        Input::Labelled(s, _, d) => (s, d),
         Input::Unlabelled(s, i) => (s, i),
     };
     if inputs.features() != net.inputs() {
@@ -111,14 +117,14 @@ fn run() -> Result<(), Failure> {
             .in_file(source),
         ));
     }
-    println!("data: {source} ({} images)", inputs.len());
+    println!("data: {source} ({} images)", format_count(inputs.len() as u64));
     let predicted = net.predict_samples(inputs);
 
     let mut test_accuracy = None;
     let mut confusion = Json::Null;
     match &input {
-        Input::Labelled(_, d) => {
-            let cm = common::report("test", d, &predicted);
+        Input::Labelled(_, name, d) => {
+            let cm = common::report(name, d, &predicted);
             test_accuracy = Some(cm.accuracy());
             confusion = common::confusion_json(&cm);
         }
