@@ -5,6 +5,7 @@
 //! cargo run --release --example predict -- --model model.snn --csv test.csv --submission out.csv
 //! ```
 
+#[macro_use]
 mod common;
 
 use common::{Args, CLASSES, Failure, check_writable, write_file};
@@ -33,7 +34,8 @@ Usage: cargo run --release --example predict -- --model FILE (--data DIR | --csv
   --threads N         threads for the matrix products [default: all cores]
   -h, --help          print this help
 
-Exit status: 0 on success, 2 for a usage error, 1 for a data or I/O error.
+Exit status: 0 on success, 2 for a usage error, 1 for a data or I/O error
+(141 if stdout is a pipe whose reader has gone, as with `| head`).
 ";
 
 fn main() -> ExitCode {
@@ -56,7 +58,7 @@ enum Input {
 fn run() -> Result<(), Failure> {
     let mut args = Args::parse(&["--help"])?;
     if args.switch("--help") {
-        print!("{HELP}");
+        say!("{}", HELP.trim_end());
         return Ok(());
     }
     let model = args.value("--model").map(PathBuf::from);
@@ -84,15 +86,15 @@ fn run() -> Result<(), Failure> {
         }
     }
     let net: Network = Network::load(&model)?;
-    println!("model: {} ({net})", model.display());
+    say!("model: {} ({net})", model.display());
 
     let input = match source {
         Source::Dir(dir) => {
             let loaded = simplenn::dataset::load_dir(Path::new(&dir), CLASSES)?;
             match loaded.test {
-                Some(test) => Input::Labelled(format!("{dir} (t10k test set)"), "test", test),
+                Some(test) => Input::Labelled(format!("{dir}, t10k test set"), "test", test),
                 None => Input::Labelled(
-                    format!("{dir} (train set: no t10k files)"),
+                    format!("{dir}, train set (no t10k files)"),
                     "training set",
                     loaded.train,
                 ),
@@ -117,7 +119,10 @@ fn run() -> Result<(), Failure> {
             .in_file(source),
         ));
     }
-    println!("data: {source} ({} images)", format_count(inputs.len() as u64));
+    say!(
+        "data: {source} ({} images)",
+        format_count(inputs.len() as u64)
+    );
     let predicted = net.predict_samples(inputs);
 
     let mut test_accuracy = None;
@@ -133,15 +138,15 @@ fn run() -> Result<(), Failure> {
             for &p in &predicted {
                 counts[p] += 1;
             }
-            println!("no labels in this file: predictions per class {counts:?}");
+            say!("no labels in this file: predictions per class {counts:?}");
             if submission.is_none() {
-                println!("(use --submission FILE to write them out)");
+                say!("(use --submission FILE to write them out)");
             }
         }
     }
     if let Some(path) = &submission {
         write_file(path, &simplenn::csv::submission(&predicted))?;
-        println!(
+        say!(
             "wrote {} predictions to {}",
             predicted.len(),
             path.display()
@@ -156,7 +161,7 @@ fn run() -> Result<(), Failure> {
             ("confusion_matrix".into(), confusion),
         ]);
         write_file(path, &json.pretty())?;
-        println!("wrote metrics to {}", path.display());
+        say!("wrote metrics to {}", path.display());
     }
     Ok(())
 }

@@ -7,6 +7,7 @@
 //! cargo run --release --example train -- --help              # every option
 //! ```
 
+#[macro_use]
 mod common;
 
 use common::{Args, CLASSES, Failure, check_range, check_writable, write_file};
@@ -56,7 +57,8 @@ Output:
   --plots DIR         write loss.svg, accuracy.svg and misclassified.svg into DIR
   -h, --help          print this help
 
-Exit status: 0 on success, 2 for a usage error, 1 for a data or I/O error.
+Exit status: 0 on success, 2 for a usage error, 1 for a data or I/O error
+(141 if stdout is a pipe whose reader has gone, as with `| head`).
 ";
 
 /// Every setting of a run, after defaults and the preset are applied.
@@ -84,7 +86,7 @@ fn main() -> ExitCode {
 fn parse_settings() -> Result<Option<Settings>, Failure> {
     let mut args = Args::parse(&["--help"])?;
     if args.switch("--help") {
-        print!("{HELP}");
+        say!("{}", HELP.trim_end());
         return Ok(None);
     }
     let preset = args.value("--preset");
@@ -256,7 +258,7 @@ fn run() -> Result<(), Failure> {
     builder = builder.init(s.init);
     let mut net: Network = builder.build();
 
-    println!(
+    say!(
         "data: {} ({} training, {} validation, {})",
         loaded.source,
         format_count(train.len() as u64),
@@ -266,14 +268,15 @@ fn run() -> Result<(), Failure> {
             None => "no test set".to_string(),
         }
     );
-    println!(
+    say!(
         "network: {net} ({} parameters, init {})",
         format_count(net.parameter_count() as u64),
         s.init
     );
-    println!(
-        "training: {} epochs, batch {}, lr {}, momentum {}, weight decay {}, seed {}, {} thread{}",
+    say!(
+        "training: {} epoch{}, batch {}, lr {}, momentum {}, weight decay {}, seed {}, {} thread{}",
         s.config.epochs,
+        if s.config.epochs == 1 { "" } else { "s" },
         match s.config.batch {
             Batch::Full => "full".to_string(),
             Batch::Size(n) => n.to_string(),
@@ -291,7 +294,7 @@ fn run() -> Result<(), Failure> {
     // Final scores, measured with the trained network.
     let train_eval = net.evaluate_samples(&train);
     let val_eval = (!validation.is_empty()).then(|| net.evaluate_samples(&validation));
-    println!(
+    say!(
         "\ntrain accuracy: {:.2}%{}",
         100.0 * train_eval.accuracy,
         val_eval.map_or(String::new(), |v| format!(
@@ -314,7 +317,7 @@ fn run() -> Result<(), Failure> {
         confusion = Some(cm);
         wrong = common::misclassified(test, &predicted, 100);
     } else {
-        println!("no test set: pass --data DIR with t10k-* files to measure test accuracy");
+        say!("no test set: pass --data DIR with t10k-* files to measure test accuracy");
         if let Some(v) = shown {
             wrong = common::misclassified(v, &net.predict_samples(v), 100);
         }
@@ -322,7 +325,7 @@ fn run() -> Result<(), Failure> {
 
     if let Some(path) = &s.save {
         net.save(path)?;
-        println!("\nsaved the model to {}", path.display());
+        say!("\nsaved the model to {}", path.display());
     }
     let seconds = start.elapsed().as_secs_f64();
     if let Some(path) = &s.metrics {
@@ -354,7 +357,7 @@ fn run() -> Result<(), Failure> {
             ("seconds".into(), seconds.into()),
         ]);
         write_file(path, &json.pretty())?;
-        println!("wrote metrics to {}", path.display());
+        say!("wrote metrics to {}", path.display());
     }
     if let Some(dir) = &s.plots {
         write_plots(
@@ -365,12 +368,12 @@ fn run() -> Result<(), Failure> {
             &wrong,
             loaded.test.is_some(),
         )?;
-        println!(
+        say!(
             "wrote loss.svg, accuracy.svg and misclassified.svg to {}",
             dir.display()
         );
     }
-    println!("done in {seconds:.1} s");
+    say!("done in {seconds:.1} s");
     Ok(())
 }
 
@@ -400,7 +403,7 @@ fn train_with_progress(
                 b.finish();
             }
             trained = 0;
-            println!("{}", epoch_line(e, epochs, train.len()));
+            say!("{}", epoch_line(e, epochs, train.len()));
         }
     });
     history.epochs

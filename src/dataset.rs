@@ -3,7 +3,9 @@
 //! A pixel is a byte, 0 (background) to 255 (ink). The network wants `f32` in `[0, 1]`, but
 //! converting a whole data set up front would quadruple its size: 60,000 images are 47 MB
 //! as bytes and 188 MB as `f32`. So [`Images`] keeps the bytes and converts only the rows a
-//! mini-batch needs, when it needs them ([`Inputs::gather`]).
+//! mini-batch needs, when it needs them ([`Inputs::gather`]), and evaluation converts 1,024
+//! rows at a time. (Full-batch gradient descent is the exception: it reads every sample at
+//! every step, so it converts the training set once, up front.)
 //!
 //! Training and evaluation read samples through the traits of [`crate::samples`], so they
 //! work the same on a [`Dataset`] of bytes and on an in-memory [`Matrix`].
@@ -136,6 +138,10 @@ impl<T: Float> Inputs<T> for Images {
     /// Converts just the requested images from bytes to `[0, 1]`: the data set stays
     /// bytes, and only one mini-batch at a time exists as floats.
     fn gather(&self, indices: &[usize], out: &mut Matrix<T>) {
+        // Check first, so a bad index leaves `out` untouched rather than half-written.
+        if let Some(&bad) = indices.iter().find(|&&i| i >= self.len()) {
+            panic!("gather: image {bad} out of range for {} images", self.len());
+        }
         let size = self.pixels_per_image();
         out.reset(indices.len(), size);
         let scale = T::ONE / T::from_f64(255.0);

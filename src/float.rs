@@ -14,7 +14,10 @@ use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
 mod private {
-    pub trait Sealed {}
+    /// Seals [`Float`](super::Float). It also requires the crate-private
+    /// `matmul::kernels::Element`, which gives each type its matrix-product micro-kernels
+    /// and packing buffers: a `T: Float` can reach them, and nothing outside the crate can.
+    pub trait Sealed: crate::matmul::kernels::Element {}
     impl Sealed for f32 {}
     impl Sealed for f64 {}
 }

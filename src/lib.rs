@@ -35,7 +35,7 @@
 //! | module | idea |
 //! | --- | --- |
 //! | [`matrix`] | [`Matrix`]: dense, row-major, one sample per row |
-//! | [`matmul`] | the three matrix products backprop needs; reference and blocked |
+//! | [`matmul`] | the three matrix products backprop needs: reference, blocked, packed SIMD |
 //! | [`rng`] | [`Rng`]: seeded xorshift64*, uniform and normal samples, shuffling |
 //! | [`init`] | [`Init`]: where the weights start (original, Xavier, He) |
 //! | [`activation`] | [`Activation`]: ReLU, sigmoid, tanh, identity and their derivatives |
@@ -52,7 +52,8 @@
 //! its panics.
 
 #![warn(missing_docs)]
-#![forbid(unsafe_code)]
+// `unsafe` is allowed in one module only, `matmul::kernels` (the SIMD micro-kernels).
+#![deny(unsafe_code)]
 
 pub mod activation;
 pub mod confusion;

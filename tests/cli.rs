@@ -470,3 +470,18 @@ fn every_activation_init_and_batch_mode_runs() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The book shows `train --help` verbatim; it must not drift from the real thing.
+#[test]
+fn the_book_shows_the_real_help() {
+    let out = run("train", &["--help"]);
+    let help = stdout(&out);
+    let book = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/training-run.md"),
+    )
+    .unwrap();
+    assert!(
+        book.contains(help.trim_end()),
+        "book/src/training-run.md no longer shows the output of `train --help`"
+    );
+}

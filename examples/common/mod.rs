@@ -6,6 +6,14 @@
 
 #![allow(dead_code)] // each example uses its own subset
 
+/// `println!` that stops the program quietly when stdout has gone away (`train | head`),
+/// where `println!` would panic with a backtrace.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::common::write_line(format_args!($($arg)*))
+    };
+}
+
 use simplenn::confusion::ConfusionMatrix;
 use simplenn::dataset::{self, CsvData, Dataset, Images};
 use simplenn::json::Json;
@@ -37,6 +45,20 @@ impl fmt::Display for Failure {
             Failure::Usage(m) => f.write_str(m),
             Failure::Data(e) => write!(f, "{e}"),
         }
+    }
+}
+
+/// Writes one line to stdout. If stdout is closed (the reader of a pipe exited), ends the
+/// program with status 141, as a process killed by SIGPIPE would: nobody is listening.
+pub fn write_line(args: fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if out
+        .write_fmt(args)
+        .and_then(|()| out.write_all(b"\n"))
+        .is_err()
+    {
+        std::process::exit(141);
     }
 }
 
@@ -240,14 +262,14 @@ pub fn load_csv_any(file: &str) -> Result<CsvData, Failure> {
 /// Prints accuracy and the confusion matrix of `predicted` against `data`'s labels.
 pub fn report(name: &str, data: &Dataset, predicted: &[usize]) -> ConfusionMatrix {
     let cm = ConfusionMatrix::new(CLASSES, &data.labels_usize(), predicted);
-    println!(
+    say!(
         "{name} accuracy: {:.2}% ({} of {})",
         100.0 * cm.accuracy(),
         cm.correct(),
         cm.total()
     );
-    println!("\nconfusion matrix ({name}; rows: true class, columns: predicted):");
-    print!("{cm}");
+    say!("\nconfusion matrix ({name}; rows: true class, columns: predicted):");
+    say!("{}", cm.to_string().trim_end());
     cm
 }
 

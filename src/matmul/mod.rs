@@ -11,12 +11,20 @@
 //! All three are one function, [`gemm`], applied to [`View`]s: a view reads a matrix either
 //! as stored or transposed, by swapping the strides it steps with. Nothing is copied.
 //!
-//! There are two implementations, one per submodule, kept side by side on purpose:
+//! The implementations are kept side by side on purpose, one per submodule, each a step
+//! of the book's chapter on making it fast:
 //!
-//! - [`reference`](mod@reference): the textbook triple loop. Slow, obviously right, and the oracle every
-//!   test compares against.
-//! - [`blocked`]: the same sums computed tile by tile so that the data being reused stays
-//!   in cache. This is what the network uses, through [`gemm`].
+//! - [`reference`](mod@reference): the textbook triple loop (`i-j-k`). Slow, obviously
+//!   right, and the oracle every test compares against.
+//! - [`reordered`]: the same loop in `i-k-j` order, so the inner loop runs along rows.
+//! - [`blocked`]: the same sums computed block by block so that the data being reused stays
+//!   in cache.
+//! - [`packed`]: blocks packed into panels and fed to a register-tiled SIMD micro-kernel
+//!   ([`kernels`]), the BLIS design. This is what the network uses, through [`gemm`].
+//!
+//! All of them add the products for an element of `C` in the same order and round the same
+//! way, so they give **bit-identical** results: whichever kernel the CPU picks and however
+//! many threads run, the same inputs give the same network.
 //!
 //! ```
 //! use simplenn::Matrix;
@@ -29,7 +37,13 @@
 //! ```
 
 pub mod blocked;
+#[allow(unsafe_code)]
+pub mod kernels;
+pub mod packed;
 pub mod reference;
+pub mod reordered;
+
+pub use kernels::{Kernel, UnsupportedKernel, kernel, kernel_name, set_kernel};
 
 use crate::float::Float;
 use crate::matrix::Matrix;
@@ -206,15 +220,18 @@ impl<T: Float> Matrix<T> {
 }
 
 // ANCHOR: threads
-/// `c = a · b`, computed by the crate's default implementation ([`blocked`]), on
-/// [`threads()`] threads when the product is big enough to be worth it.
+/// `c = a · b`, computed by the crate's default implementation ([`packed`], with the
+/// micro-kernel [`kernel()`] names), on [`threads()`] threads when the product is big
+/// enough to be worth it.
 ///
 /// `c` is reshaped to `a.rows() × b.cols()`, reusing its allocation, so a training loop
 /// can pass the same output buffer batch after batch.
 ///
-/// Threads split the rows of `c` into bands, one band per thread. Every element of `c` is
-/// still computed by one thread, summing the same products in the same order, so **the
-/// result is bit-identical for any number of threads**: the split never divides a sum.
+/// Threads split the rows of `c` into bands, one band per thread, each a whole number of
+/// the kernel's register tiles tall. Every element of `c` is still computed by one thread,
+/// summing the same products in the same order, so **the result is bit-identical for any
+/// number of threads**: the split never divides a sum. The calling thread computes the
+/// last band itself, so two threads cost one spawn.
 ///
 /// # Panics
 /// If `a.cols() != b.rows()`; the message names both shapes.
@@ -229,16 +246,22 @@ pub fn gemm<T: Float>(a: View<'_, T>, b: View<'_, T>, c: &mut Matrix<T>) {
         .min(flops / MIN_FLOPS_PER_THREAD)
         .min(m / MIN_ROWS_PER_THREAD)
         .max(1);
+    let kern = kernels::micro_kernel::<T>(kernel());
     if threads == 1 {
-        blocked::gemm_into(a, b, c.as_mut_slice());
+        packed::gemm_into(kern, a, b, c.as_mut_slice());
         return;
     }
-    let band = m.div_ceil(threads);
+    let band = m.div_ceil(threads).next_multiple_of(kern.mr);
     std::thread::scope(|scope| {
-        for (t, c_band) in c.as_mut_slice().chunks_mut(band * n).enumerate() {
-            let rows = c_band.len() / n;
-            let a_band = a.rows_range(t * band, t * band + rows);
-            scope.spawn(move || blocked::gemm_into(a_band, b, c_band));
+        let mut bands = c.as_mut_slice().chunks_mut(band * n).enumerate();
+        let last = bands.next_back();
+        for (t, c_band) in bands {
+            let a_band = a.rows_range(t * band, t * band + c_band.len() / n);
+            scope.spawn(move || packed::gemm_into(kern, a_band, b, c_band));
+        }
+        if let Some((t, c_band)) = last {
+            let a_band = a.rows_range(t * band, t * band + c_band.len() / n);
+            packed::gemm_into(kern, a_band, b, c_band);
         }
     });
 }

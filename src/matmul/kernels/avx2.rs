@@ -1,0 +1,179 @@
+//! The AVX2 micro-kernels (x86-64).
+//!
+//! For `f32`, a hand-written 6×16 tile: each of the 6 rows is two `ymm` registers of 8
+//! lanes, 12 accumulators in all. One step of the `kc` loop loads a 16-wide row of `B̃`
+//! into two registers, then for each of the 6 rows broadcasts one element of `Ã` to all 8
+//! lanes of a register and adds its products with the row of `B̃` into that row's two
+//! accumulators: 8 loads for 192 floating-point operations. Why 6×16: it is the biggest
+//! tile whose accumulators, `B̃` row and broadcast fit the 16 `ymm` registers (BLIS and
+//! OpenBLAS use the same shape on Haswell and Zen), and 16 columns are whole registers.
+//!
+//! For `f64`, the portable kernel's body compiled with AVX2 enabled, on a 6×8 tile (also
+//! 12 `ymm` registers): one generic body, compiled once per instruction set through a thin
+//! `#[target_feature]` wrapper, as bluss's `matrixmultiply` does.
+//!
+//! The kernel multiplies and adds in separate instructions, never FMA: see the parent
+//! module for why (identical results on every machine). It needs only AVX instructions; it
+//! asks for AVX2 because every CPU with AVX2 has the fast AVX units it was tuned for.
+
+use super::MicroKernel;
+
+/// True when the CPU runs AVX2.
+pub(crate) fn detected() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Why the AVX2 kernel cannot run here, or `None` if it can.
+pub(crate) fn unsupported_reason() -> Option<String> {
+    if detected() {
+        None
+    } else if cfg!(target_arch = "x86_64") {
+        Some("this CPU lacks AVX2".to_string())
+    } else {
+        Some("it exists on x86-64 only".to_string())
+    }
+}
+
+/// The 6×16 `f32` kernel, if the CPU has AVX2.
+pub(crate) fn f32_kernel() -> Option<MicroKernel<f32>> {
+    #[cfg(target_arch = "x86_64")]
+    if detected() {
+        return Some(MicroKernel {
+            mr: x86::MR,
+            nr: x86::NR,
+            run: x86::run_f32,
+        });
+    }
+    None
+}
+
+/// The portable body on a 6×8 `f64` tile compiled with AVX2, if the CPU has AVX2.
+pub(crate) fn f64_kernel() -> Option<MicroKernel<f64>> {
+    #[cfg(target_arch = "x86_64")]
+    if detected() {
+        return Some(MicroKernel {
+            mr: 6,
+            nr: 8,
+            run: x86::run_f64,
+        });
+    }
+    None
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::super::{Strided, check_tile, portable};
+    use std::arch::x86_64::{
+        __m256, _mm256_add_ps, _mm256_broadcast_ss, _mm256_loadu_ps, _mm256_mul_ps,
+        _mm256_storeu_ps,
+    };
+
+    /// Rows of the `f32` register tile.
+    pub(super) const MR: usize = 6;
+    /// Columns of the `f32` register tile: two `ymm` registers of 8 lanes.
+    pub(super) const NR: usize = 16;
+
+    /// The safe entry: checks the slices, then the CPU, then runs the kernel.
+    pub(super) fn run_f32(kc: usize, a: Strided<'_, f32>, b: &[f32], c: &mut [f32], ldc: usize) {
+        check_tile((MR, NR), kc, a, b, c, ldc);
+        assert!(
+            super::detected(),
+            "the AVX2 kernel called on a CPU without AVX2"
+        );
+        // SAFETY: the CPU has AVX2 (checked just above; the check is a cached load), and
+        // `check_tile` proved that `a.data` holds element i·rs + p·cs for every i < MR,
+        // p < kc, that `b` holds kc·NR elements, and `c` MR rows of NR elements `ldc` apart,
+        // which is all `kernel_6x16` reads and writes.
+        // A packed panel (the common case) gets its own copy of the kernel, with the
+        // strides known at compile time, which saves the loop five address computations.
+        unsafe {
+            if (a.rs, a.cs) == (1, MR) {
+                kernel_6x16::<true>(kc, a.data.as_ptr(), 1, MR, b.as_ptr(), c.as_mut_ptr(), ldc)
+            } else {
+                kernel_6x16::<false>(
+                    kc,
+                    a.data.as_ptr(),
+                    a.rs,
+                    a.cs,
+                    b.as_ptr(),
+                    c.as_mut_ptr(),
+                    ldc,
+                )
+            }
+        }
+    }
+
+    /// The safe entry of the `f64` kernel.
+    pub(super) fn run_f64(kc: usize, a: Strided<'_, f64>, b: &[f64], c: &mut [f64], ldc: usize) {
+        assert!(
+            super::detected(),
+            "the AVX2 kernel called on a CPU without AVX2"
+        );
+        // SAFETY: the CPU has AVX2 (checked just above); `portable_6x8` is safe code
+        // (it checks its own slices) and needs nothing from the CPU but AVX2.
+        unsafe { portable_6x8(kc, a, b, c, ldc) }
+    }
+
+    /// The portable body, compiled with AVX2 so the compiler may use `ymm` registers.
+    #[target_feature(enable = "avx2")]
+    unsafe fn portable_6x8(kc: usize, a: Strided<'_, f64>, b: &[f64], c: &mut [f64], ldc: usize) {
+        portable::body::<f64, 6, 8>(kc, a, b, c, ldc);
+    }
+
+    // ANCHOR: avx2_kernel
+    /// `C[0..6][0..16] += Ã·B̃` over `kc` steps, the tile held in 12 `ymm` registers.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `a` must be valid for reads at `i·rsa + p·csa` for
+    /// i < 6, p < kc, `b` for `kc·16` reads, and `c` for reads and writes of 6 rows of 16
+    /// elements `ldc` apart. With `PACKED`, `rsa` and `csa` must be 1 and 6.
+    #[target_feature(enable = "avx2")]
+    unsafe fn kernel_6x16<const PACKED: bool>(
+        kc: usize,
+        a: *const f32,
+        rsa: usize,
+        csa: usize,
+        b: *const f32,
+        c: *mut f32,
+        ldc: usize,
+    ) {
+        // SAFETY: every pointer offset below stays within the bounds the caller
+        // guarantees: rows i < 6 of c at i·ldc, columns < 16; a[i·rsa + p·csa] and
+        // b[p·16 + j] for p < kc. Unaligned loads and stores (`loadu`/`storeu`) need no
+        // alignment.
+        unsafe {
+            let (rsa, csa) = if PACKED { (1, MR) } else { (rsa, csa) };
+            // Where each row of Ã starts; step p of the loop reads a_rows[i] + p·csa.
+            let a_rows: [*const f32; MR] = std::array::from_fn(|i| a.add(i * rsa));
+            // Load the tile of C: row i is acc[i][0] (columns 0..8) and acc[i][1] (8..16).
+            let mut acc = [[_mm256_loadu_ps(c); 2]; MR];
+            for (i, row) in acc.iter_mut().enumerate() {
+                row[0] = _mm256_loadu_ps(c.add(i * ldc));
+                row[1] = _mm256_loadu_ps(c.add(i * ldc + 8));
+            }
+            for p in 0..kc {
+                // A row of B̃, 16 wide, in two registers.
+                let b0 = _mm256_loadu_ps(b.add(p * NR));
+                let b1 = _mm256_loadu_ps(b.add(p * NR + 8));
+                for (i, row) in acc.iter_mut().enumerate() {
+                    // Ã[p][i] in all 8 lanes, times the row of B̃, added to row i of the tile.
+                    let a_pi: __m256 = _mm256_broadcast_ss(&*a_rows[i].add(p * csa));
+                    row[0] = _mm256_add_ps(row[0], _mm256_mul_ps(a_pi, b0));
+                    row[1] = _mm256_add_ps(row[1], _mm256_mul_ps(a_pi, b1));
+                }
+            }
+            for (i, row) in acc.iter().enumerate() {
+                _mm256_storeu_ps(c.add(i * ldc), row[0]);
+                _mm256_storeu_ps(c.add(i * ldc + 8), row[1]);
+            }
+        }
+    }
+    // ANCHOR_END: avx2_kernel
+}

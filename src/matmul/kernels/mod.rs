@@ -1,0 +1,311 @@
+//! Micro-kernels: the innermost loop of the packed product, one small tile of `C` at a time,
+//! and the choice of which one runs.
+//!
+//! # What a micro-kernel does
+//!
+//! It computes `C[0..MR][0..NR] += Ã·B̃` for one `MR × NR` tile of `C`, where `Ã` is a
+//! packed sliver of `A` (`kc` columns of `MR` elements, column after column) and `B̃` a packed
+//! sliver of `B` (`kc` rows of `NR` elements, row after row). The tile lives in registers
+//! for the whole of the `kc`-long loop: each step reads `MR + NR` numbers and does `MR · NR`
+//! multiply-adds, so the bigger the tile, the less the kernel waits on memory. The size is
+//! set by the register file: the AVX2 kernel's 6×16 `f32` tile is 12 of the 16 `ymm`
+//! registers, leaving two for a row of `B̃` and one for a broadcast element of `Ã`.
+//!
+//! # Same answer from every kernel
+//!
+//! Every kernel adds the products for one element of `C` in the same order (`p = 0, 1, …`,
+//! starting from what `C` holds) and rounds each multiply and each add separately, exactly
+//! as [`blocked`](super::blocked) and the textbook loop do. They deliberately do **not**
+//! use fused multiply-add: an FMA rounds once where a multiply and an add round twice, so a
+//! kernel with FMA would give slightly different results from one without, and a network
+//! trained on one machine would not be bit-identical to the same network trained on
+//! another. On the AMD Zen cores this was measured on, multiplies and adds go to separate
+//! pipes (two of each per cycle), so the split costs no peak throughput; on Intel cores,
+//! which run both on the same two ports, it would halve the peak.
+//!
+//! # Choosing a kernel
+//!
+//! [`Kernel`] names them. The best one the CPU supports is chosen at the first product
+//! (`is_x86_feature_detected!`), unless the environment variable `SIMPLENN_KERNEL` names
+//! another (`portable`, `avx2` or `avx512`) or [`set_kernel`] does. A request the CPU (or
+//! this build) cannot honour is refused: [`set_kernel`] returns an error, the environment
+//! variable falls back to the best supported kernel and says so once on stderr.
+//!
+//! `f32` gets the hand-written SIMD kernels. `f64` (used by gradient checks) always runs the
+//! portable kernel's code; on an AVX2 machine that same code is compiled a second time with
+//! AVX2 enabled, which lets the compiler use 256-bit registers for it.
+//!
+//! How the element type finds its kernels: the sealed [`Float`] trait requires
+//! the crate-private trait `Element`, implemented here for `f32` and `f64`, which maps a
+//! [`Kernel`] to that type's micro-kernel. Nothing of it is visible outside the crate.
+
+pub mod avx2;
+pub mod avx512;
+pub mod portable;
+
+use crate::float::Float;
+use std::fmt;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// A family of micro-kernels, one per instruction set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kernel {
+    /// Plain Rust with fixed-size accumulator arrays that the compiler vectorises for the
+    /// target's baseline (SSE2 on x86-64, NEON on aarch64). Runs everywhere.
+    Portable,
+    /// x86-64 AVX2: a hand-written 6×16 `f32` kernel on `ymm` registers; for `f64`, the
+    /// portable code compiled with AVX2 enabled.
+    Avx2,
+    /// x86-64 AVX-512F. Not built yet: its intrinsics need Rust 1.89, newer than the
+    /// crate's minimum supported Rust; always reported as unsupported.
+    Avx512,
+}
+
+impl Kernel {
+    /// Every kernel, from the most portable to the most specialised.
+    pub const ALL: [Kernel; 3] = [Kernel::Portable, Kernel::Avx2, Kernel::Avx512];
+
+    /// The name used by `SIMPLENN_KERNEL` and in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Portable => "portable",
+            Kernel::Avx2 => "avx2",
+            Kernel::Avx512 => "avx512",
+        }
+    }
+
+    /// Parses a name as printed by [`name`](Self::name), ignoring case.
+    pub fn from_name(name: &str) -> Option<Kernel> {
+        Kernel::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// True when this build has the kernel and this CPU can run it.
+    pub fn is_supported(self) -> bool {
+        match self {
+            Kernel::Portable => true,
+            Kernel::Avx2 => avx2::detected(),
+            Kernel::Avx512 => avx512::detected(),
+        }
+    }
+
+    /// The kernels this machine can run, [`Portable`](Kernel::Portable) first.
+    pub fn supported() -> Vec<Kernel> {
+        Kernel::ALL
+            .into_iter()
+            .filter(|k| k.is_supported())
+            .collect()
+    }
+
+    /// The fastest kernel this machine can run.
+    pub fn best() -> Kernel {
+        *Kernel::supported().last().unwrap_or(&Kernel::Portable)
+    }
+
+    /// Why this kernel cannot run here, or `None` if it can.
+    pub fn unsupported_reason(self) -> Option<String> {
+        match self {
+            Kernel::Portable => None,
+            Kernel::Avx2 => avx2::unsupported_reason(),
+            Kernel::Avx512 => avx512::unsupported_reason(),
+        }
+    }
+}
+
+impl fmt::Display for Kernel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The error [`set_kernel`] returns for a kernel this machine cannot run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnsupportedKernel {
+    /// The kernel asked for.
+    pub kernel: Kernel,
+    /// Why it cannot run, for a person.
+    pub reason: String,
+}
+
+impl fmt::Display for UnsupportedKernel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the {} matrix kernel cannot run here: {}",
+            self.kernel, self.reason
+        )
+    }
+}
+
+impl std::error::Error for UnsupportedKernel {}
+
+// ANCHOR: selection
+/// The kernel chosen by [`set_kernel`]; `UNSET` until then.
+static CHOSEN: AtomicU8 = AtomicU8::new(UNSET);
+const UNSET: u8 = u8::MAX;
+
+/// Makes every later packed product (and so [`gemm`](super::gemm) and the network) use
+/// `kernel`. Results do not change, only speed: every kernel rounds the same way.
+///
+/// # Errors
+/// If this machine (or this build) cannot run `kernel`; the choice is then left unchanged.
+pub fn set_kernel(kernel: Kernel) -> Result<(), UnsupportedKernel> {
+    if let Some(reason) = kernel.unsupported_reason() {
+        return Err(UnsupportedKernel { kernel, reason });
+    }
+    CHOSEN.store(kernel as u8, Ordering::Relaxed);
+    Ok(())
+}
+
+/// The kernel products use now: the one given to [`set_kernel`], else the one named by
+/// the environment variable `SIMPLENN_KERNEL` if this machine supports it, else the best
+/// one it supports.
+pub fn kernel() -> Kernel {
+    match CHOSEN.load(Ordering::Relaxed) {
+        UNSET => default_kernel(),
+        k => Kernel::ALL[k as usize],
+    }
+}
+
+/// The name of the kernel products use now, as [`kernel`] returns it.
+pub fn kernel_name() -> &'static str {
+    kernel().name()
+}
+
+fn default_kernel() -> Kernel {
+    static DEFAULT: OnceLock<Kernel> = OnceLock::new();
+    *DEFAULT.get_or_init(|| {
+        let best = Kernel::best();
+        let Ok(asked) = std::env::var("SIMPLENN_KERNEL") else {
+            return best;
+        };
+        match Kernel::from_name(&asked) {
+            Some(k) => match k.unsupported_reason() {
+                None => k,
+                Some(reason) => {
+                    eprintln!(
+                        "simplenn: SIMPLENN_KERNEL={asked}: {reason}; using the {best} kernel"
+                    );
+                    best
+                }
+            },
+            None => {
+                eprintln!(
+                    "simplenn: SIMPLENN_KERNEL={asked} is not portable, avx2 or avx512; \
+                     using the {best} kernel"
+                );
+                best
+            }
+        }
+    })
+}
+// ANCHOR_END: selection
+
+pub(crate) use internal::{Element, MicroKernel, Strided};
+
+/// Items that must be `pub` because the sealed `Float` trait requires [`Element`], but
+/// that live in a private module so nothing outside the crate can name them.
+mod internal {
+    use super::{Kernel, avx2, avx512, portable};
+    use std::sync::Mutex;
+
+    /// A panel of `A` for a micro-kernel: element `(i, p)` is `data[i·rs + p·cs]`.
+    #[derive(Clone, Copy)]
+    pub struct Strided<'a, T> {
+        /// The elements, starting at `(0, 0)`.
+        pub data: &'a [T],
+        /// Step from one row to the next.
+        pub rs: usize,
+        /// Step from one column (one step of `p`) to the next.
+        pub cs: usize,
+    }
+
+    /// One type's micro-kernel: `C[0..mr][0..nr] += Ã·B̃` over `kc` steps.
+    ///
+    /// `run(kc, a, b, c, ldc)` reads `Ã[p][i]` at `a.data[i·a.rs + p·a.cs]` (a packed panel
+    /// has `rs = 1`, `cs = mr`; an unpacked one is read where it lies), `B̃[p][j]` at
+    /// `b[p·nr + j]` (always packed), and updates the tile of `c` whose row `i` is
+    /// `c[i·ldc..i·ldc + nr]`. Its arguments are plain slices: every kernel checks their
+    /// lengths before it touches memory, so calling one is safe whatever the arguments.
+    #[derive(Clone, Copy)]
+    pub struct MicroKernel<T> {
+        /// Rows of the register tile.
+        pub mr: usize,
+        /// Columns of the register tile.
+        pub nr: usize,
+        /// The kernel itself.
+        pub run: fn(kc: usize, a: Strided<'_, T>, b: &[T], c: &mut [T], ldc: usize),
+    }
+
+    /// Reusable packing buffers: the packed block of `A` and the packed block of `B`.
+    pub type PackBuffers<T> = (Vec<T>, Vec<T>);
+
+    /// What the packed product needs to know about an element type; implemented for `f32` and
+    /// `f64` only, and required by the sealed [`Float`] trait.
+    pub trait Element: Sized + 'static {
+        /// The micro-kernel of family `kernel` for this type, if this machine can run it.
+        fn micro_kernel(kernel: Kernel) -> Option<MicroKernel<Self>>;
+
+        /// A pool of packing buffers, so that products in a training loop reuse memory
+        /// instead of allocating it on every call (one set per thread at work).
+        fn buffer_pool() -> &'static Mutex<Vec<PackBuffers<Self>>>;
+    }
+
+    impl Element for f32 {
+        fn micro_kernel(kernel: Kernel) -> Option<MicroKernel<f32>> {
+            match kernel {
+                Kernel::Portable => Some(portable::kernel::<f32>()),
+                Kernel::Avx2 => avx2::f32_kernel(),
+                Kernel::Avx512 => avx512::f32_kernel(),
+            }
+        }
+        fn buffer_pool() -> &'static Mutex<Vec<PackBuffers<f32>>> {
+            static POOL: Mutex<Vec<PackBuffers<f32>>> = Mutex::new(Vec::new());
+            &POOL
+        }
+    }
+
+    impl Element for f64 {
+        fn micro_kernel(kernel: Kernel) -> Option<MicroKernel<f64>> {
+            match kernel {
+                Kernel::Portable => Some(portable::kernel::<f64>()),
+                Kernel::Avx2 => avx2::f64_kernel(),
+                Kernel::Avx512 => avx512::f64_kernel(),
+            }
+        }
+        fn buffer_pool() -> &'static Mutex<Vec<PackBuffers<f64>>> {
+            static POOL: Mutex<Vec<PackBuffers<f64>>> = Mutex::new(Vec::new());
+            &POOL
+        }
+    }
+}
+
+/// The micro-kernel of family `kernel` for `T`, falling back to the portable one when this
+/// machine cannot run it (callers have checked support already where it matters).
+pub(crate) fn micro_kernel<T: Float>(kernel: Kernel) -> MicroKernel<T> {
+    T::micro_kernel(kernel).unwrap_or_else(portable::kernel::<T>)
+}
+
+/// Panics unless the slices hold what a `kc`-step kernel with an `mr × nr` tile reads and
+/// writes. Every kernel calls this before touching memory; it is what makes calling a
+/// kernel safe.
+#[inline(always)]
+pub(crate) fn check_tile<T>(
+    (mr, nr): (usize, usize),
+    kc: usize,
+    a: Strided<'_, T>,
+    b: &[T],
+    c: &[T],
+    ldc: usize,
+) {
+    assert!(
+        kc > 0
+            && a.data.len() > (mr - 1) * a.rs + (kc - 1) * a.cs
+            && b.len() >= kc * nr
+            && ldc >= nr
+            && c.len() >= (mr - 1) * ldc + nr,
+        "micro-kernel: slices too short for a {mr}×{nr} tile over {kc} steps"
+    );
+}

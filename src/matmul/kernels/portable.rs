@@ -1,0 +1,77 @@
+//! The portable micro-kernel: plain Rust that the compiler turns into SIMD by itself.
+//!
+//! The accumulators are a fixed-size array `[[T; NR]; MR]` and every loop over them has a
+//! trip count known at compile time, so the compiler unrolls them completely, keeps the
+//! whole tile in registers and vectorises each row of it. Nothing here is specific to a
+//! CPU: it is the kernel for other architectures, for `f64`, and the one
+//! `SIMPLENN_KERNEL=portable` forces.
+//!
+//! `body` is generic over the tile size; `kernel` picks the sizes for the baseline
+//! target (16 SSE registers of 128 bits on x86-64), and the AVX2 module compiles the same
+//! body again, with AVX2 enabled and a bigger tile, for `f64`.
+
+use super::{MicroKernel, Strided, check_tile};
+use crate::float::Float;
+
+/// The portable kernel for `T`, sized so that the tile takes 8 of the baseline's 16
+/// 128-bit registers: 4×8 for `f32` (two registers per row), 4×4 for `f64`.
+pub(crate) fn kernel<T: Float>() -> MicroKernel<T> {
+    if size_of::<T>() == 4 {
+        MicroKernel {
+            mr: 4,
+            nr: 8,
+            run: run::<T, 4, 8>,
+        }
+    } else {
+        MicroKernel {
+            mr: 4,
+            nr: 4,
+            run: run::<T, 4, 4>,
+        }
+    }
+}
+
+fn run<T: Float, const MR: usize, const NR: usize>(
+    kc: usize,
+    a: Strided<'_, T>,
+    b: &[T],
+    c: &mut [T],
+    ldc: usize,
+) {
+    body::<T, MR, NR>(kc, a, b, c, ldc);
+}
+
+// ANCHOR: portable_kernel
+/// `C[0..MR][0..NR] += Ã·B̃`: the tile of `C` is loaded into `acc`, `kc` rank-1 updates
+/// are added to it (`acc[i][j] += Ã[p][i] · B̃[p][j]`, a multiply and an add each rounded,
+/// in order of `p`), and it is stored back.
+///
+/// # Panics
+/// If the slices are too short (see [`MicroKernel`]).
+#[inline(always)]
+pub(crate) fn body<T: Float, const MR: usize, const NR: usize>(
+    kc: usize,
+    a: Strided<'_, T>,
+    b: &[T],
+    c: &mut [T],
+    ldc: usize,
+) {
+    check_tile((MR, NR), kc, a, b, c, ldc);
+    let mut acc = [[T::ZERO; NR]; MR];
+    for (i, row) in acc.iter_mut().enumerate() {
+        row.copy_from_slice(&c[i * ldc..i * ldc + NR]);
+    }
+    // One step of p: a column of Ã times a row of B̃, added to the whole tile.
+    for (p, b_row) in b.chunks_exact(NR).take(kc).enumerate() {
+        let a_col: [T; MR] = std::array::from_fn(|i| a.data[i * a.rs + p * a.cs]);
+        for i in 0..MR {
+            for j in 0..NR {
+                acc[i][j] += a_col[i] * b_row[j];
+            }
+        }
+    }
+    for (i, row) in acc.iter().enumerate() {
+        c[i * ldc..i * ldc + NR].copy_from_slice(row);
+    }
+}
+// ANCHOR_END: portable_kernel

@@ -1,0 +1,388 @@
+//! The packed, register-tiled product: what the network uses, through [`gemm`](super::gemm).
+//!
+//! [`blocked`](super::blocked) already reorders the sums so that blocks of `A` and `B` are
+//! reused from cache. What it leaves on the table is the inner loop: it adds one scaled row
+//! of `B` into one row of `C`, so every multiply-add loads an element of `C` and stores it
+//! back. The fix, due to Goto and van de Geijn ("Anatomy of high-performance matrix
+//! multiplication", 2008) and written out as five loops by BLIS (Van Zee & van de Geijn,
+//! 2015), is to compute `C` in small tiles, `MR × NR`, held in registers while a whole
+//! `kc`-long slice of the sum is added into them. That tile is the *micro-kernel*
+//! ([`kernels`]); everything in this module exists to feed it.
+//!
+//! # Packing
+//!
+//! The micro-kernel wants, at step `p` of its loop, `MR` consecutive elements of column `p`
+//! of `A` and `NR` consecutive elements of row `p` of `B`. Neither is laid out that way in
+//! memory: a column of a row-major `A` is strided, and a transposed [`View`] swaps which of
+//! the two is. So before computing, the blocks are copied ("packed"):
+//!
+//! - a `KC × NC` block of `B` into *panels* `NR` columns wide, each panel stored row after
+//!   row: `kc` rows of `NR` contiguous numbers;
+//! - an `MC × KC` block of `A` into panels `MR` rows tall, each stored column after column:
+//!   `kc` columns of `MR` contiguous numbers.
+//!
+//! Then the micro-kernel reads both with unit stride, whatever the layout of the operands,
+//! and a transposed operand costs no more than a plain one: packing walks each operand in
+//! the order it is stored in memory. Where `m` or `n` is not a multiple of the tile, the
+//! last panel is padded with zeros, so the micro-kernel always computes a whole tile; for
+//! such *edge tiles* it writes into a small buffer, and only the part inside `C` is copied
+//! out.
+//!
+//! Packing costs one read and one write per element of `A` and `B`; the micro-kernel then
+//! reads each packed element of `A` `n / NR` times and each of `B` `m / MR` times. For the
+//! skinny shapes of a mini-batch (`m` = 64) the packing of `B` is a visible share of the time.
+//!
+//! # Buffers
+//!
+//! The packing buffers are taken from a small per-type pool (a `Mutex<Vec<…>>`) and given
+//! back after the product, so a training loop allocates them once, not on every call, and
+//! each thread at work holds its own set meanwhile.
+
+use super::kernels::{self, Kernel, MicroKernel, Strided, UnsupportedKernel};
+use super::{View, dims};
+use crate::float::Float;
+use crate::matrix::Matrix;
+
+/// Columns of `B` and `C` per block: sizes LOOP 5. The packed `KC × NC` block of `B` is
+/// meant for the shared L3 cache (4 MiB in `f32`); the network's shapes (`n` ≤ 784) all fit
+/// in one such block, so in practice only large square products see this loop turn.
+pub const NC: usize = 4096;
+
+/// Depth of a block, the stretch of the shared dimension `k` summed in one pass: sizes
+/// LOOP 4. A packed `KC × NR` panel of `B` (16 KiB for the 6×16 `f32` kernel) stays in the
+/// 32 KiB L1 cache while the micro-kernel streams every `MR × KC` panel of `A` past it.
+/// When `k` is not a multiple, the blocks are evened out (`k` = 784 runs as 4 × 196, not
+/// 3 × 256 + 16) so no pass is too short to amortise loading and storing the tile of `C`.
+pub const KC: usize = 256;
+
+/// Rows of `A` and `C` per block: sizes LOOP 3. The packed `MC × KC` block of `A`
+/// (144 KiB in `f32`) stays in the L2 cache (512 KiB per core here) while LOOP 2 passes
+/// every panel of `B` over it. A multiple of every kernel's `MR` (6 and 4), so only the
+/// last block has a ragged edge.
+pub const MC: usize = 144;
+
+/// Packing `A` is skipped when `C` is at most this many columns wide: each element of `A`
+/// is then read by at most two panels of `B`, and copying it would cost about as much as
+/// using it (`n` = 10 outputs: one panel). Sizes the choice in LOOP 3.
+pub const PACK_A_ABOVE_COLUMNS: usize = 32;
+
+/// The largest register tile any kernel uses, in elements, for the edge-tile buffer.
+const MAX_TILE: usize = 128;
+
+/// `c = a · b` on the calling thread with the kernel [`kernels::kernel`] names. `c` is
+/// reshaped to `a.rows() × b.cols()`, reusing its allocation.
+///
+/// # Panics
+/// If `a.cols() != b.rows()`; the message names both shapes.
+pub fn gemm<T: Float>(a: View<'_, T>, b: View<'_, T>, c: &mut Matrix<T>) {
+    let (m, _, n) = dims(&a, &b);
+    c.reset(m, n);
+    gemm_into(
+        kernels::micro_kernel(kernels::kernel()),
+        a,
+        b,
+        c.as_mut_slice(),
+    );
+}
+
+/// `c = a · b` on the calling thread with the given kernel, whatever [`kernels::kernel`]
+/// says: how tests and benchmarks run every kernel side by side.
+///
+/// # Errors
+/// If this machine cannot run `kernel`; `c` is then left untouched.
+///
+/// # Panics
+/// If `a.cols() != b.rows()`; the message names both shapes.
+pub fn gemm_with_kernel<T: Float>(
+    kernel: Kernel,
+    a: View<'_, T>,
+    b: View<'_, T>,
+    c: &mut Matrix<T>,
+) -> Result<(), UnsupportedKernel> {
+    let (m, _, n) = dims(&a, &b);
+    let Some(micro) = T::micro_kernel(kernel) else {
+        return Err(UnsupportedKernel {
+            kernel,
+            reason: kernel
+                .unsupported_reason()
+                .unwrap_or_else(|| "no such kernel for this type".to_string()),
+        });
+    };
+    c.reset(m, n);
+    gemm_into(micro, a, b, c.as_mut_slice());
+    Ok(())
+}
+
+/// The size of the blocks that split `len` into pieces of at most `max` (a multiple of
+/// `align`), as even as possible and each a multiple of `align`.
+fn block_size(len: usize, max: usize, align: usize) -> usize {
+    let blocks = len.div_ceil(max).max(1);
+    len.div_ceil(blocks).next_multiple_of(align).min(max)
+}
+
+// ANCHOR: loop_nest
+/// `c += a · b` into a row-major `a.rows() × b.cols()` slice, with the micro-kernel `kern`.
+/// The threaded driver in [`super`] hands each thread a band of rows.
+pub(crate) fn gemm_into<T: Float>(
+    kern: MicroKernel<T>,
+    a: View<'_, T>,
+    b: View<'_, T>,
+    c: &mut [T],
+) {
+    let (m, k, n) = dims(&a, &b);
+    debug_assert_eq!(c.len(), m * n);
+    if m == 0 || n == 0 || k == 0 {
+        return; // an empty sum adds nothing
+    }
+    let (mr, nr) = (kern.mr, kern.nr);
+    let nc_max = block_size(n, NC, nr);
+    let kc_max = block_size(k, KC, 1);
+    let mc_max = block_size(m, MC, mr);
+
+    // Packing A pays when many panels of B will read it, or when its strides are neither
+    // rows nor columns of a matrix.
+    let general_strides = a.row_stride != 1 && a.col_stride != 1;
+    let pack_whole_a = nc_max > PACK_A_ABOVE_COLUMNS || general_strides;
+
+    let pool = T::buffer_pool();
+    let (mut a_buf, mut b_buf) = pool
+        .lock()
+        .map(|mut p| p.pop())
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let packed_a = aligned(&mut a_buf, mc_max.next_multiple_of(mr) * kc_max);
+    let packed_b = aligned(&mut b_buf, kc_max * nc_max.next_multiple_of(nr));
+
+    // LOOP 5: split the columns of B and C into blocks NC wide.
+    for jc in (0..n).step_by(nc_max) {
+        let nc = nc_max.min(n - jc);
+        // LOOP 4: split the shared dimension into slices KC deep, and pack the KC×NC block
+        // of B into panels NR wide.
+        for pc in (0..k).step_by(kc_max) {
+            let kc = kc_max.min(k - pc);
+            let packed_b = &mut packed_b[..kc * nc.next_multiple_of(nr)];
+            pack_b(&b, pc, kc, jc, nc, nr, packed_b);
+            // LOOP 3: split the rows of A and C into blocks MC tall, and pack the MC×KC
+            // block of A into panels MR tall (or, when few panels of B will read it, let
+            // the micro-kernel read A where it lies).
+            for ic in (0..m).step_by(mc_max) {
+                let mc = mc_max.min(m - ic);
+                let packed_a = &mut packed_a[..mc.next_multiple_of(mr) * kc];
+                if pack_whole_a {
+                    pack_a(&a, ic, mc, pc, kc, mr, packed_a);
+                }
+                // LOOP 2: one panel of B (KC×NR, in L1) at a time...
+                for (jr, b_panel) in (0..nc).step_by(nr).zip(packed_b.chunks_exact(kc * nr)) {
+                    // LOOP 1: ...against every panel of A (MR×KC, from L2).
+                    for ir in (0..mc).step_by(mr) {
+                        let rows = mr.min(mc - ir);
+                        let a_panel = if pack_whole_a {
+                            Strided {
+                                data: &packed_a[ir * kc..(ir + mr) * kc],
+                                rs: 1,
+                                cs: mr,
+                            }
+                        } else if rows == mr {
+                            let start = (ic + ir) * a.row_stride + pc * a.col_stride;
+                            Strided {
+                                data: &a.data[start..],
+                                rs: a.row_stride,
+                                cs: a.col_stride,
+                            }
+                        } else {
+                            // A ragged last panel is packed, zero-padded, all the same.
+                            let panel = &mut packed_a[..mr * kc];
+                            pack_a(&a, ic + ir, rows, pc, kc, mr, panel);
+                            Strided {
+                                data: &*panel,
+                                rs: 1,
+                                cs: mr,
+                            }
+                        };
+                        let at = (ic + ir) * n + jc + jr;
+                        let cols = nr.min(nc - jr);
+                        // LOOP 0, inside the micro-kernel: kc rank-1 updates of the tile.
+                        if rows == mr && cols == nr {
+                            (kern.run)(kc, a_panel, b_panel, &mut c[at..], n);
+                        } else {
+                            edge_tile(kern, kc, a_panel, b_panel, &mut c[at..], n, rows, cols);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    if let Ok(mut p) = pool.lock() {
+        if p.len() < 8 {
+            p.push((a_buf, b_buf));
+        }
+    }
+}
+// ANCHOR_END: loop_nest
+
+/// A tile that sticks out of `C` (only `rows × cols` of it is inside): the kernel works
+/// on a full-size copy, and the part inside `C` is copied back. The arithmetic is the same
+/// as for a whole tile, so the results are too.
+#[allow(clippy::too_many_arguments)]
+fn edge_tile<T: Float>(
+    kern: MicroKernel<T>,
+    kc: usize,
+    a_panel: Strided<'_, T>,
+    b_panel: &[T],
+    c: &mut [T],
+    ldc: usize,
+    rows: usize,
+    cols: usize,
+) {
+    let (mr, nr) = (kern.mr, kern.nr);
+    let mut tile = [T::ZERO; MAX_TILE];
+    let tile = &mut tile[..mr * nr];
+    for i in 0..rows {
+        tile[i * nr..i * nr + cols].copy_from_slice(&c[i * ldc..i * ldc + cols]);
+    }
+    (kern.run)(kc, a_panel, b_panel, tile, nr);
+    for i in 0..rows {
+        c[i * ldc..i * ldc + cols].copy_from_slice(&tile[i * nr..i * nr + cols]);
+    }
+}
+
+/// `len` elements of `buf`, starting at a 64-byte boundary (a cache line, and a whole
+/// AVX-512 register), growing `buf` if it is too short. Stale contents are fine: packing
+/// overwrites every element the kernel reads.
+fn aligned<T: Float>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
+    let slack = 64 / size_of::<T>();
+    if buf.len() < len + slack {
+        buf.resize(len + slack, T::ZERO);
+    }
+    let offset = buf.as_ptr().align_offset(64).min(slack);
+    &mut buf[offset..offset + len]
+}
+
+// ANCHOR: packing
+/// Packs rows `i0..i0+mc`, columns `p0..p0+kc` of `a` into panels `mr` rows tall, each
+/// stored column by column (`kc` columns of `mr` numbers); rows past `mc` are zeros.
+fn pack_a<T: Float>(
+    a: &View<'_, T>,
+    i0: usize,
+    mc: usize,
+    p0: usize,
+    kc: usize,
+    mr: usize,
+    out: &mut [T],
+) {
+    // The tile heights in use get their own copy of the code, with `mr` a constant the
+    // compiler can unroll and vectorise by.
+    match mr {
+        4 => pack_a_panels::<T, 4>(a, i0, mc, p0, kc, out),
+        6 => pack_a_panels::<T, 6>(a, i0, mc, p0, kc, out),
+        _ => unreachable!("no kernel has a tile {mr} rows tall"),
+    }
+}
+
+fn pack_a_panels<T: Float, const MR: usize>(
+    a: &View<'_, T>,
+    i0: usize,
+    mc: usize,
+    p0: usize,
+    kc: usize,
+    out: &mut [T],
+) {
+    for (panel, dst) in out.chunks_exact_mut(MR * kc).enumerate() {
+        let first = i0 + panel * MR;
+        let rows = MR.min(i0 + mc - first);
+        if a.col_stride == 1 && rows == MR {
+            // A as stored: each row of the panel is contiguous in memory. Read the MR rows
+            // side by side, writing the panel in order.
+            let src: [&[T]; MR] =
+                std::array::from_fn(|ii| &a.data[(first + ii) * a.row_stride + p0..][..kc]);
+            for (p, d) in dst.chunks_exact_mut(MR).enumerate() {
+                for ii in 0..MR {
+                    d[ii] = src[ii][p];
+                }
+            }
+        } else if a.row_stride == 1 {
+            // A read transposed: a column of the panel is contiguous in memory.
+            for (p, d) in dst.chunks_exact_mut(MR).enumerate() {
+                let src = &a.data[(p0 + p) * a.col_stride + first..][..rows];
+                d[..rows].copy_from_slice(src);
+                d[rows..].fill(T::ZERO);
+            }
+        } else {
+            // The last, partial panel of a stored A, or any other strides.
+            for (p, d) in dst.chunks_exact_mut(MR).enumerate() {
+                for (ii, x) in d.iter_mut().enumerate() {
+                    *x = if ii < rows {
+                        a.get(first + ii, p0 + p)
+                    } else {
+                        T::ZERO
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// Packs rows `p0..p0+kc`, columns `j0..j0+nc` of `b` into panels `nr` columns wide, each
+/// stored row by row (`kc` rows of `nr` numbers); columns past `nc` are zeros.
+fn pack_b<T: Float>(
+    b: &View<'_, T>,
+    p0: usize,
+    kc: usize,
+    j0: usize,
+    nc: usize,
+    nr: usize,
+    out: &mut [T],
+) {
+    match nr {
+        4 => pack_b_panels::<T, 4>(b, p0, kc, j0, nc, out),
+        8 => pack_b_panels::<T, 8>(b, p0, kc, j0, nc, out),
+        16 => pack_b_panels::<T, 16>(b, p0, kc, j0, nc, out),
+        _ => unreachable!("no kernel has a tile {nr} columns wide"),
+    }
+}
+
+fn pack_b_panels<T: Float, const NR: usize>(
+    b: &View<'_, T>,
+    p0: usize,
+    kc: usize,
+    j0: usize,
+    nc: usize,
+    out: &mut [T],
+) {
+    for (panel, dst) in out.chunks_exact_mut(NR * kc).enumerate() {
+        let first = j0 + panel * NR;
+        let cols = NR.min(j0 + nc - first);
+        if b.col_stride == 1 {
+            // B as stored: a row of the panel is contiguous in memory.
+            for (p, d) in dst.chunks_exact_mut(NR).enumerate() {
+                let src = &b.data[(p0 + p) * b.row_stride + first..][..cols];
+                d[..cols].copy_from_slice(src);
+                d[cols..].fill(T::ZERO);
+            }
+        } else if b.row_stride == 1 && cols == NR {
+            // B read transposed: each column of the panel is contiguous in memory. Read
+            // the NR columns side by side, writing the panel in order.
+            let src: [&[T]; NR] =
+                std::array::from_fn(|jj| &b.data[(first + jj) * b.col_stride + p0..][..kc]);
+            for (p, d) in dst.chunks_exact_mut(NR).enumerate() {
+                for jj in 0..NR {
+                    d[jj] = src[jj][p];
+                }
+            }
+        } else {
+            // The last, partial panel of a transposed B, or any other strides.
+            for (p, d) in dst.chunks_exact_mut(NR).enumerate() {
+                for (jj, x) in d.iter_mut().enumerate() {
+                    *x = if jj < cols {
+                        b.get(p0 + p, first + jj)
+                    } else {
+                        T::ZERO
+                    };
+                }
+            }
+        }
+    }
+}
+// ANCHOR_END: packing

@@ -1,0 +1,42 @@
+//! The reference loop with two loops swapped: `i-k-j` instead of `i-j-k`.
+//!
+//! The sums are the same and are added in the same order; only the loop nest changes.
+//! With `j` innermost, the loop runs along a row of `B` and a row of `C`, both contiguous,
+//! instead of down a column of `B`: every cache line fetched is used whole, and the
+//! compiler can turn the inner loop into SIMD instructions. On the machine the book was
+//! measured on, that alone is about nine times faster than [`reference`](super::reference).
+//! It is here for the benchmarks and the book; the network uses [`packed`](super::packed).
+
+use super::{View, dims};
+use crate::float::Float;
+use crate::matrix::Matrix;
+
+// ANCHOR: reordered
+/// `c = a · b` with the loops in `i-k-j` order. `c` is reshaped to `a.rows() × b.cols()`.
+///
+/// # Panics
+/// If `a.cols() != b.rows()`; the message names both shapes.
+pub fn gemm<T: Float>(a: View<'_, T>, b: View<'_, T>, c: &mut Matrix<T>) {
+    let (m, k, n) = dims(&a, &b);
+    c.reset(m, n);
+    let mut b_row = vec![T::ZERO; n];
+    for i in 0..m {
+        let c_row = c.row_mut(i);
+        for p in 0..k {
+            let a_ip = a.get(i, p);
+            // Row p of B, copied out when the view is transposed (its row is then strided).
+            let b_row: &[T] = if b.col_stride == 1 {
+                &b.data[p * b.row_stride..p * b.row_stride + n]
+            } else {
+                for (j, x) in b_row.iter_mut().enumerate() {
+                    *x = b.get(p, j);
+                }
+                &b_row
+            };
+            for (c_ij, &b_pj) in c_row.iter_mut().zip(b_row) {
+                *c_ij += a_ip * b_pj;
+            }
+        }
+    }
+}
+// ANCHOR_END: reordered
