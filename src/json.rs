@@ -496,25 +496,8 @@ impl Parser<'_> {
             self.skip_whitespace();
             items.push(self.value()?);
             self.skip_whitespace();
-            match self.peek() {
-                Some(b',') => {
-                    let comma = self.pos;
-                    self.pos += 1;
-                    self.skip_whitespace();
-                    if self.peek() == Some(b']') {
-                        return Err(self.error_at(comma, "trailing comma before ']'"));
-                    }
-                }
-                Some(b']') => {
-                    self.pos += 1;
-                    return Ok(Json::Array(items));
-                }
-                _ => {
-                    return Err(self.error_here(format!(
-                        "expected ',' or ']' after an array element, found {}",
-                        self.found()
-                    )));
-                }
+            if self.end_of_list(b']', "an array element")? {
+                return Ok(Json::Array(items));
             }
         }
     }
@@ -560,26 +543,36 @@ impl Parser<'_> {
             let value = self.value()?;
             pairs.push((key, value));
             self.skip_whitespace();
-            match self.peek() {
-                Some(b',') => {
-                    let comma = self.pos;
-                    self.pos += 1;
-                    self.skip_whitespace();
-                    if self.peek() == Some(b'}') {
-                        return Err(self.error_at(comma, "trailing comma before '}'"));
-                    }
-                }
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(Json::Object(pairs));
-                }
-                _ => {
-                    return Err(self.error_here(format!(
-                        "expected ',' or '}}' after an object member, found {}",
-                        self.found()
-                    )));
-                }
+            if self.end_of_list(b'}', "an object member")? {
+                return Ok(Json::Object(pairs));
             }
+        }
+    }
+
+    /// After an element of an array or object: consumes a `,` (returns false: more to come)
+    /// or the closing bracket `close` (returns true); anything else, or a comma right before
+    /// the close, is an error naming `what` came before it.
+    fn end_of_list(&mut self, close: u8, what: &str) -> Result<bool, String> {
+        match self.peek() {
+            Some(b',') => {
+                let comma = self.pos;
+                self.pos += 1;
+                self.skip_whitespace();
+                if self.peek() == Some(close) {
+                    let message = format!("trailing comma before '{}'", close as char);
+                    return Err(self.error_at(comma, message));
+                }
+                Ok(false)
+            }
+            Some(c) if c == close => {
+                self.pos += 1;
+                Ok(true)
+            }
+            _ => Err(self.error_here(format!(
+                "expected ',' or '{}' after {what}, found {}",
+                close as char,
+                self.found()
+            ))),
         }
     }
 
