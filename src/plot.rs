@@ -512,6 +512,20 @@ fn left_margin(y_ticks: &[(f64, String)]) -> f64 {
     36.0 + widest
 }
 
+/// The y axis of a chart: the ticks and the range shown. A valid `requested` range is used
+/// as given (ticks inside it); otherwise the range grows to nice ticks covering the data
+/// `lo..=hi`.
+fn y_ticks_and_range(requested: Option<(f64, f64)>, lo: f64, hi: f64) -> (Ticks, (f64, f64)) {
+    match requested {
+        Some((a, b)) if a.is_finite() && b.is_finite() && a < b => (Ticks::within(a, b, 6), (a, b)),
+        _ => {
+            let t = Ticks::covering(lo, hi, 6, 0.0);
+            let v = t.values();
+            (t, (v[0], v[v.len() - 1]))
+        }
+    }
+}
+
 impl LineChart {
     /// The chart as a standalone SVG document, 640 × 400.
     ///
@@ -538,16 +552,7 @@ impl LineChart {
         let whole_x = has_data && finite().all(|(x, _)| x.fract() == 0.0);
 
         let x_ticks = Ticks::covering(x_min, x_max, 8, if whole_x { 1.0 } else { 0.0 });
-        let (y_ticks, y_range) = match self.y_range {
-            Some((lo, hi)) if lo.is_finite() && hi.is_finite() && lo < hi => {
-                (Ticks::within(lo, hi, 6), (lo, hi))
-            }
-            _ => {
-                let t = Ticks::covering(y_min, y_max, 6, 0.0);
-                let v = t.values();
-                (t, (v[0], v[v.len() - 1]))
-            }
-        };
+        let (y_ticks, y_range) = y_ticks_and_range(self.y_range, y_min, y_max);
         let x_values = x_ticks.values();
         let x_range = (x_values[0], x_values[x_values.len() - 1]);
         let y_ticks = y_ticks.labelled();
@@ -727,16 +732,7 @@ impl BarChart {
         let finite = || self.bars.iter().map(|b| b.1).filter(|v| v.is_finite());
         let lo = finite().fold(0.0, f64::min);
         let hi = finite().fold(0.0, f64::max);
-        let (ticks, range) = match self.y_range {
-            Some((a, b)) if a.is_finite() && b.is_finite() && a < b => {
-                (Ticks::within(a, b, 6), (a, b))
-            }
-            _ => {
-                let t = Ticks::covering(lo, hi, 6, 0.0);
-                let v = t.values();
-                (t, (v[0], v[v.len() - 1]))
-            }
-        };
+        let (ticks, range) = y_ticks_and_range(self.y_range, lo, hi);
         let y_ticks = ticks.labelled();
 
         let mut svg = Svg::new(WIDTH, HEIGHT);
