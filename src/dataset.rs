@@ -250,9 +250,12 @@ impl Dataset {
     /// the nearest whole sample) goes to the second set, the rest to the first. Each keeps
     /// the original order of its samples. The same seed gives the same split.
     ///
+    /// It consumes the set and compacts the training part in place, so the images exist
+    /// once, not twice, even for a moment: 47 MB for Fashion-MNIST, not 94.
+    ///
     /// # Panics
     /// If `fraction` is not in `[0, 1]`.
-    pub fn split(&self, fraction: f64, seed: u64) -> (Dataset, Dataset) {
+    pub fn split(mut self, fraction: f64, seed: u64) -> (Dataset, Dataset) {
         assert!(
             (0.0..=1.0).contains(&fraction),
             "split: fraction {fraction} is not in [0, 1]"
@@ -261,10 +264,28 @@ impl Dataset {
         let held = ((n as f64) * fraction).round() as usize;
         let mut order: Vec<usize> = (0..n).collect();
         Rng::new(seed).shuffle(&mut order);
-        let (mut validation, mut train) = (order[..held].to_vec(), order[held..].to_vec());
-        train.sort_unstable();
-        validation.sort_unstable();
-        (self.select(&train), self.select(&validation))
+        let mut is_held = vec![false; n];
+        for &i in &order[..held] {
+            is_held[i] = true;
+        }
+        let validation_indices: Vec<usize> = (0..n).filter(|&i| is_held[i]).collect();
+        let validation = self.select(&validation_indices);
+
+        // Slide every kept sample down over the held-out ones.
+        let size = self.images.pixels_per_image();
+        let mut kept = 0;
+        for i in (0..n).filter(|&i| !is_held[i]) {
+            if kept != i {
+                self.images
+                    .pixels
+                    .copy_within(i * size..(i + 1) * size, kept * size);
+                self.labels[kept] = self.labels[i];
+            }
+            kept += 1;
+        }
+        self.images.pixels.truncate(kept * size);
+        self.labels.truncate(kept);
+        (self, validation)
     }
 }
 
@@ -323,7 +344,7 @@ pub fn read_maybe_gzip(path: &Path) -> Result<(Vec<u8>, bool)> {
 /// Reads an IDX file, raw or gzip-compressed.
 pub fn read_idx(path: &Path) -> Result<idx::Idx> {
     let (bytes, compressed) = read_maybe_gzip(path)?;
-    idx::parse(&bytes).map_err(|e| {
+    idx::parse_owned(bytes).map_err(|e| {
         let e = if compressed {
             e.in_decompressed_data()
         } else {

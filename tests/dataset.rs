@@ -179,30 +179,42 @@ fn batches_are_bytes_scaled_to_unit_interval() {
 }
 
 #[test]
-fn split_is_seeded_disjoint_and_complete() {
+fn split_is_seeded_disjoint_complete_and_keeps_order() {
     let n = 1000;
-    let images = Images::new((0..n).map(|i| (i % 256) as u8).collect(), 1, 1).unwrap();
+    // Image i holds its own index in two pixels, so every sample can be traced.
+    let pixels: Vec<u8> = (0..n)
+        .flat_map(|i| [(i / 256) as u8, (i % 256) as u8])
+        .collect();
+    let images = Images::new(pixels, 2, 1).unwrap();
     let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
     let data = Dataset::new(images, labels, 10).unwrap();
-    let (train, val) = data.split(0.1, 7);
-    assert_eq!((train.len(), val.len()), (900, 100));
-    let (train2, val2) = data.split(0.1, 7);
-    assert!(train == train2 && val == val2, "same seed, same split");
-    let (_, val3) = data.split(0.1, 8);
-    assert!(val != val3, "another seed, another split");
-    // Every sample is in exactly one part: the multiset of (pixel, label) pairs is preserved.
-    let pairs = |d: &Dataset| -> Vec<(u8, u8)> {
-        (0..d.len())
-            .map(|i| (d.images().image(i)[0], d.labels()[i]))
-            .collect()
+    let index = |d: &Dataset, k: usize| {
+        let p = d.images().image(k);
+        p[0] as usize * 256 + p[1] as usize
     };
-    let mut together = pairs(&train);
-    together.extend(pairs(&val));
-    together.sort_unstable();
-    let mut original = pairs(&data);
-    original.sort_unstable();
-    assert_eq!(together, original);
-    assert_eq!(data.split(0.0, 1).1.len(), 0);
+    let (train, val) = data.clone().split(0.1, 7);
+    assert_eq!((train.len(), val.len()), (900, 100));
+    let (train2, val2) = data.clone().split(0.1, 7);
+    assert!(train == train2 && val == val2, "same seed, same split");
+    let (_, val3) = data.clone().split(0.1, 8);
+    assert!(val != val3, "another seed, another split");
+
+    // Every sample is in exactly one part, with its own label, in the original order.
+    let mut seen = vec![0; n];
+    for part in [&train, &val] {
+        let indices: Vec<usize> = (0..part.len()).map(|k| index(part, k)).collect();
+        assert!(indices.windows(2).all(|w| w[0] < w[1]), "order not kept");
+        for (k, &i) in indices.iter().enumerate() {
+            seen[i] += 1;
+            assert_eq!(
+                part.labels()[k] as usize,
+                i % 10,
+                "label moved without its image"
+            );
+        }
+    }
+    assert!(seen.iter().all(|&c| c == 1), "not a partition");
+    assert_eq!(data.clone().split(0.0, 1).1.len(), 0);
     assert_eq!(data.split(1.0, 1).0.len(), 0);
 }
 

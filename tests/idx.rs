@@ -324,3 +324,21 @@ fn to_bytes_panics_on_too_many_dimensions() {
 fn to_bytes_panics_on_a_dimension_over_u32_max() {
     idx::to_bytes(&[1 << 32, 0], &[]);
 }
+
+/// `parse_owned` is `parse` without the copy: the same answer, and the same errors, for
+/// every truncation of a small file.
+#[test]
+fn parse_owned_agrees_with_parse() {
+    let file = idx::to_bytes(&[3, 2, 2], &(0..12).collect::<Vec<u8>>());
+    for len in 0..=file.len() {
+        let borrowed = idx::parse(&file[..len]).map_err(|e| e.to_string());
+        let owned = idx::parse_owned(file[..len].to_vec()).map_err(|e| e.to_string());
+        assert_eq!(borrowed, owned, "length {len}");
+    }
+    let mut long = file.clone();
+    long.push(0);
+    assert_eq!(
+        idx::parse(&long).map_err(|e| e.to_string()),
+        idx::parse_owned(long).map_err(|e| e.to_string())
+    );
+}
