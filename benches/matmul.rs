@@ -12,7 +12,7 @@
 //! Throughput is `2·m·n·k` floating-point operations per product, so criterion's "elem/s"
 //! reads as FLOP/s. The naive loop is skipped on 1024³ (about a second per product at
 //! ~2 GFLOP/s, too slow for a ten-sample run); everything else runs every shape. Samples and
-//! measurement times are kept small so `cargo bench --bench matmul` takes a few minutes.
+//! measurement times are kept small so `cargo bench --bench matmul` takes about a minute and a half.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use simplenn::matmul::{self, Kernel, View};
