@@ -263,6 +263,11 @@ fn aligned<T: Float>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
 // ANCHOR: packing
 /// Packs rows `i0..i0+mc`, columns `p0..p0+kc` of `a` into panels `mr` rows tall, each
 /// stored column by column (`kc` columns of `mr` numbers); rows past `mc` are zeros.
+///
+/// Element `(p, ii)` of a panel is `a[first + ii][p0 + p]`, which is `aᵀ[p0 + p][first + ii]`:
+/// packing `A` into row panels is packing `Aᵀ` into column panels, laid out exactly as
+/// [`pack_b`] lays out `B`. So it is `pack_b` on the transposed view, and the two cases of
+/// `A` (stored, or read transposed) are `pack_b`'s two cases the other way round.
 fn pack_a<T: Float>(
     a: &View<'_, T>,
     i0: usize,
@@ -272,56 +277,7 @@ fn pack_a<T: Float>(
     mr: usize,
     out: &mut [T],
 ) {
-    // The tile heights in use get their own copy of the code, with `mr` a constant the
-    // compiler can unroll and vectorise by.
-    match mr {
-        4 => pack_a_panels::<T, 4>(a, i0, mc, p0, kc, out),
-        6 => pack_a_panels::<T, 6>(a, i0, mc, p0, kc, out),
-        _ => unreachable!("no kernel has a tile {mr} rows tall"),
-    }
-}
-
-fn pack_a_panels<T: Float, const MR: usize>(
-    a: &View<'_, T>,
-    i0: usize,
-    mc: usize,
-    p0: usize,
-    kc: usize,
-    out: &mut [T],
-) {
-    for (panel, dst) in out.chunks_exact_mut(MR * kc).enumerate() {
-        let first = i0 + panel * MR;
-        let rows = MR.min(i0 + mc - first);
-        if a.col_stride == 1 && rows == MR {
-            // A as stored: each row of the panel is contiguous in memory. Read the MR rows
-            // side by side, writing the panel in order.
-            let src: [&[T]; MR] =
-                std::array::from_fn(|ii| &a.data[(first + ii) * a.row_stride + p0..][..kc]);
-            for (p, d) in dst.chunks_exact_mut(MR).enumerate() {
-                for ii in 0..MR {
-                    d[ii] = src[ii][p];
-                }
-            }
-        } else if a.row_stride == 1 {
-            // A read transposed: a column of the panel is contiguous in memory.
-            for (p, d) in dst.chunks_exact_mut(MR).enumerate() {
-                let src = &a.data[(p0 + p) * a.col_stride + first..][..rows];
-                d[..rows].copy_from_slice(src);
-                d[rows..].fill(T::ZERO);
-            }
-        } else {
-            // The last, partial panel of a stored A, or any other strides.
-            for (p, d) in dst.chunks_exact_mut(MR).enumerate() {
-                for (ii, x) in d.iter_mut().enumerate() {
-                    *x = if ii < rows {
-                        a.get(first + ii, p0 + p)
-                    } else {
-                        T::ZERO
-                    };
-                }
-            }
-        }
-    }
+    pack_b(&a.t(), p0, kc, i0, mc, mr, out);
 }
 
 /// Packs rows `p0..p0+kc`, columns `j0..j0+nc` of `b` into panels `nr` columns wide, each
@@ -335,11 +291,14 @@ fn pack_b<T: Float>(
     nr: usize,
     out: &mut [T],
 ) {
+    // The panel widths in use (tile widths, and tile heights for `pack_a`) get their own
+    // copy of the code, with the width a constant the compiler can unroll and vectorise by.
     match nr {
         4 => pack_b_panels::<T, 4>(b, p0, kc, j0, nc, out),
+        6 => pack_b_panels::<T, 6>(b, p0, kc, j0, nc, out),
         8 => pack_b_panels::<T, 8>(b, p0, kc, j0, nc, out),
         16 => pack_b_panels::<T, 16>(b, p0, kc, j0, nc, out),
-        _ => unreachable!("no kernel has a tile {nr} columns wide"),
+        _ => unreachable!("no kernel has a tile {nr} wide or tall"),
     }
 }
 
@@ -355,14 +314,14 @@ fn pack_b_panels<T: Float, const NR: usize>(
         let first = j0 + panel * NR;
         let cols = NR.min(j0 + nc - first);
         if b.col_stride == 1 {
-            // B as stored: a row of the panel is contiguous in memory.
+            // B as stored (or A read transposed): a row of the panel is contiguous.
             for (p, d) in dst.chunks_exact_mut(NR).enumerate() {
                 let src = &b.data[(p0 + p) * b.row_stride + first..][..cols];
                 d[..cols].copy_from_slice(src);
                 d[cols..].fill(T::ZERO);
             }
         } else if b.row_stride == 1 && cols == NR {
-            // B read transposed: each column of the panel is contiguous in memory. Read
+            // B read transposed (or A as stored): each column of the panel is contiguous. Read
             // the NR columns side by side, writing the panel in order.
             let src: [&[T]; NR] =
                 std::array::from_fn(|jj| &b.data[(first + jj) * b.col_stride + p0..][..kc]);
@@ -372,7 +331,7 @@ fn pack_b_panels<T: Float, const NR: usize>(
                 }
             }
         } else {
-            // The last, partial panel of a transposed B, or any other strides.
+            // The last, partial panel of a transposed B (a stored A), or other strides.
             for (p, d) in dst.chunks_exact_mut(NR).enumerate() {
                 for (jj, x) in d.iter_mut().enumerate() {
                     *x = if jj < cols {
