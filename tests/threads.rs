@@ -9,12 +9,15 @@ use simplenn::{Activation, Batch, Matrix, Network, Rng, TrainConfig, matmul};
 #[test]
 fn products_are_bit_identical_for_any_thread_count() {
     let mut rng = Rng::new(12);
-    // Big enough that the driver really splits them; odd sizes so bands are uneven.
+    // Big enough that the driver really splits them (it wants 2²⁴ floating-point operations
+    // per thread): bands of rows when m ≥ n, of columns when n > m; odd sizes so bands are
+    // uneven.
     for (m, k, n) in [
-        (301, 257, 129),
-        (1000, 784, 10),
-        (64, 784, 128),
-        (784, 999, 10),
+        (301, 257, 257),
+        (3500, 784, 10),
+        (64, 784, 600),
+        (70, 999, 333),
+        (784, 4000, 10),
     ] {
         let a = Matrix::<f32>::random_uniform(m, k, -1.0, 1.0, &mut rng);
         let b = Matrix::<f32>::random_uniform(k, n, -1.0, 1.0, &mut rng);
@@ -37,10 +40,15 @@ fn products_are_bit_identical_for_any_thread_count() {
                 "{m}×{k}×{n} differs with {threads} threads"
             );
         }
-        // And the threaded result is the blocked one.
+        // And the threaded result is the single-threaded packed one, which (unless the
+        // kernel fuses multiply-adds) is the blocked one.
         let mut c = Matrix::zeros(0, 0);
-        matmul::blocked::gemm(a.view(), b.view(), &mut c);
+        matmul::packed::gemm(a.view(), b.view(), &mut c);
         assert!(c == one[0]);
+        if !matmul::kernel().fuses_multiply_add() {
+            matmul::blocked::gemm(a.view(), b.view(), &mut c);
+            assert!(c == one[0]);
+        }
     }
     matmul::set_threads(0);
 }
@@ -48,12 +56,14 @@ fn products_are_bit_identical_for_any_thread_count() {
 #[test]
 fn training_is_bit_identical_for_any_thread_count() {
     let mut rng = Rng::new(5);
-    let x = Matrix::<f32>::random_uniform(600, 100, 0.0, 1.0, &mut rng);
+    // Wide enough that the batch's products are split between threads (128×300·300×512 is
+    // 39 million operations).
+    let x = Matrix::<f32>::random_uniform(600, 300, 0.0, 1.0, &mut rng);
     let y: Vec<usize> = (0..600).map(|i| i % 10).collect();
     let train = |threads| {
         matmul::set_threads(threads);
-        let mut net = Network::builder(100)
-            .hidden(64, Activation::Relu)
+        let mut net = Network::builder(300)
+            .hidden(512, Activation::Relu)
             .output(10)
             .seed(3)
             .build();

@@ -23,8 +23,9 @@
 //!   ([`kernels`]), the BLIS design. This is what the network uses, through [`gemm`].
 //!
 //! All of them add the products for an element of `C` in the same order and round the same
-//! way, so they give **bit-identical** results: whichever kernel the CPU picks and however
-//! many threads run, the same inputs give the same network.
+//! way, so they give **bit-identical** results, except the fused-multiply-add kernel
+//! ([`Kernel::Fma`], the default where the CPU has it), which rounds once per term instead
+//! of twice. However many threads run, the same inputs give the same network.
 //!
 //! ```
 //! use simplenn::Matrix;
@@ -47,6 +48,7 @@ pub use kernels::{Kernel, UnsupportedKernel, kernel, kernel_name, set_kernel};
 
 use crate::float::Float;
 use crate::matrix::Matrix;
+use kernels::MicroKernel;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -114,6 +116,14 @@ impl<'a, T: Float> View<'a, T> {
             rows: end - start,
             ..self
         }
+    }
+
+    /// Columns `start..end` of this view, as a view: no data is copied.
+    ///
+    /// # Panics
+    /// If the range is not within `0..cols`.
+    pub fn cols_range(self, start: usize, end: usize) -> View<'a, T> {
+        self.t().rows_range(start, end).t()
     }
 
     /// The transpose of this view: the same data with the strides swapped.
@@ -227,43 +237,122 @@ impl<T: Float> Matrix<T> {
 /// `c` is reshaped to `a.rows() × b.cols()`, reusing its allocation, so a training loop
 /// can pass the same output buffer batch after batch.
 ///
-/// Threads split the rows of `c` into bands, one band per thread, each a whole number of
-/// the kernel's register tiles tall. Every element of `c` is still computed by one thread,
-/// summing the same products in the same order, so **the result is bit-identical for any
-/// number of threads**: the split never divides a sum. The calling thread computes the
-/// last band itself, so two threads cost one spawn.
+/// Threads split `c` into bands, one per thread, each a whole number of the kernel's
+/// register tiles: bands of rows when `A` is the larger operand, bands of columns when `B`
+/// is. Each thread packs only its own slice of the operand it splits and the whole of the
+/// other, so splitting the larger one means the least packing is done twice. Every element
+/// of `c` is still computed by one thread, summing the same products in the same order, so
+/// **the result is bit-identical for any number of threads**: the split never divides a
+/// sum. The calling thread computes one band itself, so two threads cost one spawn.
 ///
 /// # Panics
 /// If `a.cols() != b.rows()`; the message names both shapes.
 pub fn gemm<T: Float>(a: View<'_, T>, b: View<'_, T>, c: &mut Matrix<T>) {
     let (m, k, n) = dims(&a, &b);
     c.reset(m, n);
-    // A thread costs tens of microseconds to start: give each one at least this much work.
-    const MIN_FLOPS_PER_THREAD: usize = 1 << 21;
-    const MIN_ROWS_PER_THREAD: usize = 8;
-    let flops = 2 * m * n * k;
-    let threads = threads()
-        .min(flops / MIN_FLOPS_PER_THREAD)
-        .min(m / MIN_ROWS_PER_THREAD)
-        .max(1);
     let kern = kernels::micro_kernel::<T>(kernel());
+    // Starting and joining a thread costs 60-100 µs on the development machine (a 2-core
+    // VM), as long as a 12-MFLOP product takes: give each thread at least 16 MFLOP (about
+    // 250 µs of work), below which a second thread was measured to slow products down.
+    const MIN_FLOPS_PER_THREAD: usize = 1 << 24;
+    let by_columns = n > m;
+    let tiles = if by_columns {
+        n.div_ceil(kern.nr)
+    } else {
+        m.div_ceil(kern.mr)
+    };
+    let threads = threads()
+        .min(2 * m * n * k / MIN_FLOPS_PER_THREAD)
+        .min(tiles)
+        .max(1);
     if threads == 1 {
-        packed::gemm_into(kern, a, b, c.as_mut_slice());
-        return;
+        packed::gemm_into(kern, a, b, c.as_mut_slice(), n);
+    } else if by_columns {
+        gemm_column_bands(kern, a, b, c, threads);
+    } else {
+        gemm_row_bands(kern, a, b, c, threads);
     }
+}
+
+/// Rows of `c` in `threads` bands: each band of `c` is a contiguous slice, handed to its
+/// thread as it is.
+fn gemm_row_bands<T: Float>(
+    kern: MicroKernel<T>,
+    a: View<'_, T>,
+    b: View<'_, T>,
+    c: &mut Matrix<T>,
+    threads: usize,
+) {
+    let (m, n) = (a.rows(), b.cols());
     let band = m.div_ceil(threads).next_multiple_of(kern.mr);
     std::thread::scope(|scope| {
         let mut bands = c.as_mut_slice().chunks_mut(band * n).enumerate();
         let last = bands.next_back();
         for (t, c_band) in bands {
             let a_band = a.rows_range(t * band, t * band + c_band.len() / n);
-            scope.spawn(move || packed::gemm_into(kern, a_band, b, c_band));
+            scope.spawn(move || packed::gemm_into(kern, a_band, b, c_band, n));
         }
         if let Some((t, c_band)) = last {
             let a_band = a.rows_range(t * band, t * band + c_band.len() / n);
-            packed::gemm_into(kern, a_band, b, c_band);
+            packed::gemm_into(kern, a_band, b, c_band, n);
         }
     });
+}
+
+/// Columns of `c` in `threads` bands. A band of columns is not a contiguous slice of a
+/// row-major `c`, so the spawned threads write theirs into buffers of their own, copied
+/// into place afterwards (a few microseconds); the calling thread writes the first band
+/// straight into `c`, rows `n` apart.
+fn gemm_column_bands<T: Float>(
+    kern: MicroKernel<T>,
+    a: View<'_, T>,
+    b: View<'_, T>,
+    c: &mut Matrix<T>,
+    threads: usize,
+) {
+    let (m, n) = (a.rows(), b.cols());
+    let band = n.div_ceil(threads).next_multiple_of(kern.nr);
+    let c = c.as_mut_slice();
+    let mut buffers: Vec<(usize, Vec<T>)> = (band..n)
+        .step_by(band)
+        .map(|j0| (j0, take_zeroed(m * band.min(n - j0))))
+        .collect();
+    std::thread::scope(|scope| {
+        for (j0, buf) in &mut buffers {
+            let b_band = b.cols_range(*j0, (*j0 + band).min(n));
+            let width = b_band.cols();
+            scope.spawn(move || packed::gemm_into(kern, a, b_band, buf, width));
+        }
+        packed::gemm_into(kern, a, b.cols_range(0, band.min(n)), c, n);
+    });
+    for (j0, buf) in buffers {
+        let width = band.min(n - j0);
+        for (row, band_row) in c.chunks_exact_mut(n).zip(buf.chunks_exact(width)) {
+            row[j0..j0 + width].copy_from_slice(band_row);
+        }
+        give_back(buf);
+    }
+}
+
+/// A zeroed buffer of `len` elements, reusing one given back earlier when there is one.
+fn take_zeroed<T: Float>(len: usize) -> Vec<T> {
+    let mut buf = T::band_pool()
+        .lock()
+        .ok()
+        .and_then(|mut pool| pool.pop())
+        .unwrap_or_default();
+    buf.clear();
+    buf.resize(len, T::ZERO);
+    buf
+}
+
+/// Returns a buffer from [`take_zeroed`] for reuse (a few are kept, the rest dropped).
+fn give_back<T: Float>(buf: Vec<T>) {
+    if let Ok(mut pool) = T::band_pool().lock() {
+        if pool.len() < 8 {
+            pool.push(buf);
+        }
+    }
 }
 
 /// The thread count set by [`set_threads`]; 0 means "not set".

@@ -82,6 +82,7 @@ pub fn gemm<T: Float>(a: View<'_, T>, b: View<'_, T>, c: &mut Matrix<T>) {
         a,
         b,
         c.as_mut_slice(),
+        n,
     );
 }
 
@@ -109,7 +110,7 @@ pub fn gemm_with_kernel<T: Float>(
         });
     };
     c.reset(m, n);
-    gemm_into(micro, a, b, c.as_mut_slice());
+    gemm_into(micro, a, b, c.as_mut_slice(), n);
     Ok(())
 }
 
@@ -121,19 +122,25 @@ fn block_size(len: usize, max: usize, align: usize) -> usize {
 }
 
 // ANCHOR: loop_nest
-/// `c += a · b` into a row-major `a.rows() × b.cols()` slice, with the micro-kernel `kern`.
-/// The threaded driver in [`super`] hands each thread a band of rows.
+/// `c += a · b`, with the micro-kernel `kern`, where `c` holds the `a.rows() × b.cols()`
+/// result row-major with rows `ldc` apart (`ldc` ≥ `b.cols()`; more when `c` is a band of
+/// columns of a wider matrix). The threaded driver in [`super`] hands each thread a band.
 pub(crate) fn gemm_into<T: Float>(
     kern: MicroKernel<T>,
     a: View<'_, T>,
     b: View<'_, T>,
     c: &mut [T],
+    ldc: usize,
 ) {
     let (m, k, n) = dims(&a, &b);
-    debug_assert_eq!(c.len(), m * n);
     if m == 0 || n == 0 || k == 0 {
         return; // an empty sum adds nothing
     }
+    assert!(
+        ldc >= n && c.len() >= (m - 1) * ldc + n,
+        "gemm_into: {} elements {ldc} apart cannot hold a {m}×{n} result",
+        c.len()
+    );
     let (mr, nr) = (kern.mr, kern.nr);
     let nc_max = block_size(n, NC, nr);
     let kc_max = block_size(k, KC, 1);
@@ -200,13 +207,13 @@ pub(crate) fn gemm_into<T: Float>(
                                 cs: mr,
                             }
                         };
-                        let at = (ic + ir) * n + jc + jr;
+                        let at = (ic + ir) * ldc + jc + jr;
                         let cols = nr.min(nc - jr);
                         // LOOP 0, inside the micro-kernel: kc rank-1 updates of the tile.
                         if rows == mr && cols == nr {
-                            (kern.run)(kc, a_panel, b_panel, &mut c[at..], n);
+                            (kern.run)(kc, a_panel, b_panel, &mut c[at..], ldc);
                         } else {
-                            edge_tile(kern, kc, a_panel, b_panel, &mut c[at..], n, rows, cols);
+                            edge_tile(kern, kc, a_panel, b_panel, &mut c[at..], ldc, rows, cols);
                         }
                     }
                 }
@@ -315,10 +322,21 @@ fn pack_b_panels<T: Float, const NR: usize>(
         let cols = NR.min(j0 + nc - first);
         if b.col_stride == 1 {
             // B as stored (or A read transposed): a row of the panel is contiguous.
-            for (p, d) in dst.chunks_exact_mut(NR).enumerate() {
-                let src = &b.data[(p0 + p) * b.row_stride + first..][..cols];
-                d[..cols].copy_from_slice(src);
-                d[cols..].fill(T::ZERO);
+            let rows = dst.chunks_exact_mut(NR).enumerate();
+            if cols == NR {
+                // A whole panel: a fixed-size copy, which compiles to two vector moves
+                // (a `copy_from_slice` of variable length would call `memmove` per row).
+                for (p, d) in rows {
+                    let src = &b.data[(p0 + p) * b.row_stride + first..][..NR];
+                    let d: &mut [T; NR] = d.try_into().expect("chunks are NR long");
+                    *d = src.try_into().expect("sliced NR long");
+                }
+            } else {
+                for (p, d) in rows {
+                    let src = &b.data[(p0 + p) * b.row_stride + first..][..cols];
+                    d[..cols].copy_from_slice(src);
+                    d[cols..].fill(T::ZERO);
+                }
             }
         } else if b.row_stride == 1 && cols == NR {
             // B read transposed (or A as stored): each column of the panel is contiguous. Read

@@ -12,9 +12,14 @@
 //! 12 `ymm` registers): one generic body, compiled once per instruction set through a thin
 //! `#[target_feature]` wrapper, as bluss's `matrixmultiply` does.
 //!
-//! The kernel multiplies and adds in separate instructions, never FMA: see the parent
-//! module for why (identical results on every machine). It needs only AVX instructions; it
-//! asks for AVX2 because every CPU with AVX2 has the fast AVX units it was tuned for.
+//! The one `f32` tile body is compiled twice: for [`Kernel::Avx2`](super::Kernel::Avx2)
+//! it multiplies and adds in separate instructions, rounding as the reference loop does;
+//! for [`Kernel::Fma`](super::Kernel::Fma) it uses `vfmadd231ps`, one fused instruction per
+//! multiply-add (see the parent module for what that changes). The body is an
+//! `#[inline(always)]` function with a `const FMA: bool`, and each of the two
+//! `#[target_feature]` wrappers inlines its own copy, so the choice costs nothing at run
+//! time. The separate version needs only AVX instructions; it asks for AVX2 because every
+//! CPU with AVX2 has the fast AVX units it was tuned for.
 
 use super::MicroKernel;
 
@@ -27,6 +32,29 @@ pub(crate) fn detected() -> bool {
     #[cfg(not(target_arch = "x86_64"))]
     {
         false
+    }
+}
+
+/// True when the CPU runs AVX2 and FMA (every AVX2 CPU made by Intel or AMD does).
+pub(crate) fn fma_detected() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        detected() && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Why the AVX2+FMA kernel cannot run here, or `None` if it can.
+pub(crate) fn fma_unsupported_reason() -> Option<String> {
+    if fma_detected() {
+        None
+    } else if cfg!(target_arch = "x86_64") {
+        Some("this CPU lacks AVX2 or FMA".to_string())
+    } else {
+        Some("it exists on x86-64 only".to_string())
     }
 }
 
@@ -54,6 +82,19 @@ pub(crate) fn f32_kernel() -> Option<MicroKernel<f32>> {
     None
 }
 
+/// The 6×16 `f32` kernel with fused multiply-adds, if the CPU has AVX2 and FMA.
+pub(crate) fn f32_fma_kernel() -> Option<MicroKernel<f32>> {
+    #[cfg(target_arch = "x86_64")]
+    if fma_detected() {
+        return Some(MicroKernel {
+            mr: x86::MR,
+            nr: x86::NR,
+            run: x86::run_f32_fma,
+        });
+    }
+    None
+}
+
 /// The portable body on a 6×8 `f64` tile compiled with AVX2, if the CPU has AVX2.
 pub(crate) fn f64_kernel() -> Option<MicroKernel<f64>> {
     #[cfg(target_arch = "x86_64")]
@@ -71,8 +112,8 @@ pub(crate) fn f64_kernel() -> Option<MicroKernel<f64>> {
 mod x86 {
     use super::super::{Strided, check_tile, portable};
     use std::arch::x86_64::{
-        __m256, _mm256_add_ps, _mm256_broadcast_ss, _mm256_loadu_ps, _mm256_mul_ps,
-        _mm256_storeu_ps,
+        __m256, _mm256_add_ps, _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_loadu_ps,
+        _mm256_mul_ps, _mm256_setzero_ps, _mm256_storeu_ps,
     };
 
     /// Rows of the `f32` register tile.
@@ -110,6 +151,37 @@ mod x86 {
         }
     }
 
+    /// The safe entry of the fused kernel: checks the slices, then the CPU, then runs it.
+    pub(super) fn run_f32_fma(
+        kc: usize,
+        a: Strided<'_, f32>,
+        b: &[f32],
+        c: &mut [f32],
+        ldc: usize,
+    ) {
+        check_tile((MR, NR), kc, a, b, c, ldc);
+        assert!(
+            super::fma_detected(),
+            "the AVX2+FMA kernel called on a CPU without AVX2 and FMA"
+        );
+        // SAFETY: as in `run_f32`, and the CPU has FMA too (checked just above).
+        unsafe {
+            if (a.rs, a.cs) == (1, MR) {
+                kernel_6x16_fma::<true>(kc, a.data.as_ptr(), 1, MR, b.as_ptr(), c.as_mut_ptr(), ldc)
+            } else {
+                kernel_6x16_fma::<false>(
+                    kc,
+                    a.data.as_ptr(),
+                    a.rs,
+                    a.cs,
+                    b.as_ptr(),
+                    c.as_mut_ptr(),
+                    ldc,
+                )
+            }
+        }
+    }
+
     /// The safe entry of the `f64` kernel.
     pub(super) fn run_f64(kc: usize, a: Strided<'_, f64>, b: &[f64], c: &mut [f64], ldc: usize) {
         assert!(
@@ -128,14 +200,17 @@ mod x86 {
     }
 
     // ANCHOR: avx2_kernel
-    /// `C[0..6][0..16] += Ã·B̃` over `kc` steps, the tile held in 12 `ymm` registers.
+    /// `C[0..6][0..16] += Ã·B̃` over `kc` steps, the tile held in 12 `ymm` registers; each
+    /// product and sum rounded separately (`FMA = false`) or fused (`FMA = true`).
     ///
     /// # Safety
-    /// The CPU must support AVX2; `a` must be valid for reads at `i·rsa + p·csa` for
-    /// i < 6, p < kc, `b` for `kc·16` reads, and `c` for reads and writes of 6 rows of 16
-    /// elements `ldc` apart. With `PACKED`, `rsa` and `csa` must be 1 and 6.
-    #[target_feature(enable = "avx2")]
-    unsafe fn kernel_6x16<const PACKED: bool>(
+    /// The CPU must support AVX2, and FMA when `FMA` is true; the caller must run this
+    /// inlined into a function compiled with those features (the two wrappers below). `a`
+    /// must be valid for reads at `i·rsa + p·csa` for i < 6, p < kc, `b` for `kc·16`
+    /// reads, and `c` for reads and writes of 6 rows of 16 elements `ldc` apart. With
+    /// `PACKED`, `rsa` and `csa` must be 1 and 6.
+    #[inline(always)]
+    unsafe fn tile_6x16<const PACKED: bool, const FMA: bool>(
         kc: usize,
         a: *const f32,
         rsa: usize,
@@ -147,13 +222,13 @@ mod x86 {
         // SAFETY: every pointer offset below stays within the bounds the caller
         // guarantees: rows i < 6 of c at i·ldc, columns < 16; a[i·rsa + p·csa] and
         // b[p·16 + j] for p < kc. Unaligned loads and stores (`loadu`/`storeu`) need no
-        // alignment.
+        // alignment. The intrinsics need AVX2 (and FMA), which the caller guarantees.
         unsafe {
             let (rsa, csa) = if PACKED { (1, MR) } else { (rsa, csa) };
             // Where each row of Ã starts; step p of the loop reads a_rows[i] + p·csa.
             let a_rows: [*const f32; MR] = std::array::from_fn(|i| a.add(i * rsa));
             // Load the tile of C: row i is acc[i][0] (columns 0..8) and acc[i][1] (8..16).
-            let mut acc = [[_mm256_loadu_ps(c); 2]; MR];
+            let mut acc = [[_mm256_setzero_ps(); 2]; MR];
             for (i, row) in acc.iter_mut().enumerate() {
                 row[0] = _mm256_loadu_ps(c.add(i * ldc));
                 row[1] = _mm256_loadu_ps(c.add(i * ldc + 8));
@@ -165,8 +240,13 @@ mod x86 {
                 for (i, row) in acc.iter_mut().enumerate() {
                     // Ã[p][i] in all 8 lanes, times the row of B̃, added to row i of the tile.
                     let a_pi: __m256 = _mm256_broadcast_ss(&*a_rows[i].add(p * csa));
-                    row[0] = _mm256_add_ps(row[0], _mm256_mul_ps(a_pi, b0));
-                    row[1] = _mm256_add_ps(row[1], _mm256_mul_ps(a_pi, b1));
+                    if FMA {
+                        row[0] = _mm256_fmadd_ps(a_pi, b0, row[0]);
+                        row[1] = _mm256_fmadd_ps(a_pi, b1, row[1]);
+                    } else {
+                        row[0] = _mm256_add_ps(row[0], _mm256_mul_ps(a_pi, b0));
+                        row[1] = _mm256_add_ps(row[1], _mm256_mul_ps(a_pi, b1));
+                    }
                 }
             }
             for (i, row) in acc.iter().enumerate() {
@@ -176,4 +256,40 @@ mod x86 {
         }
     }
     // ANCHOR_END: avx2_kernel
+
+    /// [`tile_6x16`] compiled for AVX2, multiplying and adding separately.
+    ///
+    /// # Safety
+    /// As [`tile_6x16`]; the CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    unsafe fn kernel_6x16<const PACKED: bool>(
+        kc: usize,
+        a: *const f32,
+        rsa: usize,
+        csa: usize,
+        b: *const f32,
+        c: *mut f32,
+        ldc: usize,
+    ) {
+        // SAFETY: forwarded from the caller; this function has AVX2 enabled.
+        unsafe { tile_6x16::<PACKED, false>(kc, a, rsa, csa, b, c, ldc) }
+    }
+
+    /// [`tile_6x16`] compiled for AVX2 and FMA, with fused multiply-adds.
+    ///
+    /// # Safety
+    /// As [`tile_6x16`]; the CPU must support AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn kernel_6x16_fma<const PACKED: bool>(
+        kc: usize,
+        a: *const f32,
+        rsa: usize,
+        csa: usize,
+        b: *const f32,
+        c: *mut f32,
+        ldc: usize,
+    ) {
+        // SAFETY: forwarded from the caller; this function has AVX2 and FMA enabled.
+        unsafe { tile_6x16::<PACKED, true>(kc, a, rsa, csa, b, c, ldc) }
+    }
 }

@@ -11,24 +11,31 @@
 //! set by the register file: the AVX2 kernel's 6×16 `f32` tile is 12 of the 16 `ymm`
 //! registers, leaving two for a row of `B̃` and one for a broadcast element of `Ã`.
 //!
-//! # Same answer from every kernel
+//! # Same answer, or nearly
 //!
-//! Every kernel adds the products for one element of `C` in the same order (`p = 0, 1, …`,
-//! starting from what `C` holds) and rounds each multiply and each add separately, exactly
-//! as [`blocked`](super::blocked) and the textbook loop do. They deliberately do **not**
-//! use fused multiply-add: an FMA rounds once where a multiply and an add round twice, so a
-//! kernel with FMA would give slightly different results from one without, and a network
-//! trained on one machine would not be bit-identical to the same network trained on
-//! another. The price is measured, not assumed: on the AMD Zen 3 core of the development
+//! The [`Portable`](Kernel::Portable) and [`Avx2`](Kernel::Avx2) kernels add the products
+//! for one element of `C` in the same order (`p = 0, 1, …`, starting from what `C` holds)
+//! and round each multiply and each add separately, exactly as [`blocked`](super::blocked)
+//! and the textbook loop do, so their results are **bit-identical** to the reference loop's
+//! and to each other's.
+//!
+//! The [`Fma`](Kernel::Fma) kernel, the default on AVX2 machines, uses fused multiply-add
+//! instead: `c + a·b` in one instruction, rounded once where a multiply and an add round
+//! twice. Its `f32` results are slightly different (and on average slightly more accurate),
+//! so a network trained with it is not bit-identical to one trained on a machine without
+//! FMA. The gain was measured, not assumed: on the AMD Zen 3 core of the development
 //! machine a register-only loop reached about 92 GFLOP/s with FMA and about 69 with separate
-//! multiplies and adds, a quarter of the peak; on cores that issue both through the same
-//! two ports it would be half.
+//! multiplies and adds. To reproduce a run bit for bit on another machine, choose a
+//! non-fusing kernel on both (`SIMPLENN_KERNEL=avx2`, or `portable` everywhere).
+//!
+//! Whatever the kernel, the **number of threads never changes a result**: threads split
+//! `C`, never a sum (see [`gemm`](super::gemm)).
 //!
 //! # Choosing a kernel
 //!
 //! [`Kernel`] names them. The best one the CPU supports is chosen at the first product
 //! (`is_x86_feature_detected!`), unless the environment variable `SIMPLENN_KERNEL` names
-//! another (`portable`, `avx2` or `avx512`) or [`set_kernel`] does. A request the CPU (or
+//! another (`portable`, `avx2`, `fma` or `avx512`) or [`set_kernel`] does. A request the CPU (or
 //! this build) cannot honour is refused: [`set_kernel`] returns an error, the environment
 //! variable falls back to the best supported kernel and says so once on stderr.
 //!
@@ -58,6 +65,11 @@ pub enum Kernel {
     /// x86-64 AVX2: a hand-written 6×16 `f32` kernel on `ymm` registers; for `f64`, the
     /// portable code compiled with AVX2 enabled.
     Avx2,
+    /// x86-64 AVX2 with fused multiply-add (FMA3): the same 6×16 `f32` tile, each
+    /// multiply-add one instruction rounded once. The fastest kernel on AVX2 machines, and
+    /// the only one whose `f32` results differ (in the last bits) from the others; `f64`
+    /// runs the [`Avx2`](Kernel::Avx2) code.
+    Fma,
     /// x86-64 AVX-512F. Not built yet: its intrinsics need Rust 1.89, newer than the
     /// crate's minimum supported Rust; always reported as unsupported.
     Avx512,
@@ -65,13 +77,14 @@ pub enum Kernel {
 
 impl Kernel {
     /// Every kernel, from the most portable to the most specialised.
-    pub const ALL: [Kernel; 3] = [Kernel::Portable, Kernel::Avx2, Kernel::Avx512];
+    pub const ALL: [Kernel; 4] = [Kernel::Portable, Kernel::Avx2, Kernel::Fma, Kernel::Avx512];
 
     /// The name used by `SIMPLENN_KERNEL` and in messages.
     pub fn name(self) -> &'static str {
         match self {
             Kernel::Portable => "portable",
             Kernel::Avx2 => "avx2",
+            Kernel::Fma => "fma",
             Kernel::Avx512 => "avx512",
         }
     }
@@ -88,6 +101,7 @@ impl Kernel {
         match self {
             Kernel::Portable => true,
             Kernel::Avx2 => avx2::detected(),
+            Kernel::Fma => avx2::fma_detected(),
             Kernel::Avx512 => avx512::detected(),
         }
     }
@@ -100,6 +114,13 @@ impl Kernel {
             .collect()
     }
 
+    /// True when the kernel uses fused multiply-add for `f32`, so its results differ in the
+    /// last bits from the reference loop's (see the [module docs](self)). `f64` never
+    /// fuses.
+    pub fn fuses_multiply_add(self) -> bool {
+        self == Kernel::Fma
+    }
+
     /// The fastest kernel this machine can run.
     pub fn best() -> Kernel {
         *Kernel::supported().last().unwrap_or(&Kernel::Portable)
@@ -110,6 +131,7 @@ impl Kernel {
         match self {
             Kernel::Portable => None,
             Kernel::Avx2 => avx2::unsupported_reason(),
+            Kernel::Fma => avx2::fma_unsupported_reason(),
             Kernel::Avx512 => avx512::unsupported_reason(),
         }
     }
@@ -148,7 +170,8 @@ static CHOSEN: AtomicU8 = AtomicU8::new(UNSET);
 const UNSET: u8 = u8::MAX;
 
 /// Makes every later packed product (and so [`gemm`](super::gemm) and the network) use
-/// `kernel`. Results do not change, only speed: every kernel rounds the same way.
+/// `kernel`. Only speed changes, and, between the [`Fma`](Kernel::Fma) kernel and the
+/// others, the last bits of `f32` results.
 ///
 /// # Errors
 /// If this machine (or this build) cannot run `kernel`; the choice is then left unchanged.
@@ -194,7 +217,7 @@ fn default_kernel() -> Kernel {
             },
             None => {
                 eprintln!(
-                    "simplenn: SIMPLENN_KERNEL={asked} is not portable, avx2 or avx512; \
+                    "simplenn: SIMPLENN_KERNEL={asked} is not portable, avx2, fma or avx512; \
                      using the {best} kernel"
                 );
                 best
@@ -252,6 +275,9 @@ mod internal {
         /// A pool of packing buffers, so that products in a training loop reuse memory
         /// instead of allocating it on every call (one set per thread at work).
         fn buffer_pool() -> &'static Mutex<Vec<PackBuffers<Self>>>;
+
+        /// A pool of buffers for the bands of columns that threads compute apart from `C`.
+        fn band_pool() -> &'static Mutex<Vec<Vec<Self>>>;
     }
 
     impl Element for f32 {
@@ -259,11 +285,16 @@ mod internal {
             match kernel {
                 Kernel::Portable => Some(portable::kernel::<f32>()),
                 Kernel::Avx2 => avx2::f32_kernel(),
+                Kernel::Fma => avx2::f32_fma_kernel(),
                 Kernel::Avx512 => avx512::f32_kernel(),
             }
         }
         fn buffer_pool() -> &'static Mutex<Vec<PackBuffers<f32>>> {
             static POOL: Mutex<Vec<PackBuffers<f32>>> = Mutex::new(Vec::new());
+            &POOL
+        }
+        fn band_pool() -> &'static Mutex<Vec<Vec<f32>>> {
+            static POOL: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
             &POOL
         }
     }
@@ -272,12 +303,16 @@ mod internal {
         fn micro_kernel(kernel: Kernel) -> Option<MicroKernel<f64>> {
             match kernel {
                 Kernel::Portable => Some(portable::kernel::<f64>()),
-                Kernel::Avx2 => avx2::f64_kernel(),
+                Kernel::Avx2 | Kernel::Fma => avx2::f64_kernel(),
                 Kernel::Avx512 => avx512::f64_kernel(),
             }
         }
         fn buffer_pool() -> &'static Mutex<Vec<PackBuffers<f64>>> {
             static POOL: Mutex<Vec<PackBuffers<f64>>> = Mutex::new(Vec::new());
+            &POOL
+        }
+        fn band_pool() -> &'static Mutex<Vec<Vec<f64>>> {
+            static POOL: Mutex<Vec<Vec<f64>>> = Mutex::new(Vec::new());
             &POOL
         }
     }
