@@ -143,13 +143,20 @@ pub(crate) fn gemm_into<T: Float>(
     );
     let (mr, nr) = (kern.mr, kern.nr);
     let nc_max = block_size(n, NC, nr);
-    let kc_max = block_size(k, KC, 1);
     let mc_max = block_size(m, MC, mr);
 
     // Packing A pays when many panels of B will read it, or when its strides are neither
     // rows nor columns of a matrix.
     let general_strides = a.row_stride != 1 && a.col_stride != 1;
     let pack_whole_a = nc_max > PACK_A_ABOVE_COLUMNS || general_strides;
+    // A narrow product that reads A's rows where they lie runs each tile over the whole of
+    // k at once: a row of A is then one long stream that the prefetcher can follow,
+    // rather than k/KC short ones.
+    let kc_max = if !pack_whole_a && a.col_stride == 1 {
+        k
+    } else {
+        block_size(k, KC, 1)
+    };
 
     let pool = T::buffer_pool();
     let (mut a_buf, mut b_buf) = pool
