@@ -7,7 +7,7 @@
 //! | `reordered` | the `i-k-j` loop |
 //! | `blocked` | cache blocks, compiler-vectorised inner loop |
 //! | `packed-<kernel>` | packed panels and a register-tiled micro-kernel, one thread, per kernel the CPU supports |
-//! | `threaded-2` | `matmul::gemm` (packed, best kernel) on 2 threads |
+//! | `threaded-2` | `matmul::gemm` (packed, default kernel) allowed 2 threads; it uses the second one only for products of at least 2²⁵ operations |
 //!
 //! Throughput is `2·m·n·k` floating-point operations per product, so criterion's "elem/s"
 //! reads as FLOP/s. The naive loop is skipped on 1024³ (about a second per product at
