@@ -85,7 +85,7 @@ pub use init::Init;
 pub use matrix::Matrix;
 pub use network::{Dense, Evaluation, Gradients, LayerGradients, Network, NetworkBuilder};
 pub use rng::Rng;
-pub use train::{Batch, EpochStats, History, TrainConfig, TrainEvent};
+pub use train::{Batch, EpochStats, History, Schedule, TrainConfig, TrainEvent};
 
 // The README's examples are compiled and run as doctests, so they stay true.
 #[doc = include_str!("../README.md")]

@@ -21,6 +21,70 @@ use crate::rng::Rng;
 use crate::samples::{MatrixSamples, Samples};
 use std::time::Instant;
 
+/// How the learning rate changes over training, on top of the optional linear warm-up of
+/// [`TrainConfig::warmup_epochs`]. [`TrainConfig::learning_rate_at`] evaluates it once per
+/// gradient step, so a cosine decays smoothly within an epoch, not in a staircase.
+///
+/// With `η` the configured learning rate, `t` the gradient step counted from 0, `S` the steps
+/// per epoch, `T` the steps of the whole run (`epochs · S`) and `W` the warm-up steps
+/// (`warmup_epochs · S`), the rate before warm-up is:
+///
+/// | schedule | learning rate at step `t` |
+/// | --- | --- |
+/// | `Constant` | `η` |
+/// | `Step { every, factor }` | `η · factor^⌊e / every⌋`, with `e = ⌊t / S⌋` the epoch counted from 0 |
+/// | `Cosine { min_fraction }` | `η · (m + (1 − m) · ½(1 + cos(π·p)))`, `m = min_fraction`, `p = (t − W)/(T − W)` clamped to `[0, 1]` |
+///
+/// The cosine starts decaying when the warm-up ends, from `η` at `t = W` towards `m·η`,
+/// which it would reach at `t = T`, one step after the last. (So with `m = 0` no step is
+/// wasted at rate 0, as in the schedule of Loshchilov & Hutter's SGDR, 2017, without the
+/// restarts.) The step schedule counts epochs from the start of training, warm-up included.
+///
+/// ```
+/// use simplenn::{Batch, Schedule, TrainConfig};
+/// let config = TrainConfig {
+///     epochs: 10,
+///     batch: Batch::Full, // one step per epoch
+///     learning_rate: 0.1,
+///     schedule: Schedule::Step { every: 4, factor: 0.5 },
+///     ..TrainConfig::default()
+/// };
+/// let rates: Vec<f64> = (0..10).map(|t| config.learning_rate_at(t, 1)).collect();
+/// assert_eq!(rates, [0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.025, 0.025]);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Schedule {
+    /// The same rate throughout.
+    #[default]
+    Constant,
+    /// Multiply the rate by `factor` every `every` epochs (a "step decay").
+    Step {
+        /// Epochs between two multiplications, at least 1.
+        every: usize,
+        /// The multiplier, in `(0, 1]`.
+        factor: f64,
+    },
+    /// Half a cosine wave from the full rate down to `min_fraction` of it, over the steps
+    /// after the warm-up.
+    Cosine {
+        /// Where the rate ends, as a fraction of the full rate, in `[0, 1]`.
+        min_fraction: f64,
+    },
+}
+
+impl std::fmt::Display for Schedule {
+    /// `constant`, `step:5:0.5` or `cosine` (`cosine:0.1` with a floor): the form the
+    /// `train` example's `--schedule` flag takes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Schedule::Constant => f.write_str("constant"),
+            Schedule::Step { every, factor } => write!(f, "step:{every}:{factor}"),
+            Schedule::Cosine { min_fraction } if min_fraction == 0.0 => f.write_str("cosine"),
+            Schedule::Cosine { min_fraction } => write!(f, "cosine:{min_fraction}"),
+        }
+    }
+}
+
 /// How many samples each gradient step sees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Batch {
@@ -50,8 +114,14 @@ pub struct TrainConfig {
     pub epochs: usize,
     /// Samples per gradient step.
     pub batch: Batch,
-    /// Step size η.
+    /// Step size η: the peak of the schedule.
     pub learning_rate: f64,
+    /// How the step size changes over training; see [`Schedule`].
+    pub schedule: Schedule,
+    /// Epochs of linear warm-up: over the first `warmup_epochs · S` steps the rate climbs
+    /// in equal steps from `η/(warmup_epochs · S)` to `η`, multiplying the schedule's rate.
+    /// 0 turns it off.
+    pub warmup_epochs: usize,
     /// Momentum μ in `[0, 1)`; 0 is plain gradient descent.
     pub momentum: f64,
     /// L2 weight decay λ ≥ 0 (coupled, weights only); 0 turns it off.
@@ -61,13 +131,15 @@ pub struct TrainConfig {
 }
 
 impl Default for TrainConfig {
-    /// 10 epochs of mini-batch SGD, batch 64, learning rate 0.1, momentum 0.9: a sound start
-    /// for an MLP on MNIST-sized data.
+    /// 10 epochs of mini-batch SGD, batch 64, constant learning rate 0.1, momentum 0.9: a
+    /// sound start for an MLP on MNIST-sized data.
     fn default() -> Self {
         TrainConfig {
             epochs: 10,
             batch: Batch::Size(64),
             learning_rate: 0.1,
+            schedule: Schedule::Constant,
+            warmup_epochs: 0,
             momentum: 0.9,
             weight_decay: 0.0,
             seed: 0,
@@ -77,13 +149,15 @@ impl Default for TrainConfig {
 // ANCHOR_END: config
 
 impl TrainConfig {
-    /// The original NumPy project's recipe: full-batch gradient descent, learning rate 0.1,
-    /// 600 epochs, no momentum, no weight decay. Pair it with [`crate::preset::original`].
+    /// The original NumPy project's recipe: full-batch gradient descent, constant learning
+    /// rate 0.1, 600 epochs, no momentum, no weight decay. Pair it with [`crate::preset::original`].
     pub fn original() -> Self {
         TrainConfig {
             epochs: 600,
             batch: Batch::Full,
             learning_rate: 0.1,
+            schedule: Schedule::Constant,
+            warmup_epochs: 0,
             momentum: 0.0,
             weight_decay: 0.0,
             seed: 0,
@@ -110,8 +184,93 @@ impl TrainConfig {
         if self.batch == Batch::Size(0) {
             return Err("batch size must be at least 1".to_string());
         }
+        match self.schedule {
+            Schedule::Constant => {}
+            Schedule::Step { every, factor } => {
+                if every == 0 {
+                    return Err("schedule: a step schedule's `every` must be at least 1".into());
+                }
+                if !(factor > 0.0 && factor <= 1.0) {
+                    return Err(format!(
+                        "schedule: a step schedule's factor must be in (0, 1], got {factor}"
+                    ));
+                }
+            }
+            Schedule::Cosine { min_fraction } => {
+                if !(0.0..=1.0).contains(&min_fraction) {
+                    return Err(format!(
+                        "schedule: a cosine schedule's min_fraction must be in [0, 1], got \
+                         {min_fraction}"
+                    ));
+                }
+            }
+        }
+        if self.warmup_epochs > self.epochs {
+            return Err(format!(
+                "warmup_epochs ({}) must not exceed epochs ({})",
+                self.warmup_epochs, self.epochs
+            ));
+        }
         Ok(())
     }
+
+    /// Gradient steps in one epoch over `samples` samples: one for [`Batch::Full`], else
+    /// one per batch, the last one possibly smaller.
+    pub fn steps_per_epoch(&self, samples: usize) -> usize {
+        match self.batch {
+            Batch::Full => 1,
+            Batch::Size(size) => samples.div_ceil(size.max(1)),
+        }
+    }
+
+    // ANCHOR: learning_rate_at
+    /// The learning rate of gradient step `step` (counted from 0 over the whole run) when an
+    /// epoch has `steps_per_epoch` steps: the [`Schedule`]'s rate times the warm-up factor
+    /// `min(1, (step + 1) / W)`, where `W = warmup_epochs · steps_per_epoch`.
+    ///
+    /// ```
+    /// use simplenn::{Batch, Schedule, TrainConfig};
+    /// let config = TrainConfig {
+    ///     epochs: 4,
+    ///     learning_rate: 0.5,
+    ///     schedule: Schedule::Cosine { min_fraction: 0.0 },
+    ///     warmup_epochs: 1,
+    ///     ..TrainConfig::default()
+    /// };
+    /// // 2 steps an epoch: warm-up over steps 0 and 1, then a cosine over steps 2 to 7.
+    /// assert_eq!(config.learning_rate_at(0, 2), 0.25);
+    /// assert_eq!(config.learning_rate_at(1, 2), 0.5);
+    /// assert_eq!(config.learning_rate_at(2, 2), 0.5); // the cosine's start: cos 0 = 1
+    /// assert!((config.learning_rate_at(5, 2) - 0.25).abs() < 1e-15); // its middle
+    /// ```
+    pub fn learning_rate_at(&self, step: usize, steps_per_epoch: usize) -> f64 {
+        let eta = self.learning_rate;
+        let warmup = self.warmup_epochs * steps_per_epoch;
+        let total = self.epochs * steps_per_epoch;
+        let scheduled = match self.schedule {
+            Schedule::Constant => eta,
+            Schedule::Step { every, factor } => {
+                let epoch = step / steps_per_epoch.max(1);
+                let decays = epoch / every.max(1);
+                eta * factor.powi(decays.min(i32::MAX as usize) as i32)
+            }
+            Schedule::Cosine { min_fraction } => {
+                let progress = if total > warmup {
+                    (step.saturating_sub(warmup) as f64 / (total - warmup) as f64).min(1.0)
+                } else {
+                    0.0
+                };
+                let wave = 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()); // 1 → 0
+                eta * (min_fraction + (1.0 - min_fraction) * wave)
+            }
+        };
+        if step < warmup {
+            scheduled * (step + 1) as f64 / warmup as f64
+        } else {
+            scheduled
+        }
+    }
+    // ANCHOR_END: learning_rate_at
 }
 
 /// What one epoch of training did.
@@ -128,6 +287,9 @@ pub struct EpochStats {
     pub val_accuracy: Option<f64>,
     /// Mean loss on the validation set after the epoch, when one was given.
     pub val_loss: Option<f64>,
+    /// The learning rate of the epoch's last gradient step (see
+    /// [`TrainConfig::learning_rate_at`]).
+    pub learning_rate: f64,
     /// Wall-clock seconds of the epoch's training (validation not included).
     pub seconds: f64,
 }
@@ -170,7 +332,6 @@ impl History {
 // ANCHOR: sgd
 /// Stochastic gradient descent with optional momentum and L2 weight decay.
 struct Sgd<T: Float> {
-    learning_rate: T,
     momentum: T,
     weight_decay: T,
     /// The running sums `v`, one per parameter; empty when momentum is 0.
@@ -185,16 +346,15 @@ impl<T: Float> Sgd<T> {
             Vec::new()
         };
         Sgd {
-            learning_rate: T::from_f64(config.learning_rate),
             momentum: T::from_f64(config.momentum),
             weight_decay: T::from_f64(config.weight_decay),
             velocity,
         }
     }
 
-    /// One step against `grads`, which it may modify (they are scratch space by now).
-    fn step(&mut self, network: &mut Network<T>, grads: &mut Gradients<T>) {
-        let lr = self.learning_rate;
+    /// One step of size `lr` against `grads`, which it may modify (they are scratch space
+    /// by now).
+    fn step(&mut self, network: &mut Network<T>, grads: &mut Gradients<T>, lr: T) {
         for (l, (layer, g)) in network
             .layers_mut()
             .iter_mut()
@@ -289,49 +449,48 @@ impl<T: Float> Network<T> {
         let labels: Vec<usize> = order.iter().map(|&i| train.label(i)).collect();
         let mut batch_x = Matrix::zeros(0, 0);
         let mut batch_y = Vec::new();
+        let batch_size = match config.batch {
+            Batch::Full => n,
+            Batch::Size(size) => size,
+        };
+        let steps_per_epoch = config.steps_per_epoch(n);
+        let mut step = 0;
         // Full-batch descent reads the whole set every epoch: convert it once, or read a
         // matrix in place.
-        if config.batch == Batch::Full && train.as_matrix().is_none() {
+        let fixed = config.batch == Batch::Full;
+        if fixed && train.as_matrix().is_none() {
             train.gather(&order, &mut batch_x);
         }
 
         // ANCHOR: epoch_loop
         for epoch in 1..=config.epochs {
             let start = Instant::now();
-            let (mut loss_sum, mut correct) = (0.0, 0);
-            match config.batch {
-                Batch::Full => {
-                    let x = train.as_matrix().unwrap_or(&batch_x);
-                    let (loss, right) = self.backprop(x.view(), &labels, &mut ws, &mut grads);
-                    sgd.step(self, &mut grads);
-                    loss_sum += loss * n as f64;
-                    correct += right;
-                    on_event(TrainEvent::Batch {
-                        epoch,
-                        done: n,
-                        total: n,
-                    });
-                }
-                Batch::Size(size) => {
-                    rng.shuffle(&mut order);
-                    let mut done = 0;
-                    for chunk in order.chunks(size) {
-                        train.gather(chunk, &mut batch_x);
-                        batch_y.clear();
-                        batch_y.extend(chunk.iter().map(|&i| labels[i]));
-                        let (loss, right) =
-                            self.backprop(batch_x.view(), &batch_y, &mut ws, &mut grads);
-                        sgd.step(self, &mut grads);
-                        loss_sum += loss * chunk.len() as f64;
-                        correct += right;
-                        done += chunk.len();
-                        on_event(TrainEvent::Batch {
-                            epoch,
-                            done,
-                            total: n,
-                        });
-                    }
-                }
+            let (mut loss_sum, mut correct, mut done) = (0.0, 0, 0);
+            let mut learning_rate = config.learning_rate;
+            if !fixed {
+                rng.shuffle(&mut order);
+            }
+            for chunk in order.chunks(batch_size) {
+                let x = if fixed {
+                    train.as_matrix().unwrap_or(&batch_x)
+                } else {
+                    train.gather(chunk, &mut batch_x);
+                    &batch_x
+                };
+                batch_y.clear();
+                batch_y.extend(chunk.iter().map(|&i| labels[i]));
+                let (loss, right) = self.backprop(x.view(), &batch_y, &mut ws, &mut grads);
+                learning_rate = config.learning_rate_at(step, steps_per_epoch);
+                sgd.step(self, &mut grads, T::from_f64(learning_rate));
+                step += 1;
+                loss_sum += loss * chunk.len() as f64;
+                correct += right;
+                done += chunk.len();
+                on_event(TrainEvent::Batch {
+                    epoch,
+                    done,
+                    total: n,
+                });
             }
             let seconds = start.elapsed().as_secs_f64();
             let val = validation.map(|v| self.evaluate_samples(v));
@@ -341,6 +500,7 @@ impl<T: Float> Network<T> {
                 train_accuracy: correct as f64 / n as f64,
                 val_accuracy: val.map(|v| v.accuracy),
                 val_loss: val.map(|v| v.loss),
+                learning_rate,
                 seconds,
             };
             on_event(TrainEvent::Epoch(&stats));

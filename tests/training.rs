@@ -2,7 +2,7 @@
 //! equations say, and the same seed gives the same result.
 
 use simplenn::samples::MatrixSamples;
-use simplenn::{Activation, Batch, Init, Matrix, Network, Rng, TrainConfig, TrainEvent};
+use simplenn::{Activation, Batch, Init, Matrix, Network, Rng, Schedule, TrainConfig, TrainEvent};
 
 fn xor() -> (Matrix<f32>, Vec<usize>) {
     let x = Matrix::from_rows(&[[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]);
@@ -221,6 +221,58 @@ fn momentum_follows_the_running_sum_of_gradients() {
     };
     net.fit(&x, &y, &config);
     assert_close(&net, &expected, "momentum");
+}
+
+#[test]
+fn each_step_uses_the_scheduled_learning_rate() {
+    // Full batch: one step per epoch. A step decay that halves the rate every epoch takes
+    // θ₁ = θ₀ − η·g₀, then θ₂ = θ₁ − (η/2)·g₁.
+    let (mut net, x, y) = tiny();
+    let lr = 0.3;
+    let mut expected = net.clone();
+    let g0 = gradient_of(&expected, &x, &y);
+    manual_step(&mut expected, &g0, lr);
+    let g1 = gradient_of(&expected, &x, &y);
+    manual_step(&mut expected, &g1, lr * 0.5);
+
+    let config = TrainConfig {
+        epochs: 2,
+        batch: Batch::Full,
+        learning_rate: lr,
+        schedule: Schedule::Step {
+            every: 1,
+            factor: 0.5,
+        },
+        momentum: 0.0,
+        ..TrainConfig::default()
+    };
+    let history = net.fit(&x, &y, &config);
+    assert_close(&net, &expected, "θ − η·0.5ᵉ·g");
+    let rates: Vec<f64> = history.epochs.iter().map(|e| e.learning_rate).collect();
+    assert_eq!(rates, [0.3, 0.15]);
+}
+
+#[test]
+fn epoch_stats_report_the_rate_of_the_last_step() {
+    // 10 samples in batches of 4: 3 steps an epoch; warm-up over 2 epochs (6 steps).
+    let (x, y) = blobs(10, 2, 4);
+    let mut net = Network::builder(2).output(2).seed(1).build();
+    let config = TrainConfig {
+        epochs: 4,
+        batch: Batch::Size(4),
+        learning_rate: 0.6,
+        schedule: Schedule::Cosine { min_fraction: 0.0 },
+        warmup_epochs: 2,
+        ..TrainConfig::default()
+    };
+    let history = net.fit(&x, &y, &config);
+    for e in &history.epochs {
+        let last_step = 3 * e.epoch - 1;
+        assert_eq!(e.learning_rate, config.learning_rate_at(last_step, 3));
+    }
+    assert_eq!(history.epochs[0].learning_rate, 0.6 * 3.0 / 6.0);
+    assert_eq!(history.epochs[1].learning_rate, 0.6, "warm-up done");
+    assert!(history.epochs[3].learning_rate < 0.1, "cosine near its end");
 }
 
 #[test]
