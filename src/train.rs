@@ -10,9 +10,21 @@
 //!   `v ← μ·v + g;  θ ← θ − η·v`, which damps the zig-zag across narrow valleys of the loss.
 //!   This is the form PyTorch's `SGD` uses.
 //!
-//! Weight decay, if set, is classic **L2 regularisation** (coupled): `λ·W` is added to the
-//! weights' gradient before the momentum update, as in PyTorch's `SGD(weight_decay=λ)`. It
-//! applies to weights, not biases.
+//! Weight decay, if set, is classic **L2 regularisation**, in its *coupled* form: `λ·W` is
+//! added to the weights' gradient before the momentum update, as in PyTorch's
+//! `SGD(weight_decay=λ)`. It is the gradient of an extra term `λ/2·‖W‖²` in the loss, so it
+//! pulls every weight towards zero in proportion to its size, and it passes through the
+//! momentum and the learning-rate schedule like the rest of the gradient. (The *decoupled*
+//! form of Loshchilov & Hutter, 2019, shrinks the weights outside the gradient,
+//! `θ ← θ − η·λ·θ`; without momentum that is the very same update, and with momentum the two
+//! differ only in whether the decay goes through the velocity. We have only the coupled
+//! one.) The penalty is not part of the loss the history reports.
+//!
+//! Weight decay applies to the weights, **not the biases**. A weight's size is how strongly a
+//! unit reacts to one of its inputs, and large weights are what let a network fit noise: that
+//! is what the penalty limits. A bias only shifts where a unit switches on; there is one per
+//! unit, too few to overfit with, and pulling them towards zero would only push every unit
+//! towards the same threshold. This is the usual practice.
 
 use crate::float::Float;
 use crate::matrix::Matrix;
@@ -124,7 +136,9 @@ pub struct TrainConfig {
     pub warmup_epochs: usize,
     /// Momentum μ in `[0, 1)`; 0 is plain gradient descent.
     pub momentum: f64,
-    /// L2 weight decay λ ≥ 0 (coupled, weights only); 0 turns it off.
+    /// L2 weight decay λ ≥ 0, 0 turns it off. Coupled: `λ·W` is added to the weights'
+    /// gradient (the gradient of `λ/2·‖W‖²`); biases are not decayed. See the
+    /// [module documentation](crate::train).
     pub weight_decay: f64,
     /// Seeds the shuffling of mini-batches. Same seed, same data, same network: same result.
     pub seed: u64,
@@ -278,7 +292,9 @@ impl TrainConfig {
 pub struct EpochStats {
     /// Epoch number, from 1.
     pub epoch: usize,
-    /// Mean training loss over the epoch's batches (each measured before its step).
+    /// Mean training loss over the epoch's batches (each measured before its step). It is
+    /// the cross-entropy the gradient steps minimise; the weight-decay penalty
+    /// `λ/2·‖W‖²` is not included.
     pub loss: f64,
     /// Fraction of training samples classified correctly, each counted in the batch where it
     /// was seen, before that batch's step: the running figure Keras also reports.
@@ -330,7 +346,8 @@ impl History {
 }
 
 // ANCHOR: sgd
-/// Stochastic gradient descent with optional momentum and L2 weight decay.
+/// Stochastic gradient descent with optional momentum and (coupled) L2 weight decay on the
+/// weights.
 struct Sgd<T: Float> {
     momentum: T,
     weight_decay: T,

@@ -299,6 +299,49 @@ fn weight_decay_adds_lambda_w_to_weight_gradients_only() {
 }
 
 #[test]
+fn weight_decay_is_coupled_it_goes_through_the_momentum() {
+    // Coupled L2: the decay is part of the gradient, so the velocity remembers it.
+    // v₁ = g₁ + λW₀, θ₁ = θ₀ − ηv₁;  v₂ = μv₁ + g₂ + λW₁, θ₂ = θ₁ − ηv₂ (biases undecayed).
+    // The decoupled form would instead shrink W by ηλW outside v, and end elsewhere.
+    let (mut net, x, y) = tiny();
+    let (lr, mu, lambda) = (0.2, 0.9, 0.05);
+    let decayed = |net: &Network<f64>| {
+        let mut g = gradient_of(net, &x, &y);
+        for ((dw, _), layer) in g.iter_mut().zip(net.layers()) {
+            dw.add_scaled(lambda, layer.weights());
+        }
+        g
+    };
+    let mut expected = net.clone();
+    let v1 = decayed(&expected);
+    manual_step(&mut expected, &v1, lr);
+    let g2 = decayed(&expected);
+    let v2: Vec<_> = v1
+        .iter()
+        .zip(&g2)
+        .map(|((w1, b1), (w2, b2))| {
+            let mut w = w1.clone();
+            w.scale(mu);
+            w.add_scaled(1.0, w2);
+            let b = b1.iter().zip(b2).map(|(a, c)| mu * a + c).collect();
+            (w, b)
+        })
+        .collect();
+    manual_step(&mut expected, &v2, lr);
+
+    let config = TrainConfig {
+        epochs: 2,
+        batch: Batch::Full,
+        learning_rate: lr,
+        momentum: mu,
+        weight_decay: lambda,
+        ..TrainConfig::default()
+    };
+    net.fit(&x, &y, &config);
+    assert_close(&net, &expected, "coupled weight decay with momentum");
+}
+
+#[test]
 fn a_minibatch_as_large_as_the_data_is_a_full_batch() {
     let (mut a, x, y) = tiny();
     let mut b = a.clone();
