@@ -26,11 +26,12 @@
 //! unit, too few to overfit with, and pulling them towards zero would only push every unit
 //! towards the same threshold. This is the usual practice.
 
+use crate::augment::random_shifts;
 use crate::float::Float;
 use crate::matrix::Matrix;
 use crate::network::{Gradients, LayerGradients, Network, Workspace};
 use crate::rng::Rng;
-use crate::samples::{MatrixSamples, Samples};
+use crate::samples::{Inputs, MatrixSamples, Samples};
 use std::time::Instant;
 
 /// How the learning rate changes over training, on top of the optional linear warm-up of
@@ -140,7 +141,14 @@ pub struct TrainConfig {
     /// gradient (the gradient of `λ/2·‖W‖²`); biases are not decayed. See the
     /// [module documentation](crate::train).
     pub weight_decay: f64,
-    /// Seeds the shuffling of mini-batches. Same seed, same data, same network: same result.
+    /// Data augmentation: each training image is moved by `(dx, dy)` pixels, each drawn
+    /// uniformly from `−shift..=shift`, every time it is drawn into a batch (see
+    /// [`crate::augment`]). 0 turns it off. The training samples must know their
+    /// [`image_shape`](crate::samples::Inputs::image_shape), as a
+    /// [`Dataset`](crate::dataset::Dataset) does.
+    pub shift: usize,
+    /// Seeds the shuffling of mini-batches and the random shifts. Same seed, same data,
+    /// same network: same result.
     pub seed: u64,
 }
 
@@ -156,6 +164,7 @@ impl Default for TrainConfig {
             warmup_epochs: 0,
             momentum: 0.9,
             weight_decay: 0.0,
+            shift: 0,
             seed: 0,
         }
     }
@@ -174,6 +183,7 @@ impl TrainConfig {
             warmup_epochs: 0,
             momentum: 0.0,
             weight_decay: 0.0,
+            shift: 0,
             seed: 0,
         }
     }
@@ -224,6 +234,53 @@ impl TrainConfig {
                 "warmup_epochs ({}) must not exceed epochs ({})",
                 self.warmup_epochs, self.epochs
             ));
+        }
+        Ok(())
+    }
+
+    /// Checks the settings ([`validate`](Self::validate)) and that they suit the data:
+    /// [`shift`](Self::shift) needs training samples of known image shape, at most
+    /// `width − 1` and `height − 1`. [`Network::fit_with`] panics with this message.
+    ///
+    /// ```
+    /// use simplenn::{Matrix, TrainConfig, samples::MatrixSamples};
+    /// let x = Matrix::<f32>::zeros(4, 9);
+    /// let labels = [0, 1, 0, 1];
+    /// let config = TrainConfig { shift: 1, ..TrainConfig::default() };
+    /// let rows = MatrixSamples::new(&x, &labels);
+    /// assert!(config.validate_for(&rows, None).unwrap_err().contains("image shape"));
+    /// let images = rows.with_image_shape(3, 3);
+    /// assert!(config.validate_for(&images, None).is_ok());
+    /// ```
+    pub fn validate_for<T: Float>(
+        &self,
+        train: &(impl Inputs<T> + ?Sized),
+        validation: Option<&dyn Samples<T>>,
+    ) -> Result<(), String> {
+        self.validate()?;
+        let _ = validation;
+        if self.shift > 0 {
+            let Some((width, height)) = train.image_shape() else {
+                return Err(format!(
+                    "shift = {} needs training images of known image shape, and these \
+                     samples have none (give a Dataset, or MatrixSamples::with_image_shape)",
+                    self.shift
+                ));
+            };
+            if width * height != train.features() {
+                return Err(format!(
+                    "the samples say they are {width}×{height} images but have {} features",
+                    train.features()
+                ));
+            }
+            if self.shift >= width || self.shift >= height {
+                return Err(format!(
+                    "shift = {} would move {width}×{height} images entirely out of the frame \
+                     (at most {})",
+                    self.shift,
+                    width.min(height) - 1
+                ));
+            }
         }
         Ok(())
     }
@@ -445,7 +502,7 @@ impl<T: Float> Network<T> {
         config: &TrainConfig,
         mut on_event: impl FnMut(TrainEvent<'_>),
     ) -> History {
-        if let Err(e) = config.validate() {
+        if let Err(e) = config.validate_for(train, validation) {
             panic!("Network::fit: bad TrainConfig: {e}");
         }
         self.check_samples(train);
@@ -459,6 +516,11 @@ impl<T: Float> Network<T> {
         }
 
         let mut rng = Rng::new(config.seed);
+        // The optional random parts of training draw from their own streams, forked from a
+        // copy of the shuffling generator: turning one on or off leaves the shuffle order,
+        // and the other's draws, as they were.
+        let mut streams = rng.clone();
+        let mut shift_rng = streams.fork();
         let mut sgd = Sgd::new(self, config);
         let mut ws = Workspace::new();
         let mut grads = Gradients::zeros_like(self);
@@ -472,9 +534,10 @@ impl<T: Float> Network<T> {
         };
         let steps_per_epoch = config.steps_per_epoch(n);
         let mut step = 0;
-        // Full-batch descent reads the whole set every epoch: convert it once, or read a
-        // matrix in place.
-        let fixed = config.batch == Batch::Full;
+        // Full-batch descent without augmentation reads the same samples every epoch: convert
+        // them once, or read a matrix in place.
+        let fixed = config.batch == Batch::Full && config.shift == 0;
+        let (width, height) = train.image_shape().unwrap_or((0, 0));
         if fixed && train.as_matrix().is_none() {
             train.gather(&order, &mut batch_x);
         }
@@ -492,6 +555,9 @@ impl<T: Float> Network<T> {
                     train.as_matrix().unwrap_or(&batch_x)
                 } else {
                     train.gather(chunk, &mut batch_x);
+                    if config.shift > 0 {
+                        random_shifts(&mut batch_x, width, height, config.shift, &mut shift_rng);
+                    }
                     &batch_x
                 };
                 batch_y.clear();
