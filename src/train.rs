@@ -147,6 +147,14 @@ pub struct TrainConfig {
     /// [`image_shape`](crate::samples::Inputs::image_shape), as a
     /// [`Dataset`](crate::dataset::Dataset) does.
     pub shift: usize,
+    /// Ends training with the parameters of the epoch that had the highest validation
+    /// accuracy (the first of equals), rather than the last epoch's: "keep the best
+    /// epoch". Needs a validation set; [`History::best_epoch`] says which epoch it was.
+    pub keep_best: bool,
+    /// Early stopping: stop once this many epochs in a row have not improved on the best
+    /// validation accuracy so far. `None` trains every epoch. Needs a validation set; pair
+    /// it with `keep_best` to also go back to the best epoch's parameters.
+    pub patience: Option<usize>,
     /// Seeds the shuffling of mini-batches and the random shifts. Same seed, same data,
     /// same network: same result.
     pub seed: u64,
@@ -165,6 +173,8 @@ impl Default for TrainConfig {
             momentum: 0.9,
             weight_decay: 0.0,
             shift: 0,
+            keep_best: false,
+            patience: None,
             seed: 0,
         }
     }
@@ -184,6 +194,8 @@ impl TrainConfig {
             momentum: 0.0,
             weight_decay: 0.0,
             shift: 0,
+            keep_best: false,
+            patience: None,
             seed: 0,
         }
     }
@@ -229,6 +241,9 @@ impl TrainConfig {
                 }
             }
         }
+        if self.patience == Some(0) {
+            return Err("patience must be at least 1 epoch (None turns it off)".to_string());
+        }
         if self.warmup_epochs > self.epochs {
             return Err(format!(
                 "warmup_epochs ({}) must not exceed epochs ({})",
@@ -239,8 +254,10 @@ impl TrainConfig {
     }
 
     /// Checks the settings ([`validate`](Self::validate)) and that they suit the data:
-    /// [`shift`](Self::shift) needs training samples of known image shape, at most
-    /// `width − 1` and `height − 1`. [`Network::fit_with`] panics with this message.
+    /// [`keep_best`](Self::keep_best) and [`patience`](Self::patience) need a non-empty
+    /// validation set, and [`shift`](Self::shift) needs training samples of known image
+    /// shape, at most `width − 1` and `height − 1`. [`Network::fit_with`] panics with this
+    /// message.
     ///
     /// ```
     /// use simplenn::{Matrix, TrainConfig, samples::MatrixSamples};
@@ -258,7 +275,28 @@ impl TrainConfig {
         validation: Option<&dyn Samples<T>>,
     ) -> Result<(), String> {
         self.validate()?;
-        let _ = validation;
+        if self.keep_best || self.patience.is_some() {
+            let what = if self.keep_best {
+                "keep_best"
+            } else {
+                "patience"
+            };
+            match validation {
+                None => {
+                    return Err(format!(
+                        "{what} needs a validation set to choose the best epoch by, and none \
+                         was given"
+                    ));
+                }
+                Some(v) if v.is_empty() => {
+                    return Err(format!(
+                        "{what} needs a validation set to choose the best epoch by, and the \
+                         one given is empty"
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
         if self.shift > 0 {
             let Some((width, height)) = train.image_shape() else {
                 return Err(format!(
@@ -388,6 +426,12 @@ pub enum TrainEvent<'a> {
 pub struct History {
     /// One entry per epoch, in order.
     pub epochs: Vec<EpochStats>,
+    /// The epoch (from 1) with the highest validation accuracy, the first of equals, when
+    /// there was a validation set. With [`TrainConfig::keep_best`] the network ends with
+    /// the parameters it had at the end of this epoch.
+    pub best_epoch: Option<usize>,
+    /// True if [`TrainConfig::patience`] ended training before its last epoch.
+    pub stopped_early: bool,
 }
 
 impl History {
@@ -482,7 +526,10 @@ impl<T: Float> Network<T> {
     ///
     /// # Panics
     /// If `x.cols() != self.inputs()`, `labels.len() != x.rows()`, a label is
-    /// `>= self.classes()`, or [`config.validate()`](TrainConfig::validate) fails.
+    /// `>= self.classes()`, or [`config.validate_for(…)`](TrainConfig::validate_for) fails
+    /// (among other things, [`keep_best`](TrainConfig::keep_best) and
+    /// [`patience`](TrainConfig::patience) need a validation set, which `fit` has not: use
+    /// [`fit_with`](Self::fit_with)).
     pub fn fit(&mut self, x: &Matrix<T>, labels: &[usize], config: &TrainConfig) -> History {
         self.fit_with(&MatrixSamples::new(x, labels), None, config, |_| {})
     }
@@ -494,7 +541,7 @@ impl<T: Float> Network<T> {
     ///
     /// # Panics
     /// If the samples do not fit the network (width, labels), or
-    /// [`config.validate()`](TrainConfig::validate) fails.
+    /// [`config.validate_for(train, validation)`](TrainConfig::validate_for) fails.
     pub fn fit_with(
         &mut self,
         train: &(impl Samples<T> + ?Sized),
@@ -534,6 +581,8 @@ impl<T: Float> Network<T> {
         };
         let steps_per_epoch = config.steps_per_epoch(n);
         let mut step = 0;
+        let mut best: Option<(usize, f64)> = None; // (epoch, validation accuracy)
+        let mut best_layers = Vec::new();
         // Full-batch descent without augmentation reads the same samples every epoch: convert
         // them once, or read a matrix in place.
         let fixed = config.batch == Batch::Full && config.shift == 0;
@@ -588,8 +637,28 @@ impl<T: Float> Network<T> {
             };
             on_event(TrainEvent::Epoch(&stats));
             history.epochs.push(stats);
+
+            // The best epoch so far: keep its parameters, stop if it is too long ago.
+            if let Some(accuracy) = val.map(|v| v.accuracy) {
+                if best.is_none_or(|(_, best_accuracy)| accuracy > best_accuracy) {
+                    best = Some((epoch, accuracy));
+                    if config.keep_best {
+                        best_layers.clone_from(&self.layers);
+                    }
+                }
+            }
+            history.best_epoch = best.map(|(e, _)| e);
+            if let (Some(patience), Some((best_epoch, _))) = (config.patience, best) {
+                if epoch - best_epoch >= patience && epoch < config.epochs {
+                    history.stopped_early = true;
+                    break;
+                }
+            }
         }
         // ANCHOR_END: epoch_loop
+        if config.keep_best && best.is_some() {
+            self.layers = best_layers;
+        }
         history
     }
 }

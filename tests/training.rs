@@ -2,7 +2,9 @@
 //! equations say, and the same seed gives the same result.
 
 use simplenn::samples::MatrixSamples;
-use simplenn::{Activation, Batch, Init, Matrix, Network, Rng, Schedule, TrainConfig, TrainEvent};
+use simplenn::{
+    Activation, Batch, History, Init, Matrix, Network, Rng, Schedule, TrainConfig, TrainEvent,
+};
 
 fn xor() -> (Matrix<f32>, Vec<usize>) {
     let x = Matrix::from_rows(&[[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]);
@@ -12,6 +14,11 @@ fn xor() -> (Matrix<f32>, Vec<usize>) {
 /// `classes` Gaussian clusters in 2-D, centres 4 apart on a circle, standard deviation 0.5:
 /// separable by a margin of many standard deviations, so a trained net must get ~all right.
 fn blobs(n: usize, classes: usize, seed: u64) -> (Matrix<f32>, Vec<usize>) {
+    spread_blobs(n, classes, 0.5, seed)
+}
+
+/// Like [`blobs`], with standard deviation `spread`.
+fn spread_blobs(n: usize, classes: usize, spread: f64, seed: u64) -> (Matrix<f32>, Vec<usize>) {
     let mut rng = Rng::new(seed);
     let mut labels = Vec::with_capacity(n);
     let x = Matrix::from_fn(n, 2, |r, c| {
@@ -25,7 +32,7 @@ fn blobs(n: usize, classes: usize, seed: u64) -> (Matrix<f32>, Vec<usize>) {
         } else {
             4.0 * angle.sin()
         };
-        (centre + 0.5 * rng.normal()) as f32
+        (centre + spread * rng.normal()) as f32
     });
     (x, labels)
 }
@@ -560,4 +567,186 @@ fn fitting_an_empty_set_does_nothing() {
     let history = net.fit(&Matrix::zeros(0, 2), &[], &TrainConfig::default());
     assert!(history.epochs.is_empty());
     assert!(net == before);
+}
+
+/// Three heavily overlapping clusters (spread 3 for centres 4 from the origin) and a large
+/// step for so few samples: the validation accuracy wanders from epoch to epoch, so the best
+/// epoch is not the last one. Trains a fresh network with `config` on them.
+fn wandering(config: &TrainConfig) -> (Network, History) {
+    let (x, y) = spread_blobs(200, 3, 3.0, 2);
+    let (xv, yv) = spread_blobs(100, 3, 3.0, 102);
+    let mut net = Network::builder(2)
+        .hidden(16, Activation::Relu)
+        .output(3)
+        .seed(1)
+        .build();
+    let validation = MatrixSamples::new(&xv, &yv);
+    let history = net.fit_with(
+        &MatrixSamples::new(&x, &y),
+        Some(&validation),
+        config,
+        |_| {},
+    );
+    (net, history)
+}
+
+fn wandering_config(epochs: usize) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        batch: Batch::Size(8),
+        learning_rate: 0.1,
+        ..TrainConfig::default()
+    }
+}
+
+fn val_accuracies(history: &History) -> Vec<f64> {
+    history
+        .epochs
+        .iter()
+        .map(|e| e.val_accuracy.unwrap())
+        .collect()
+}
+
+/// The first epoch (from 1) of the highest accuracy.
+fn first_best(accuracies: &[f64]) -> usize {
+    let max = accuracies.iter().copied().fold(f64::MIN, f64::max);
+    1 + accuracies.iter().position(|&a| a == max).unwrap()
+}
+
+#[test]
+fn keep_best_ends_with_the_best_epochs_parameters() {
+    let (net, history) = wandering(&TrainConfig {
+        keep_best: true,
+        ..wandering_config(20)
+    });
+    let accuracies = val_accuracies(&history);
+    let best = first_best(&accuracies);
+    assert_eq!(history.best_epoch, Some(best));
+    assert!(
+        best < 20,
+        "the premise: a best epoch before the last, {accuracies:?}"
+    );
+    assert!(!history.stopped_early);
+    assert_eq!(history.epochs.len(), 20);
+
+    // The same training stopped after the best epoch gives the very same parameters.
+    let (stopped_there, _) = wandering(&wandering_config(best));
+    assert!(net == stopped_there, "not the parameters of epoch {best}");
+    let (xv, yv) = spread_blobs(100, 3, 3.0, 102);
+    assert_eq!(net.evaluate(&xv, &yv).accuracy, accuracies[best - 1]);
+}
+
+#[test]
+fn without_keep_best_the_last_epoch_stays_and_the_best_is_still_reported() {
+    let (net, history) = wandering(&wandering_config(20));
+    let (x, y) = spread_blobs(200, 3, 3.0, 2);
+    let mut unvalidated = Network::builder(2)
+        .hidden(16, Activation::Relu)
+        .output(3)
+        .seed(1)
+        .build();
+    let plain = unvalidated.fit(&x, &y, &wandering_config(20));
+    assert!(
+        net == unvalidated,
+        "validation must not change the training"
+    );
+    assert_eq!(plain.best_epoch, None, "no validation set, no best epoch");
+    assert_eq!(
+        history.best_epoch,
+        Some(first_best(&val_accuracies(&history)))
+    );
+}
+
+/// Where early stopping with `patience` should stop on these accuracies, worked out
+/// independently: the first epoch that is `patience` epochs after the last improvement.
+fn stop_epoch(accuracies: &[f64], patience: usize) -> Option<usize> {
+    let mut best = f64::MIN;
+    let mut since = 0;
+    for (i, &a) in accuracies.iter().enumerate() {
+        if a > best {
+            best = a;
+            since = 0;
+        } else {
+            since += 1;
+        }
+        if since == patience {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+#[test]
+fn patience_stops_after_that_many_epochs_without_improvement() {
+    let (_, full) = wandering(&wandering_config(20));
+    let all = val_accuracies(&full);
+    for patience in [1, 2, 3, 5] {
+        let expected = stop_epoch(&all, patience).filter(|&e| e < 20);
+        let (_, history) = wandering(&TrainConfig {
+            patience: Some(patience),
+            ..wandering_config(20)
+        });
+        let ran = history.epochs.len();
+        assert_eq!(
+            Some(ran).filter(|&e| e < 20),
+            expected,
+            "patience {patience}"
+        );
+        assert_eq!(history.stopped_early, expected.is_some());
+        // Stopping early truncates the run; it does not change it.
+        assert_eq!(val_accuracies(&history), all[..ran], "patience {patience}");
+        assert_eq!(history.best_epoch, Some(first_best(&all[..ran])));
+    }
+    assert!(
+        stop_epoch(&all, 3).is_some_and(|e| e < 20),
+        "the premise: patience 3 stops this run early, {all:?}"
+    );
+}
+
+#[test]
+fn patience_with_keep_best_goes_back_to_the_best_epoch() {
+    let (net, history) = wandering(&TrainConfig {
+        patience: Some(3),
+        keep_best: true,
+        ..wandering_config(20)
+    });
+    assert!(history.stopped_early);
+    let best = history.best_epoch.unwrap();
+    assert_eq!(history.epochs.len(), best + 3);
+    let (stopped_there, _) = wandering(&wandering_config(best));
+    assert!(net == stopped_there);
+}
+
+#[test]
+#[should_panic(expected = "bad TrainConfig: keep_best needs a validation set")]
+fn keep_best_without_a_validation_set_is_refused() {
+    let (x, y) = xor();
+    let mut net = Network::builder(2).output(2).build();
+    let config = TrainConfig {
+        keep_best: true,
+        ..TrainConfig::default()
+    };
+    net.fit(&x, &y, &config);
+}
+
+#[test]
+fn patience_needs_a_validation_set_and_at_least_one_epoch() {
+    let (x, y) = xor();
+    let empty = Matrix::<f32>::zeros(0, 2);
+    let data = MatrixSamples::new(&x, &y);
+    let none = MatrixSamples::new(&empty, &[]);
+    let config = TrainConfig {
+        patience: Some(2),
+        ..TrainConfig::default()
+    };
+    let err = config.validate_for(&data, None).unwrap_err();
+    assert!(err.contains("patience needs a validation set"), "{err}");
+    let err = config.validate_for(&data, Some(&none)).unwrap_err();
+    assert!(err.contains("empty"), "{err}");
+    assert!(config.validate_for(&data, Some(&data)).is_ok());
+    let zero = TrainConfig {
+        patience: Some(0),
+        ..config
+    };
+    assert!(zero.validate().unwrap_err().contains("patience"));
 }
