@@ -85,7 +85,9 @@ pub use error::{Error, ErrorKind, Location};
 pub use float::Float;
 pub use init::Init;
 pub use matrix::Matrix;
-pub use network::{Dense, Evaluation, Gradients, LayerGradients, Network, NetworkBuilder};
+pub use network::{
+    Dense, Evaluation, Gradients, LayerGradients, Network, NetworkBuilder, Regularisation,
+};
 pub use rng::Rng;
 pub use train::{Batch, EpochStats, History, Schedule, TrainConfig, TrainEvent};
 

@@ -17,7 +17,7 @@
 use crate::activation::Activation;
 use crate::float::Float;
 use crate::init::Init;
-use crate::loss::softmax_cross_entropy_inplace;
+use crate::loss::{softmax_cross_entropy_inplace, softmax_cross_entropy_smoothed_inplace};
 use crate::matmul::{View, gemm};
 use crate::matrix::{Matrix, argmax};
 use crate::rng::Rng;
@@ -158,6 +158,24 @@ impl<T: Float> Workspace<T> {
         Workspace {
             activations: Vec::new(),
             back: Matrix::zeros(0, 0),
+        }
+    }
+}
+
+/// What training may add to the loss of a forward and backward pass: label smoothing.
+/// `Regularisation::default()` is the plain loss, which evaluation always uses.
+#[derive(Clone, Copy, Debug)]
+pub struct Regularisation {
+    /// Label smoothing ε in `[0, 1]`: the loss is the cross-entropy against smoothed targets,
+    /// see [`crate::loss::softmax_cross_entropy_smoothed_inplace`]. 0 is the plain loss.
+    pub label_smoothing: f64,
+}
+
+impl Default for Regularisation {
+    /// No label smoothing: the plain cross-entropy.
+    fn default() -> Self {
+        Regularisation {
+            label_smoothing: 0.0,
         }
     }
 }
@@ -372,10 +390,24 @@ impl<T: Float> Network<T> {
     /// # Panics
     /// As [`evaluate`](Self::evaluate).
     pub fn loss_and_gradients(&self, x: &Matrix<T>, labels: &[usize]) -> (f64, Gradients<T>) {
+        self.loss_and_gradients_with(x, labels, &Regularisation::default())
+    }
+
+    /// Like [`loss_and_gradients`](Self::loss_and_gradients), for the loss training
+    /// minimises when it regularises, as [`Regularisation`] says.
+    ///
+    /// # Panics
+    /// As [`evaluate`](Self::evaluate), or if the label smoothing is not in `[0, 1]`.
+    pub fn loss_and_gradients_with(
+        &self,
+        x: &Matrix<T>,
+        labels: &[usize],
+        regularisation: &Regularisation,
+    ) -> (f64, Gradients<T>) {
         self.check_labels(x, labels);
         let mut grads = Gradients::zeros_like(self);
         let mut ws = Workspace::new();
-        let (loss, _) = self.backprop(x.view(), labels, &mut ws, &mut grads);
+        let (loss, _) = self.backprop(x.view(), labels, regularisation, &mut ws, &mut grads);
         (loss, grads)
     }
 
@@ -388,6 +420,7 @@ impl<T: Float> Network<T> {
         &self,
         x: View<'_, T>,
         labels: &[usize],
+        regularisation: &Regularisation,
         ws: &mut Workspace<T>,
         grads: &mut Gradients<T>,
     ) -> (f64, usize) {
@@ -396,8 +429,14 @@ impl<T: Float> Network<T> {
         let last = self.layers.len() - 1;
         let correct = count_correct(&activations[last], labels);
 
-        // Output layer: δᴸ = (softmax(zᴸ) − Y) / m, written over the logits.
-        let loss = softmax_cross_entropy_inplace(&mut activations[last], labels);
+        // Output layer: δᴸ = (softmax(zᴸ) − Y) / m, written over the logits; with label
+        // smoothing, Y's rows are the smoothed targets.
+        let smoothing = regularisation.label_smoothing;
+        let loss = if smoothing > 0.0 {
+            softmax_cross_entropy_smoothed_inplace(&mut activations[last], labels, smoothing)
+        } else {
+            softmax_cross_entropy_inplace(&mut activations[last], labels)
+        };
 
         for l in (0..=last).rev() {
             let (below, from_l) = activations.split_at_mut(l);

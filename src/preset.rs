@@ -79,6 +79,7 @@ pub fn recommended<T: Float>(
         warmup_epochs: 0,
         momentum: 0.9,
         weight_decay: 0.0,
+        label_smoothing: 0.0,
         shift: 0,
         keep_best: false,
         patience: None,

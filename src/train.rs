@@ -29,7 +29,7 @@
 use crate::augment::random_shifts;
 use crate::float::Float;
 use crate::matrix::Matrix;
-use crate::network::{Gradients, LayerGradients, Network, Workspace};
+use crate::network::{Gradients, LayerGradients, Network, Regularisation, Workspace};
 use crate::rng::Rng;
 use crate::samples::{Inputs, MatrixSamples, Samples};
 use std::time::Instant;
@@ -141,6 +141,11 @@ pub struct TrainConfig {
     /// gradient (the gradient of `λ/2·‖W‖²`); biases are not decayed. See the
     /// [module documentation](crate::train).
     pub weight_decay: f64,
+    /// Label smoothing ε in `[0, 1)`: train against targets `(1 − ε)·y + ε/K` instead of
+    /// one-hot `y` (see [`crate::loss::softmax_cross_entropy_smoothed_inplace`]). 0 turns it
+    /// off. The training loss in the history is then the smoothed one; the validation loss
+    /// stays the plain cross-entropy.
+    pub label_smoothing: f64,
     /// Data augmentation: each training image is moved by `(dx, dy)` pixels, each drawn
     /// uniformly from `−shift..=shift`, every time it is drawn into a batch (see
     /// [`crate::augment`]). 0 turns it off. The training samples must know their
@@ -172,6 +177,7 @@ impl Default for TrainConfig {
             warmup_epochs: 0,
             momentum: 0.9,
             weight_decay: 0.0,
+            label_smoothing: 0.0,
             shift: 0,
             keep_best: false,
             patience: None,
@@ -193,6 +199,7 @@ impl TrainConfig {
             warmup_epochs: 0,
             momentum: 0.0,
             weight_decay: 0.0,
+            label_smoothing: 0.0,
             shift: 0,
             keep_best: false,
             patience: None,
@@ -240,6 +247,12 @@ impl TrainConfig {
                     ));
                 }
             }
+        }
+        if !(0.0..1.0).contains(&self.label_smoothing) {
+            return Err(format!(
+                "label_smoothing must be in [0, 1), got {}",
+                self.label_smoothing
+            ));
         }
         if self.patience == Some(0) {
             return Err("patience must be at least 1 epoch (None turns it off)".to_string());
@@ -388,15 +401,17 @@ pub struct EpochStats {
     /// Epoch number, from 1.
     pub epoch: usize,
     /// Mean training loss over the epoch's batches (each measured before its step). It is
-    /// the cross-entropy the gradient steps minimise; the weight-decay penalty
-    /// `λ/2·‖W‖²` is not included.
+    /// the loss the gradient steps minimise: the cross-entropy, against smoothed targets
+    /// with [`TrainConfig::label_smoothing`]. The weight-decay penalty `λ/2·‖W‖²` is not
+    /// included.
     pub loss: f64,
     /// Fraction of training samples classified correctly, each counted in the batch where it
     /// was seen, before that batch's step: the running figure Keras also reports.
     pub train_accuracy: f64,
     /// Accuracy on the validation set after the epoch, when one was given.
     pub val_accuracy: Option<f64>,
-    /// Mean loss on the validation set after the epoch, when one was given.
+    /// Mean loss on the validation set after the epoch, when one was given: the plain
+    /// cross-entropy, whatever the training regularises.
     pub val_loss: Option<f64>,
     /// The learning rate of the epoch's last gradient step (see
     /// [`TrainConfig::learning_rate_at`]).
@@ -569,6 +584,9 @@ impl<T: Float> Network<T> {
         let mut streams = rng.clone();
         let mut shift_rng = streams.fork();
         let mut sgd = Sgd::new(self, config);
+        let regularisation = Regularisation {
+            label_smoothing: config.label_smoothing,
+        };
         let mut ws = Workspace::new();
         let mut grads = Gradients::zeros_like(self);
         let mut order: Vec<usize> = (0..n).collect();
@@ -611,7 +629,8 @@ impl<T: Float> Network<T> {
                 };
                 batch_y.clear();
                 batch_y.extend(chunk.iter().map(|&i| labels[i]));
-                let (loss, right) = self.backprop(x.view(), &batch_y, &mut ws, &mut grads);
+                let (loss, right) =
+                    self.backprop(x.view(), &batch_y, &regularisation, &mut ws, &mut grads);
                 learning_rate = config.learning_rate_at(step, steps_per_epoch);
                 sgd.step(self, &mut grads, T::from_f64(learning_rate));
                 step += 1;

@@ -300,6 +300,46 @@ fn softmax_cross_entropy_gradient_matches_finite_differences() {
 }
 // ANCHOR_END: softmax_ce
 
+/// The label-smoothed cross-entropy from its definition, `−(1/m) Σᵢ Σⱼ tᵢⱼ·(zᵢⱼ − lse(zᵢ))`
+/// with `t = (1 − ε)·y + ε/K`, for the finite differences to differentiate.
+fn smoothed_loss_by_definition(logits: &Matrix<f64>, labels: &[usize], epsilon: f64) -> f64 {
+    let k = logits.cols() as f64;
+    let mut total = 0.0;
+    for (row, &y) in logits.row_iter().zip(labels) {
+        let lse = loss::log_sum_exp(row);
+        for (j, &z) in row.iter().enumerate() {
+            let t = epsilon / k + if j == y { 1.0 - epsilon } else { 0.0 };
+            total -= t * (z - lse);
+        }
+    }
+    total / labels.len() as f64
+}
+
+#[test]
+fn label_smoothed_gradient_matches_finite_differences() {
+    let mut rng = Rng::new(13);
+    for (m, classes, epsilon) in [(1, 2, 0.1), (4, 10, 0.1), (7, 5, 0.3), (3, 4, 1.0)] {
+        let logits = Matrix::<f64>::random_normal(m, classes, 0.0, 2.0, &mut rng);
+        let labels: Vec<usize> = (0..m).map(|_| rng.below(classes as u64) as usize).collect();
+        let (loss, grad) = loss::softmax_cross_entropy_smoothed(&logits, &labels, epsilon);
+        let want = smoothed_loss_by_definition(&logits, &labels, epsilon);
+        assert!((loss - want).abs() < 1e-14, "{loss} vs {want}");
+        let mut worst: f64 = 0.0;
+        for r in 0..m {
+            for c in 0..classes {
+                let numeric = five_point(|d| {
+                    let mut moved = logits.clone();
+                    moved[(r, c)] += d;
+                    smoothed_loss_by_definition(&moved, &labels, epsilon)
+                });
+                worst = worst.max(relative_error(grad[(r, c)], numeric));
+            }
+        }
+        println!("smoothed CE {m}×{classes}, ε {epsilon}: worst relative error {worst:.2e}");
+        assert!(worst <= TOLERANCE, "{m}×{classes}, ε {epsilon}: {worst:e}");
+    }
+}
+
 /// Softmax ignores a constant added to a row, so the loss and its gradient must too. This
 /// is where the finite difference cannot follow (subtracting two losses of logits near 800
 /// leaves only a few correct digits), so it is checked as the invariant it is.

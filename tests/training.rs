@@ -3,7 +3,8 @@
 
 use simplenn::samples::MatrixSamples;
 use simplenn::{
-    Activation, Batch, History, Init, Matrix, Network, Rng, Schedule, TrainConfig, TrainEvent,
+    Activation, Batch, History, Init, Matrix, Network, Regularisation, Rng, Schedule, TrainConfig,
+    TrainEvent,
 };
 
 fn xor() -> (Matrix<f32>, Vec<usize>) {
@@ -349,6 +350,40 @@ fn weight_decay_is_coupled_it_goes_through_the_momentum() {
 }
 
 #[test]
+fn label_smoothing_steps_along_the_smoothed_gradient() {
+    let (mut net, x, y) = tiny();
+    let smoothing = Regularisation {
+        label_smoothing: 0.2,
+    };
+    let mut expected = net.clone();
+    let (smoothed_loss, g) = expected.loss_and_gradients_with(&x, &y, &smoothing);
+    let g: Vec<_> = g.layers.into_iter().map(|l| (l.weights, l.bias)).collect();
+    manual_step(&mut expected, &g, 0.3);
+    assert!(
+        g != gradient_of(&net, &x, &y),
+        "the smoothing changes the gradient"
+    );
+
+    let config = TrainConfig {
+        epochs: 1,
+        batch: Batch::Full,
+        learning_rate: 0.3,
+        momentum: 0.0,
+        label_smoothing: 0.2,
+        ..TrainConfig::default()
+    };
+    let validation = MatrixSamples::new(&x, &y);
+    let plain_loss = net.loss(&x, &y);
+    let history = net.fit_with(&validation, Some(&validation), &config, |_| {});
+    assert_close(&net, &expected, "θ − η·∇(smoothed loss)");
+    // The training loss is the smoothed objective; the validation loss is plain.
+    let stats = history.last().unwrap();
+    assert_eq!(stats.loss, smoothed_loss);
+    assert_ne!(smoothed_loss, plain_loss);
+    assert_eq!(stats.val_loss, Some(net.loss(&x, &y)));
+}
+
+#[test]
 fn a_minibatch_as_large_as_the_data_is_a_full_batch() {
     let (mut a, x, y) = tiny();
     let mut b = a.clone();
@@ -552,6 +587,20 @@ fn config_validation_names_the_bad_setting() {
                 ..ok.clone()
             },
             "learning_rate",
+        ),
+        (
+            TrainConfig {
+                label_smoothing: 1.0,
+                ..ok.clone()
+            },
+            "label_smoothing",
+        ),
+        (
+            TrainConfig {
+                label_smoothing: -0.1,
+                ..ok.clone()
+            },
+            "label_smoothing",
         ),
     ];
     for (config, name) in bad {
