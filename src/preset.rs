@@ -80,6 +80,7 @@ pub fn recommended<T: Float>(
         momentum: 0.9,
         weight_decay: 0.0,
         label_smoothing: 0.0,
+        dropout: 0.0,
         shift: 0,
         keep_best: false,
         patience: None,

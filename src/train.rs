@@ -146,6 +146,13 @@ pub struct TrainConfig {
     /// off. The training loss in the history is then the smoothed one; the validation loss
     /// stays the plain cross-entropy.
     pub label_smoothing: f64,
+    /// Dropout rate `p` in `[0, 1)`: during training, each hidden unit's output is dropped
+    /// (set to 0) with probability `p`, independently for every sample of every batch, and
+    /// the kept ones are scaled by `1/(1 − p)` ("inverted dropout", so the expected output is
+    /// unchanged and the trained network is used as it is). Evaluation never drops anything.
+    /// 0 turns it off; a network without hidden layers has nothing to drop. See
+    /// [`draw_dropout_masks`].
+    pub dropout: f64,
     /// Data augmentation: each training image is moved by `(dx, dy)` pixels, each drawn
     /// uniformly from `−shift..=shift`, every time it is drawn into a batch (see
     /// [`crate::augment`]). 0 turns it off. The training samples must know their
@@ -160,7 +167,7 @@ pub struct TrainConfig {
     /// validation accuracy so far. `None` trains every epoch. Needs a validation set; pair
     /// it with `keep_best` to also go back to the best epoch's parameters.
     pub patience: Option<usize>,
-    /// Seeds the shuffling of mini-batches and the random shifts. Same seed, same data,
+    /// Seeds the shuffling of mini-batches, the random shifts and the dropout masks. Same seed, same data,
     /// same network: same result.
     pub seed: u64,
 }
@@ -178,6 +185,7 @@ impl Default for TrainConfig {
             momentum: 0.9,
             weight_decay: 0.0,
             label_smoothing: 0.0,
+            dropout: 0.0,
             shift: 0,
             keep_best: false,
             patience: None,
@@ -200,6 +208,7 @@ impl TrainConfig {
             momentum: 0.0,
             weight_decay: 0.0,
             label_smoothing: 0.0,
+            dropout: 0.0,
             shift: 0,
             keep_best: false,
             patience: None,
@@ -253,6 +262,9 @@ impl TrainConfig {
                 "label_smoothing must be in [0, 1), got {}",
                 self.label_smoothing
             ));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!("dropout must be in [0, 1), got {}", self.dropout));
         }
         if self.patience == Some(0) {
             return Err("patience must be at least 1 epoch (None turns it off)".to_string());
@@ -522,6 +534,52 @@ fn update<T: Float>(params: &mut [T], lr: T, step: &[T]) {
 }
 // ANCHOR_END: sgd
 
+// ANCHOR: dropout_masks
+/// Draws inverted-dropout masks for a batch of `rows` samples into `masks`: one
+/// `rows × units` matrix per hidden layer of `network`, each entry 0 with probability
+/// `rate` and `1/(1 − rate)` otherwise, so that its expected value is 1.
+///
+/// Dropout (Srivastava et al., JMLR 2014) trains every batch on a random thinned network, so
+/// that no unit can rely on particular others being there; the scaling by `1/(1 − rate)`
+/// during training means the full network needs no correction afterwards. The draws come
+/// from `rng` alone, one per entry in row-major order, layer by layer: the same generator
+/// gives the same masks.
+///
+/// ```
+/// use simplenn::{Activation, Network, Rng, train::draw_dropout_masks};
+/// let net: Network = Network::builder(4).hidden(3, Activation::Relu).output(2).build();
+/// let mut masks = Vec::new();
+/// draw_dropout_masks(&net, 5, 0.5, &mut Rng::new(1), &mut masks);
+/// assert_eq!(masks.len(), 1); // one hidden layer
+/// assert_eq!(masks[0].shape(), (5, 3));
+/// assert!(masks[0].as_slice().iter().all(|&m| m == 0.0 || m == 2.0));
+/// ```
+///
+/// # Panics
+/// If `rate` is not in `[0, 1)`.
+pub fn draw_dropout_masks<T: Float>(
+    network: &Network<T>,
+    rows: usize,
+    rate: f64,
+    rng: &mut Rng,
+    masks: &mut Vec<Matrix<T>>,
+) {
+    assert!(
+        (0.0..1.0).contains(&rate),
+        "draw_dropout_masks: rate {rate} is not in [0, 1)"
+    );
+    let kept = T::from_f64(1.0 / (1.0 - rate));
+    let hidden = &network.layers()[..network.layers().len() - 1];
+    masks.resize_with(hidden.len(), || Matrix::zeros(0, 0));
+    for (mask, layer) in masks.iter_mut().zip(hidden) {
+        mask.reset(rows, layer.outputs());
+        for m in mask.as_mut_slice() {
+            *m = if rng.next_f64() < rate { T::ZERO } else { kept };
+        }
+    }
+}
+// ANCHOR_END: dropout_masks
+
 impl<T: Float> Network<T> {
     /// Trains the network on `x` (one sample per row) with class `labels`, as `config`
     /// says, and returns the per-epoch history.
@@ -583,10 +641,9 @@ impl<T: Float> Network<T> {
         // and the other's draws, as they were.
         let mut streams = rng.clone();
         let mut shift_rng = streams.fork();
+        let mut dropout_rng = streams.fork();
         let mut sgd = Sgd::new(self, config);
-        let regularisation = Regularisation {
-            label_smoothing: config.label_smoothing,
-        };
+        let mut masks = Vec::new();
         let mut ws = Workspace::new();
         let mut grads = Gradients::zeros_like(self);
         let mut order: Vec<usize> = (0..n).collect();
@@ -629,6 +686,17 @@ impl<T: Float> Network<T> {
                 };
                 batch_y.clear();
                 batch_y.extend(chunk.iter().map(|&i| labels[i]));
+                let dropout_masks = if config.dropout > 0.0 {
+                    let rows = x.rows();
+                    draw_dropout_masks(self, rows, config.dropout, &mut dropout_rng, &mut masks);
+                    Some(masks.as_slice())
+                } else {
+                    None
+                };
+                let regularisation = Regularisation {
+                    label_smoothing: config.label_smoothing,
+                    dropout_masks,
+                };
                 let (loss, right) =
                     self.backprop(x.view(), &batch_y, &regularisation, &mut ws, &mut grads);
                 learning_rate = config.learning_rate_at(step, steps_per_epoch);

@@ -354,6 +354,7 @@ fn label_smoothing_steps_along_the_smoothed_gradient() {
     let (mut net, x, y) = tiny();
     let smoothing = Regularisation {
         label_smoothing: 0.2,
+        ..Regularisation::default()
     };
     let mut expected = net.clone();
     let (smoothed_loss, g) = expected.loss_and_gradients_with(&x, &y, &smoothing);
@@ -602,6 +603,13 @@ fn config_validation_names_the_bad_setting() {
             },
             "label_smoothing",
         ),
+        (
+            TrainConfig {
+                dropout: 1.0,
+                ..ok.clone()
+            },
+            "dropout",
+        ),
     ];
     for (config, name) in bad {
         let err = config.validate().unwrap_err();
@@ -798,4 +806,99 @@ fn patience_needs_a_validation_set_and_at_least_one_epoch() {
         ..config
     };
     assert!(zero.validate().unwrap_err().contains("patience"));
+}
+
+#[test]
+fn dropout_masks_drop_at_the_rate_and_scale_the_kept_units() {
+    let net = Network::<f64>::builder(3)
+        .hidden(40, Activation::Relu)
+        .hidden(25, Activation::Tanh)
+        .output(2)
+        .build();
+    let mut masks = Vec::new();
+    for rate in [0.1, 0.5, 0.8] {
+        simplenn::train::draw_dropout_masks(&net, 100, rate, &mut Rng::new(2), &mut masks);
+        assert_eq!(masks.len(), 2, "one mask per hidden layer");
+        assert_eq!(masks[0].shape(), (100, 40));
+        assert_eq!(masks[1].shape(), (100, 25));
+        let kept = 1.0 / (1.0 - rate);
+        let entries: Vec<f64> = masks.iter().flat_map(|m| m.as_slice().to_vec()).collect();
+        assert!(
+            entries.iter().all(|&m| m == 0.0 || m == kept),
+            "rate {rate}"
+        );
+        // 6,500 independent draws: the dropped fraction is within 4.5 standard deviations
+        // of the rate, and the mean entry, the expected scale, within as many of 1.
+        let n = entries.len() as f64;
+        let sd = (rate * (1.0 - rate) / n).sqrt();
+        let dropped = entries.iter().filter(|&&m| m == 0.0).count() as f64 / n;
+        assert!(
+            (dropped - rate).abs() < 4.5 * sd,
+            "rate {rate}: dropped {dropped}"
+        );
+        let mean = entries.iter().sum::<f64>() / n;
+        assert!(
+            (mean - 1.0).abs() < 4.5 * sd * kept,
+            "rate {rate}: mean {mean}"
+        );
+    }
+    simplenn::train::draw_dropout_masks(&net, 7, 0.0, &mut Rng::new(2), &mut masks);
+    assert!(masks.iter().all(|m| m.as_slice().iter().all(|&v| v == 1.0)));
+}
+
+#[test]
+fn training_with_dropout_is_reproducible_and_validates_without_it() {
+    let (x, y) = blobs(300, 3, 7);
+    let (xv, yv) = blobs(100, 3, 8);
+    let train = |dropout: f64, seed: u64| {
+        let mut net = Network::builder(2)
+            .hidden(24, Activation::Relu)
+            .hidden(12, Activation::Tanh)
+            .output(3)
+            .seed(1)
+            .build();
+        let config = TrainConfig {
+            epochs: 4,
+            batch: Batch::Size(16),
+            dropout,
+            seed,
+            ..TrainConfig::default()
+        };
+        let validation = MatrixSamples::new(&xv, &yv);
+        let history = net.fit_with(
+            &MatrixSamples::new(&x, &y),
+            Some(&validation),
+            &config,
+            |_| {},
+        );
+        (net, history)
+    };
+    let (a, history) = train(0.3, 5);
+    let (b, _) = train(0.3, 5);
+    assert!(a == b, "same seed, same masks, same network");
+    assert!(a != train(0.3, 6).0, "another seed, other masks");
+    assert!(a != train(0.0, 5).0, "dropout changes the training");
+    // Validation uses the whole network: what evaluating the final network gives.
+    let last = history.last().unwrap();
+    assert_eq!(last.val_accuracy, Some(a.evaluate(&xv, &yv).accuracy));
+    assert!(last.val_accuracy.unwrap() > 0.95, "{history:?}");
+}
+
+#[test]
+fn dropout_without_hidden_layers_changes_nothing() {
+    // Nothing to drop: the very same training, which also shows that the dropout stream
+    // leaves the shuffling alone.
+    let (x, y) = blobs(100, 2, 3);
+    let train = |dropout| {
+        let mut net = Network::<f32>::builder(2).output(2).seed(1).build();
+        let config = TrainConfig {
+            epochs: 3,
+            batch: Batch::Size(8),
+            dropout,
+            ..TrainConfig::default()
+        };
+        net.fit(&x, &y, &config);
+        net
+    };
+    assert!(train(0.5) == train(0.0));
 }
