@@ -10,6 +10,27 @@
 //!   `v ← μ·v + g;  θ ← θ − η·v`, which damps the zig-zag across narrow valleys of the loss.
 //!   This is the form PyTorch's `SGD` uses.
 //!
+//! Around the optimiser, each small and off by default ([`TrainConfig::default`] and the
+//! presets train exactly as before they existed):
+//!
+//! - **learning-rate schedules**, [`Schedule`]: constant, step decay or cosine, with an
+//!   optional linear **warm-up** ([`TrainConfig::warmup_epochs`]), evaluated at every
+//!   gradient step ([`TrainConfig::learning_rate_at`]);
+//! - **weight decay**, coupled L2, below;
+//! - **label smoothing**, [`TrainConfig::label_smoothing`]: targets `(1 − ε)·y + ε/K`
+//!   instead of one-hot ones;
+//! - **dropout** of hidden units, [`TrainConfig::dropout`] and [`draw_dropout_masks`];
+//! - **augmentation** by random translations of the training images,
+//!   [`TrainConfig::shift`] and [`crate::augment`];
+//! - **keeping the best epoch** by validation accuracy, [`TrainConfig::keep_best`], and
+//!   **early stopping**, [`TrainConfig::patience`].
+//!
+//! **Reproducibility.** The shuffling, the shifts and the dropout masks draw from three
+//! streams of the one [`TrainConfig::seed`]: the shuffling stream is the one training has
+//! always used, and the other two are forked from a copy of it, so turning one option on
+//! changes nothing else's draws. Nothing depends on the thread count or on timing, so the
+//! same seed gives bit-identical results.
+//!
 //! Weight decay, if set, is classic **L2 regularisation**, in its *coupled* form: `λ·W` is
 //! added to the weights' gradient before the momentum update, as in PyTorch's
 //! `SGD(weight_decay=λ)`. It is the gradient of an extra term `λ/2·‖W‖²` in the loss, so it
@@ -92,8 +113,71 @@ impl std::fmt::Display for Schedule {
         match *self {
             Schedule::Constant => f.write_str("constant"),
             Schedule::Step { every, factor } => write!(f, "step:{every}:{factor}"),
-            Schedule::Cosine { min_fraction } if min_fraction == 0.0 => f.write_str("cosine"),
+            Schedule::Cosine { min_fraction: 0.0 } => f.write_str("cosine"),
             Schedule::Cosine { min_fraction } => write!(f, "cosine:{min_fraction}"),
+        }
+    }
+}
+
+/// Why text could not be read as a [`Schedule`]: a message naming the text and the problem.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadSchedule(pub String);
+
+impl std::fmt::Display for BadSchedule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadSchedule {}
+
+impl std::str::FromStr for Schedule {
+    type Err = BadSchedule;
+
+    /// Reads the [`Display`](std::fmt::Display) form: `constant`, `step:EVERY:FACTOR` (epochs,
+    /// at least 1; a factor in `(0, 1]`), `cosine` or `cosine:MIN_FRACTION` (in `[0, 1]`).
+    ///
+    /// ```
+    /// use simplenn::Schedule;
+    /// assert_eq!("step:5:0.5".parse(), Ok(Schedule::Step { every: 5, factor: 0.5 }));
+    /// assert_eq!("cosine".parse(), Ok(Schedule::Cosine { min_fraction: 0.0 }));
+    /// assert!("step:0:0.5".parse::<Schedule>().is_err());
+    /// ```
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = |why: &str| {
+            BadSchedule(format!(
+                "'{text}' is not a schedule: {why} (write constant, step:EVERY:FACTOR, cosine \
+                 or cosine:MIN_FRACTION)"
+            ))
+        };
+        let parts: Vec<&str> = text.trim().split(':').map(str::trim).collect();
+        let name = parts[0].to_ascii_lowercase();
+        match (name.as_str(), &parts[1..]) {
+            ("constant", []) => Ok(Schedule::Constant),
+            ("step", [every, factor]) => {
+                let every = every
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|&e| e >= 1)
+                    .ok_or_else(|| bad("EVERY must be a whole number of epochs, at least 1"))?;
+                let factor = factor
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|&f| f > 0.0 && f <= 1.0)
+                    .ok_or_else(|| bad("FACTOR must be a number above 0 and at most 1"))?;
+                Ok(Schedule::Step { every, factor })
+            }
+            ("cosine", []) => Ok(Schedule::Cosine { min_fraction: 0.0 }),
+            ("cosine", [min]) => {
+                let min_fraction = min
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|m| (0.0..=1.0).contains(m))
+                    .ok_or_else(|| bad("MIN_FRACTION must be a number from 0 to 1"))?;
+                Ok(Schedule::Cosine { min_fraction })
+            }
+            ("constant" | "step" | "cosine", _) => Err(bad("wrong number of parts")),
+            _ => Err(bad("unknown schedule")),
         }
     }
 }
@@ -638,7 +722,7 @@ impl<T: Float> Network<T> {
         let mut rng = Rng::new(config.seed);
         // The optional random parts of training draw from their own streams, forked from a
         // copy of the shuffling generator: turning one on or off leaves the shuffle order,
-        // and the other's draws, as they were.
+        // and the others' draws, as they were.
         let mut streams = rng.clone();
         let mut shift_rng = streams.fork();
         let mut dropout_rng = streams.fork();

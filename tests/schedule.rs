@@ -239,3 +239,55 @@ fn schedules_display_as_the_command_line_writes_them() {
         "cosine:0.1"
     );
 }
+
+#[test]
+fn schedules_parse_from_what_they_display() {
+    for schedule in [
+        Schedule::Constant,
+        Schedule::Step {
+            every: 3,
+            factor: 0.1,
+        },
+        Schedule::Step {
+            every: 1,
+            factor: 1.0,
+        },
+        Schedule::Cosine { min_fraction: 0.0 },
+        Schedule::Cosine { min_fraction: 0.05 },
+    ] {
+        assert_eq!(schedule.to_string().parse(), Ok(schedule));
+    }
+    assert_eq!(
+        " Cosine : 0.5 ".parse(),
+        Ok(Schedule::Cosine { min_fraction: 0.5 })
+    );
+    assert_eq!(
+        "cosine:0".parse(),
+        Ok(Schedule::Cosine { min_fraction: 0.0 })
+    );
+}
+
+#[test]
+fn bad_schedule_text_is_refused_with_a_reason() {
+    for (text, why) in [
+        ("", "unknown schedule"),
+        ("linear", "unknown schedule"),
+        ("constant:1", "wrong number of parts"),
+        ("step", "wrong number of parts"),
+        ("step:5", "wrong number of parts"),
+        ("step:0:0.5", "EVERY"),
+        ("step:x:0.5", "EVERY"),
+        ("step:5:0", "FACTOR"),
+        ("step:5:2", "FACTOR"),
+        ("step:5:nan", "FACTOR"),
+        ("cosine:-1", "MIN_FRACTION"),
+        ("cosine:1.5", "MIN_FRACTION"),
+        ("cosine:0.1:2", "wrong number of parts"),
+    ] {
+        let err = text.parse::<Schedule>().unwrap_err().to_string();
+        assert!(
+            err.contains(why) && err.contains(&format!("'{text}'")),
+            "{text}: {err}"
+        );
+    }
+}
