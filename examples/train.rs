@@ -216,7 +216,7 @@ fn parse_settings() -> Result<Option<Settings>, Failure> {
     if let Some(n) = args.parsed::<usize>("--patience", "a whole number")? {
         if n == 0 {
             return Err(Failure::Usage(
-                "--patience: 0 epochs is too few, it must be at least 1 (leave it out to train every epoch)"
+                "--patience: must be at least 1 epoch, not 0 (leave it out to train every epoch)"
                     .to_string(),
             ));
         }

@@ -509,7 +509,7 @@ impl<T: Float> Network<T> {
         // Output layer: δᴸ = (softmax(zᴸ) − Y) / m, written over the logits; with label
         // smoothing, Y's rows are the smoothed targets.
         let smoothing = regularisation.label_smoothing;
-        let loss = if smoothing > 0.0 {
+        let loss = if smoothing != 0.0 {
             softmax_cross_entropy_smoothed_inplace(&mut activations[last], labels, smoothing)
         } else {
             softmax_cross_entropy_inplace(&mut activations[last], labels)

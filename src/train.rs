@@ -61,7 +61,7 @@ use std::time::Instant;
 ///
 /// With `η` the configured learning rate, `t` the gradient step counted from 0, `S` the steps
 /// per epoch, `T` the steps of the whole run (`epochs · S`) and `W` the warm-up steps
-/// (`warmup_epochs · S`), the rate before warm-up is:
+/// (`warmup_epochs · S`), the schedule's rate, which the warm-up then multiplies, is:
 ///
 /// | schedule | learning rate at step `t` |
 /// | --- | --- |
@@ -251,8 +251,8 @@ pub struct TrainConfig {
     /// validation accuracy so far. `None` trains every epoch. Needs a validation set; pair
     /// it with `keep_best` to also go back to the best epoch's parameters.
     pub patience: Option<usize>,
-    /// Seeds the shuffling of mini-batches, the random shifts and the dropout masks. Same seed, same data,
-    /// same network: same result.
+    /// Seeds the shuffling of mini-batches, the random shifts and the dropout masks. Same
+    /// seed, same data, same network: same result.
     pub seed: u64,
 }
 
@@ -281,7 +281,8 @@ impl Default for TrainConfig {
 
 impl TrainConfig {
     /// The original NumPy project's recipe: full-batch gradient descent, constant learning
-    /// rate 0.1, 600 epochs, no momentum, no weight decay. Pair it with [`crate::preset::original`].
+    /// rate 0.1, 600 epochs, no momentum, no weight decay. Pair it with
+    /// [`crate::preset::original`].
     pub fn original() -> Self {
         TrainConfig {
             epochs: 600,

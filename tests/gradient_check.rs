@@ -500,3 +500,14 @@ fn masks_of_the_wrong_shape_are_refused() {
     };
     net.loss_and_gradients_with(&x, &labels, &r);
 }
+
+#[test]
+#[should_panic(expected = "label smoothing ε = -0.1 is not in [0, 1]")]
+fn negative_label_smoothing_is_refused() {
+    let (net, x, labels) = setup(&[(5, Activation::Tanh)], 3);
+    let r = Regularisation {
+        label_smoothing: -0.1,
+        dropout_masks: None,
+    };
+    net.loss_and_gradients_with(&x, &labels, &r);
+}
