@@ -15,7 +15,9 @@ use simplenn::dataset::Dataset;
 use simplenn::json::Json;
 use simplenn::plot::{GalleryImage, LineChart, Series, gallery_svg};
 use simplenn::progress::{Progress, format_count};
-use simplenn::{Activation, Batch, EpochStats, Init, Network, TrainConfig, TrainEvent};
+use simplenn::{
+    Activation, Batch, EpochStats, History, Init, Network, Schedule, TrainConfig, TrainEvent,
+};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -45,16 +47,31 @@ Network:
 Training:
   --epochs N          passes over the training data [default: 15]
   --batch N|full      samples per gradient step; 'full' for full-batch descent [default: 64]
-  --lr F              learning rate [default: 0.05]
+  --lr F              learning rate; with a schedule, its peak [default: 0.05]
+  --schedule S        how the learning rate changes: constant; step:EVERY:FACTOR, times
+                      FACTOR every EVERY epochs; cosine or cosine:MIN, a half cosine down
+                      to MIN times the rate [default: constant]
+  --warmup N          epochs over which the rate first climbs linearly to --lr [default: 0]
   --momentum F        momentum, 0 to <1 [default: 0.9]
-  --weight-decay F    L2 weight decay [default: 0]
-  --seed N            seed for initialisation, shuffling and the validation split [default: 1]
+  --weight-decay F    L2 weight decay, added to the weights' gradient (not the biases')
+                      [default: 0]
+  --label-smoothing E train against targets (1-E)*one-hot + E/10, 0 to <1 [default: 0]
+  --dropout P         drop each hidden unit with probability P while training, 0 to <1
+                      [default: 0]
+  --shift K           augment: move each training image by up to K pixels across and up
+                      or down, drawn anew every time it is used [default: 0]
+  --keep-best         end with the epoch of best validation accuracy, not the last one
+  --patience N        stop after N epochs without a better validation accuracy
+                      [default: off]
+  --seed N            seed for initialisation, shuffling, the validation split, shifts and
+                      dropout [default: 1]
   --threads N         threads for the matrix products [default: all cores, or SIMPLENN_THREADS]
 
 Output:
   --save FILE         write the trained model (load it with the predict example)
   --metrics FILE      write a JSON summary: config, per-epoch statistics, accuracies, seconds
-  --plots DIR         write loss.svg, accuracy.svg and misclassified.svg into DIR
+  --plots DIR         write loss.svg, accuracy.svg, learning-rate.svg and misclassified.svg
+                      into DIR
   -h, --help          print this help
 
 Exit status: 0 on success, 2 for a usage error, 1 for a data or I/O error
@@ -84,7 +101,7 @@ fn main() -> ExitCode {
 }
 
 fn parse_settings() -> Result<Option<Settings>, Failure> {
-    let mut args = Args::parse(&["--help"])?;
+    let mut args = Args::parse(&["--help", "--keep-best"])?;
     if args.switch("--help") {
         say!("{}", HELP.trim_end());
         return Ok(None);
@@ -162,6 +179,49 @@ fn parse_settings() -> Result<Option<Settings>, Failure> {
     if let Some(wd) = args.parsed::<f64>("--weight-decay", "a number")? {
         config.weight_decay = check_range("--weight-decay", wd, 0.0..=1.0)?;
     }
+    if let Some(schedule) = args.value("--schedule") {
+        config.schedule = schedule
+            .parse()
+            .map_err(|e| Failure::Usage(format!("--schedule: {e}")))?;
+    }
+    if let Some(n) = args.parsed::<usize>("--warmup", "a whole number")? {
+        if n > config.epochs {
+            return Err(Failure::Usage(format!(
+                "--warmup: {n} epochs of warm-up is more than the {} epochs of training",
+                config.epochs
+            )));
+        }
+        config.warmup_epochs = n;
+    }
+    if let Some(e) = args.parsed::<f64>("--label-smoothing", "a number")? {
+        if !(0.0..1.0).contains(&e) {
+            return Err(Failure::Usage(format!(
+                "--label-smoothing: {e} must be at least 0 and below 1"
+            )));
+        }
+        config.label_smoothing = e;
+    }
+    if let Some(p) = args.parsed::<f64>("--dropout", "a number")? {
+        if !(0.0..1.0).contains(&p) {
+            return Err(Failure::Usage(format!(
+                "--dropout: {p} must be at least 0 and below 1"
+            )));
+        }
+        config.dropout = p;
+    }
+    if let Some(k) = args.parsed::<usize>("--shift", "a whole number of pixels")? {
+        config.shift = k; // checked against the images' size once they are loaded
+    }
+    config.keep_best = args.switch("--keep-best");
+    if let Some(n) = args.parsed::<usize>("--patience", "a whole number")? {
+        if n == 0 {
+            return Err(Failure::Usage(
+                "--patience: must be at least 1 epoch, not 0 (leave it out to train every epoch)"
+                    .to_string(),
+            ));
+        }
+        config.patience = Some(n);
+    }
     if let Some(seed) = args.parsed::<u64>("--seed", "a whole number")? {
         config.seed = seed;
     }
@@ -176,6 +236,19 @@ fn parse_settings() -> Result<Option<Settings>, Failure> {
         }
         None => 0.1,
     };
+    if val_fraction == 0.0 {
+        for (flag, on) in [
+            ("--keep-best", config.keep_best),
+            ("--patience", config.patience.is_some()),
+        ] {
+            if on {
+                return Err(Failure::Usage(format!(
+                    "{flag} chooses epochs by validation accuracy, so it needs a validation \
+                     set: --val-fraction must be above 0"
+                )));
+            }
+        }
+    }
     let init = init.unwrap_or(match activation {
         Activation::Relu => Init::He,
         _ => Init::Xavier,
@@ -239,6 +312,22 @@ fn run() -> Result<(), Failure> {
                 .in_file(&loaded.source),
         ));
     }
+    let (width, height) = (train.images().width(), train.images().height());
+    if s.config.shift >= width.min(height) {
+        return Err(Failure::Usage(format!(
+            "--shift: {} pixels would move these {width}×{height} images out of the frame (at \
+             most {})",
+            s.config.shift,
+            width.min(height) - 1
+        )));
+    }
+    let validation_set: Option<&dyn simplenn::samples::Samples<f32>> =
+        (!validation.is_empty()).then_some(&validation as _);
+    if let Err(e) = s.config.validate_for(&train, validation_set) {
+        return Err(Failure::Usage(format!(
+            "these settings cannot train on this data: {e}"
+        )));
+    }
     let features = train.images().pixels_per_image();
     if s.preset.is_some() && features != 784 {
         return Err(Failure::Data(
@@ -288,8 +377,23 @@ fn run() -> Result<(), Failure> {
         s.threads,
         if s.threads == 1 { "" } else { "s" }
     );
+    if let Some(extras) = extras_line(&s.config) {
+        say!("{extras}");
+    }
 
     let history = train_with_progress(&mut net, &train, &validation, &s.config);
+    if history.stopped_early {
+        say!(
+            "stopped early: no better validation accuracy in the last {} epochs",
+            s.config.patience.unwrap_or(0)
+        );
+    }
+    if let (true, Some(best)) = (s.config.keep_best, history.best_epoch) {
+        say!(
+            "kept epoch {best}, the best by validation accuracy ({:.2}%)",
+            100.0 * history.epochs[best - 1].val_accuracy.unwrap_or(0.0)
+        );
+    }
 
     // Final scores, measured with the trained network.
     let train_eval = net.evaluate_samples(&train);
@@ -343,8 +447,10 @@ fn run() -> Result<(), Failure> {
             ),
             (
                 "epochs".into(),
-                Json::Array(history.iter().map(epoch_json).collect()),
+                Json::Array(history.epochs.iter().map(epoch_json).collect()),
             ),
+            ("best_epoch".into(), history.best_epoch.into()),
+            ("stopped_early".into(), history.stopped_early.into()),
             ("train_accuracy".into(), train_eval.accuracy.into()),
             ("val_accuracy".into(), val_eval.map(|v| v.accuracy).into()),
             ("test_accuracy".into(), test_accuracy.into()),
@@ -362,14 +468,14 @@ fn run() -> Result<(), Failure> {
     if let Some(dir) = &s.plots {
         write_plots(
             dir,
-            &history,
+            &history.epochs,
             test_accuracy,
             shown,
             &wrong,
             loaded.test.is_some(),
         )?;
         say!(
-            "wrote loss.svg, accuracy.svg and misclassified.svg to {}",
+            "wrote loss.svg, accuracy.svg, learning-rate.svg and misclassified.svg to {}",
             dir.display()
         );
     }
@@ -383,14 +489,15 @@ fn train_with_progress(
     train: &Dataset,
     validation: &Dataset,
     config: &TrainConfig,
-) -> Vec<EpochStats> {
+) -> History {
     let epochs = config.epochs;
     let width = epochs.to_string().len();
+    let show_rate = config.schedule != Schedule::Constant || config.warmup_epochs > 0;
     let mut bar: Option<Progress> = None;
     let mut trained = 0;
     let validation_set: Option<&dyn simplenn::samples::Samples<f32>> =
         (!validation.is_empty()).then_some(validation as _);
-    let history = net.fit_with(train, validation_set, config, |event| match event {
+    net.fit_with(train, validation_set, config, |event| match event {
         TrainEvent::Batch { epoch, done, total } => {
             let bar = bar.get_or_insert_with(|| {
                 Progress::new(total as u64, &format!("epoch {epoch:>width$}/{epochs}"))
@@ -403,17 +510,49 @@ fn train_with_progress(
                 b.finish();
             }
             trained = 0;
-            say!("{}", epoch_line(e, epochs, train.len()));
+            say!("{}", epoch_line(e, epochs, train.len(), show_rate));
         }
-    });
-    history.epochs
+    })
 }
 
-fn epoch_line(e: &EpochStats, epochs: usize, samples: usize) -> String {
+/// The settings beyond the basic ones, when any differs from its default: one line, so
+/// that a run with none of them prints what it always did.
+fn extras_line(c: &TrainConfig) -> Option<String> {
+    let mut extras = Vec::new();
+    if c.schedule != Schedule::Constant {
+        extras.push(format!("schedule {}", c.schedule));
+    }
+    if c.warmup_epochs > 0 {
+        let plural = if c.warmup_epochs == 1 { "" } else { "s" };
+        extras.push(format!("warm-up {} epoch{plural}", c.warmup_epochs));
+    }
+    if c.label_smoothing > 0.0 {
+        extras.push(format!("label smoothing {}", c.label_smoothing));
+    }
+    if c.dropout > 0.0 {
+        extras.push(format!("dropout {}", c.dropout));
+    }
+    if c.shift > 0 {
+        extras.push(format!("shifts up to {} px", c.shift));
+    }
+    if c.keep_best {
+        extras.push("keep the best epoch".to_string());
+    }
+    if let Some(p) = c.patience {
+        extras.push(format!("patience {p}"));
+    }
+    (!extras.is_empty()).then(|| format!("options: {}", extras.join(", ")))
+}
+
+/// One epoch's line; with `show_rate`, the learning rate of its last step too.
+fn epoch_line(e: &EpochStats, epochs: usize, samples: usize, show_rate: bool) -> String {
     let width = epochs.to_string().len();
-    let val = e
+    let mut val = e
         .val_accuracy
         .map_or(String::new(), |v| format!("  val {:6.2}%", 100.0 * v));
+    if show_rate {
+        val.push_str(&format!("  lr {:.2e}", e.learning_rate));
+    }
     let rate = if e.seconds > 0.0 {
         format_count((samples as f64 / e.seconds) as u64)
     } else {
@@ -435,6 +574,7 @@ fn epoch_json(e: &EpochStats) -> Json {
         ("train_accuracy".into(), e.train_accuracy.into()),
         ("val_accuracy".into(), e.val_accuracy.into()),
         ("val_loss".into(), e.val_loss.into()),
+        ("learning_rate".into(), e.learning_rate.into()),
         ("seconds".into(), e.seconds.into()),
     ])
 }
@@ -467,8 +607,15 @@ fn config_json(
             },
         ),
         ("learning_rate".into(), c.learning_rate.into()),
+        ("schedule".into(), c.schedule.to_string().as_str().into()),
+        ("warmup_epochs".into(), c.warmup_epochs.into()),
         ("momentum".into(), c.momentum.into()),
         ("weight_decay".into(), c.weight_decay.into()),
+        ("label_smoothing".into(), c.label_smoothing.into()),
+        ("dropout".into(), c.dropout.into()),
+        ("shift".into(), c.shift.into()),
+        ("keep_best".into(), c.keep_best.into()),
+        ("patience".into(), c.patience.into()),
         ("seed".into(), (c.seed as f64).into()),
         ("threads".into(), s.threads.into()),
         ("val_fraction".into(), s.val_fraction.into()),
@@ -534,8 +681,19 @@ fn write_plots(
         series: acc_series,
         y_range: None,
     };
+    let learning_rate = LineChart {
+        title: "Learning rate at the end of each epoch".into(),
+        x_label: "epoch".into(),
+        y_label: "learning rate".into(),
+        series: vec![Series {
+            name: "learning rate".into(),
+            points: points(&|e| Some(e.learning_rate)),
+        }],
+        y_range: None,
+    };
     write_file(&dir.join("loss.svg"), &loss.to_svg())?;
     write_file(&dir.join("accuracy.svg"), &accuracy.to_svg())?;
+    write_file(&dir.join("learning-rate.svg"), &learning_rate.to_svg())?;
 
     let set = if from_test { "test" } else { "validation" };
     let gallery = match shown {

@@ -152,6 +152,10 @@ impl<T: Float> Inputs<T> for Images {
         }
     }
     // ANCHOR_END: gather
+
+    fn image_shape(&self) -> Option<(usize, usize)> {
+        Some((self.width, self.height))
+    }
 }
 
 /// Labelled images: what a network trains and is tested on.
@@ -311,6 +315,9 @@ impl<T: Float> Inputs<T> for Dataset {
     }
     fn gather(&self, indices: &[usize], out: &mut Matrix<T>) {
         Inputs::<T>::gather(&self.images, indices, out);
+    }
+    fn image_shape(&self) -> Option<(usize, usize)> {
+        Some((self.images.width, self.images.height))
     }
 }
 

@@ -41,7 +41,8 @@
 //! | [`activation`] | [`Activation`]: ReLU, sigmoid, tanh, identity and their derivatives |
 //! | [`loss`] | softmax and cross-entropy, fused and numerically stable |
 //! | [`network`] | [`Network`]: layers, forward pass, backpropagation |
-//! | [`train`] | [`TrainConfig`], SGD with momentum, [`Network::fit`] |
+//! | [`train`] | [`TrainConfig`], SGD with momentum, schedules, [`Network::fit`] |
+//! | [`augment`] | random translations of training images |
 //! | [`preset`] | the original project's recipe |
 //! | [`float`] | [`Float`]: the element type, `f32` for training, `f64` for gradient checks |
 //!
@@ -56,6 +57,7 @@
 #![deny(unsafe_code)]
 
 pub mod activation;
+pub mod augment;
 pub mod confusion;
 pub mod crc32;
 pub mod csv;
@@ -83,9 +85,11 @@ pub use error::{Error, ErrorKind, Location};
 pub use float::Float;
 pub use init::Init;
 pub use matrix::Matrix;
-pub use network::{Dense, Evaluation, Gradients, LayerGradients, Network, NetworkBuilder};
+pub use network::{
+    Dense, Evaluation, Gradients, LayerGradients, Network, NetworkBuilder, Regularisation,
+};
 pub use rng::Rng;
-pub use train::{Batch, EpochStats, History, TrainConfig, TrainEvent};
+pub use train::{Batch, EpochStats, History, Schedule, TrainConfig, TrainEvent};
 
 // The README's examples are compiled and run as doctests, so they stay true.
 #[doc = include_str!("../README.md")]

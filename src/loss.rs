@@ -120,6 +120,80 @@ pub fn softmax_cross_entropy_inplace<T: Float>(logits: &mut Matrix<T>, labels: &
 }
 // ANCHOR_END: fused
 
+// ANCHOR: smoothed
+/// [`softmax_cross_entropy_inplace`] against *smoothed* targets (label smoothing, Szegedy et
+/// al., "Rethinking the Inception architecture", 2016): the true class gets `1 − ε + ε/K`
+/// and every other class `ε/K`, where `K` is the number of classes, instead of 1 and 0.
+/// Returns the mean loss `−Σⱼ tⱼ ln pⱼ` over the batch and overwrites `logits` with its
+/// gradient `(p − t) / m`.
+///
+/// A one-hot target can only be reached with infinite logits, so plain cross-entropy keeps
+/// rewarding a network for growing more confident about training samples it already gets
+/// right. A smoothed target is reached at finite logits, so it stops doing that. The loss
+/// no longer goes to 0: its minimum is the entropy of `t`.
+///
+/// Since `Σⱼ tⱼ = 1` and `ln pⱼ = zⱼ − lse`, the loss of one row is
+/// `lse − Σⱼ tⱼ zⱼ = (lse − z_y) + ε·(z_y − mean(z))`: the plain loss plus a term that
+/// vanishes at `ε = 0`, where this function gives the very same bits as
+/// [`softmax_cross_entropy_inplace`].
+///
+/// # Panics
+/// If `epsilon` is not in `[0, 1]`, `labels.len() != logits.rows()` or a label is not a
+/// column index of `logits`.
+pub fn softmax_cross_entropy_smoothed_inplace<T: Float>(
+    logits: &mut Matrix<T>,
+    labels: &[usize],
+    epsilon: f64,
+) -> f64 {
+    assert!(
+        (0.0..=1.0).contains(&epsilon),
+        "label smoothing ε = {epsilon} is not in [0, 1]"
+    );
+    check_labels(logits, labels);
+    let m = labels.len();
+    if m == 0 {
+        return 0.0;
+    }
+    let k = logits.cols();
+    let inv_m = T::ONE / T::from_usize(m);
+    let spread = T::from_f64(epsilon / k as f64) * inv_m; // every class's share, ε/K, over m
+    let kept = T::from_f64(1.0 - epsilon) * inv_m; // the true class's extra 1 − ε, over m
+    let mut total = 0.0;
+    for (r, &y) in labels.iter().enumerate() {
+        let row = logits.row_mut(r);
+        let lse = log_sum_exp(row);
+        let mean = row.iter().map(|z| z.to_f64()).sum::<f64>() / k as f64;
+        total += (lse - row[y]).to_f64() + epsilon * (row[y].to_f64() - mean);
+        for z in row.iter_mut() {
+            *z = (*z - lse).exp() * inv_m - spread; // (p_j − ε/K) / m
+        }
+        row[y] -= kept; // (p_y − (1 − ε) − ε/K) / m
+    }
+    total / m as f64
+}
+// ANCHOR_END: smoothed
+
+/// Like [`softmax_cross_entropy_smoothed_inplace`], leaving the logits alone: returns the
+/// mean loss and the gradient `(p − t)/m` as a new matrix.
+///
+/// ```
+/// use simplenn::{Matrix, loss::softmax_cross_entropy_smoothed};
+/// // Two classes, equal logits: p = (½, ½). With ε = 0.2 the target of label 0 is
+/// // (0.9, 0.1), so the gradient is p − t = (−0.4, 0.4) and the loss is ln 2.
+/// let (loss, grad) = softmax_cross_entropy_smoothed(&Matrix::<f64>::zeros(1, 2), &[0], 0.2);
+/// assert!((loss - 2f64.ln()).abs() < 1e-15);
+/// assert!((grad[(0, 0)] + 0.4).abs() < 1e-15 && (grad[(0, 1)] - 0.4).abs() < 1e-15);
+/// ```
+pub fn softmax_cross_entropy_smoothed<T: Float>(
+    logits: &Matrix<T>,
+    labels: &[usize],
+    epsilon: f64,
+) -> (f64, Matrix<T>) {
+    let mut grad = logits.clone();
+    let loss = softmax_cross_entropy_smoothed_inplace(&mut grad, labels, epsilon);
+    (loss, grad)
+}
+
 /// Like [`softmax_cross_entropy_inplace`], leaving the logits alone: returns the mean loss
 /// and the gradient `(p − y)/m` as a new matrix.
 pub fn softmax_cross_entropy<T: Float>(logits: &Matrix<T>, labels: &[usize]) -> (f64, Matrix<T>) {

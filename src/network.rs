@@ -17,7 +17,7 @@
 use crate::activation::Activation;
 use crate::float::Float;
 use crate::init::Init;
-use crate::loss::softmax_cross_entropy_inplace;
+use crate::loss::{softmax_cross_entropy_inplace, softmax_cross_entropy_smoothed_inplace};
 use crate::matmul::{View, gemm};
 use crate::matrix::{Matrix, argmax};
 use crate::rng::Rng;
@@ -148,6 +148,9 @@ pub(crate) struct Workspace<T: Float = f32> {
     /// `activations[l]` is layer `l`'s output; during the backward pass it is overwritten by
     /// that layer's `δ`, once the output is no longer needed.
     activations: Vec<Matrix<T>>,
+    /// With dropout, `dropped[l]` is hidden layer `l`'s output times its mask: what the layer
+    /// above reads. Unused without dropout.
+    dropped: Vec<Matrix<T>>,
     /// `δˡ·Wˡᵀ`, the error on its way to the layer below.
     back: Matrix<T>,
 }
@@ -157,7 +160,33 @@ impl<T: Float> Workspace<T> {
     pub(crate) fn new() -> Self {
         Workspace {
             activations: Vec::new(),
+            dropped: Vec::new(),
             back: Matrix::zeros(0, 0),
+        }
+    }
+}
+
+/// What training may add to a forward and backward pass: label smoothing and dropout.
+/// `Regularisation::default()` is the plain pass, which evaluation always uses.
+#[derive(Clone, Copy, Debug)]
+pub struct Regularisation<'a, T: Float = f32> {
+    /// Label smoothing ε in `[0, 1]`: the loss is the cross-entropy against smoothed targets,
+    /// see [`crate::loss::softmax_cross_entropy_smoothed_inplace`]. 0 is the plain loss.
+    pub label_smoothing: f64,
+    /// Dropout: one mask per hidden layer, `batch rows × units`, multiplied element by
+    /// element into that layer's output before the next layer reads it; the backward pass
+    /// multiplies the gradient by the same mask. Inverted dropout draws each entry as 0
+    /// (dropped) or `1/(1 − p)` (kept), see [`crate::train::draw_dropout_masks`]; any values
+    /// are allowed. `None`: no dropout.
+    pub dropout_masks: Option<&'a [Matrix<T>]>,
+}
+
+impl<T: Float> Default for Regularisation<'_, T> {
+    /// No label smoothing, no dropout: the plain pass.
+    fn default() -> Self {
+        Regularisation {
+            label_smoothing: 0.0,
+            dropout_masks: None,
         }
     }
 }
@@ -278,6 +307,36 @@ impl<T: Float> Network<T> {
     }
     // ANCHOR_END: forward
 
+    // ANCHOR: forward_dropout
+    /// [`forward_trace`](Self::forward_trace) with dropout: hidden layer `l`'s output stays
+    /// in `activations[l]` (the backward pass needs it for `σ′`), and `dropped[l]` receives
+    /// it times `masks[l]`, which is what the layer above reads.
+    fn forward_trace_dropout(
+        &self,
+        x: View<'_, T>,
+        masks: &[Matrix<T>],
+        activations: &mut Vec<Matrix<T>>,
+        dropped: &mut Vec<Matrix<T>>,
+    ) {
+        self.check_input(x.cols());
+        let hidden = self.layers.len() - 1;
+        activations.resize_with(self.layers.len(), || Matrix::zeros(0, 0));
+        dropped.resize_with(hidden, || Matrix::zeros(0, 0));
+        for (l, layer) in self.layers.iter().enumerate() {
+            let (done, rest) = dropped.split_at_mut(l);
+            let input = if l == 0 { x } else { done[l - 1].view() };
+            layer.forward_into(input, &mut activations[l]);
+            if l < hidden {
+                let out = &mut rest[0];
+                out.clone_from(&activations[l]);
+                for (a, &keep) in out.as_mut_slice().iter_mut().zip(masks[l].as_slice()) {
+                    *a *= keep; // 0 if dropped, 1/(1 − p) if kept
+                }
+            }
+        }
+    }
+    // ANCHOR_END: forward_dropout
+
     /// The logits (the last layer's outputs, before softmax) for a batch, one row per sample.
     ///
     /// # Panics
@@ -372,11 +431,53 @@ impl<T: Float> Network<T> {
     /// # Panics
     /// As [`evaluate`](Self::evaluate).
     pub fn loss_and_gradients(&self, x: &Matrix<T>, labels: &[usize]) -> (f64, Gradients<T>) {
+        self.loss_and_gradients_with(x, labels, &Regularisation::default())
+    }
+
+    /// Like [`loss_and_gradients`](Self::loss_and_gradients), for the loss training
+    /// minimises when it regularises, as [`Regularisation`] says: with label smoothing, and
+    /// through given dropout masks. Gradient checks fix the masks to compare it with finite
+    /// differences.
+    ///
+    /// # Panics
+    /// As [`evaluate`](Self::evaluate), if the label smoothing is not in `[0, 1]`, or if
+    /// there is not one dropout mask per hidden layer, shaped `x.rows() × units`.
+    pub fn loss_and_gradients_with(
+        &self,
+        x: &Matrix<T>,
+        labels: &[usize],
+        regularisation: &Regularisation<'_, T>,
+    ) -> (f64, Gradients<T>) {
         self.check_labels(x, labels);
+        if let Some(masks) = regularisation.dropout_masks {
+            self.check_masks(masks, x.rows());
+        }
         let mut grads = Gradients::zeros_like(self);
         let mut ws = Workspace::new();
-        let (loss, _) = self.backprop(x.view(), labels, &mut ws, &mut grads);
+        let (loss, _) = self.backprop(x.view(), labels, regularisation, &mut ws, &mut grads);
         (loss, grads)
+    }
+
+    /// Panics unless there is one mask per hidden layer, shaped `rows × units`.
+    fn check_masks(&self, masks: &[Matrix<T>], rows: usize) {
+        let hidden = &self.layers[..self.layers.len() - 1];
+        assert_eq!(
+            masks.len(),
+            hidden.len(),
+            "{} dropout masks for a network with {} hidden layers: need one per hidden layer",
+            masks.len(),
+            hidden.len()
+        );
+        for (l, (mask, layer)) in masks.iter().zip(hidden).enumerate() {
+            assert_eq!(
+                mask.shape(),
+                (rows, layer.outputs()),
+                "dropout mask {l} is {}×{} but hidden layer {l} gives {rows}×{} for this batch",
+                mask.rows(),
+                mask.cols(),
+                layer.outputs()
+            );
+        }
     }
 
     // ANCHOR: backprop
@@ -388,21 +489,41 @@ impl<T: Float> Network<T> {
         &self,
         x: View<'_, T>,
         labels: &[usize],
+        regularisation: &Regularisation<'_, T>,
         ws: &mut Workspace<T>,
         grads: &mut Gradients<T>,
     ) -> (f64, usize) {
-        let Workspace { activations, back } = ws;
-        self.forward_trace(x, activations);
+        let Workspace {
+            activations,
+            dropped,
+            back,
+        } = ws;
+        let masks = regularisation.dropout_masks;
+        match masks {
+            None => self.forward_trace(x, activations),
+            Some(masks) => self.forward_trace_dropout(x, masks, activations, dropped),
+        }
         let last = self.layers.len() - 1;
         let correct = count_correct(&activations[last], labels);
 
-        // Output layer: δᴸ = (softmax(zᴸ) − Y) / m, written over the logits.
-        let loss = softmax_cross_entropy_inplace(&mut activations[last], labels);
+        // Output layer: δᴸ = (softmax(zᴸ) − Y) / m, written over the logits; with label
+        // smoothing, Y's rows are the smoothed targets.
+        let smoothing = regularisation.label_smoothing;
+        let loss = if smoothing != 0.0 {
+            softmax_cross_entropy_smoothed_inplace(&mut activations[last], labels, smoothing)
+        } else {
+            softmax_cross_entropy_inplace(&mut activations[last], labels)
+        };
 
         for l in (0..=last).rev() {
             let (below, from_l) = activations.split_at_mut(l);
             let delta = &from_l[0]; // δˡ, m × nₗ
-            let input = if l == 0 { x } else { below[l - 1].view() }; // aˡ⁻¹, m × nₗ₋₁
+            // aˡ⁻¹, m × nₗ₋₁: what layer l read, after dropout if there was any
+            let input = match (l, masks) {
+                (0, _) => x,
+                (_, None) => below[l - 1].view(),
+                (_, Some(_)) => dropped[l - 1].view(),
+            };
 
             // ∂L/∂Wˡ = (aˡ⁻¹)ᵀ · δˡ   (nₗ₋₁ × m) · (m × nₗ) = nₗ₋₁ × nₗ
             gemm(input.t(), delta.view(), &mut grads.layers[l].weights);
@@ -412,6 +533,13 @@ impl<T: Float> Network<T> {
             if l > 0 {
                 // δˡ⁻¹ = (δˡ · Wˡᵀ) ⊙ σ′(zˡ⁻¹)   (m × nₗ) · (nₗ × nₗ₋₁) = m × nₗ₋₁
                 gemm(delta.view(), self.layers[l].weights.t(), back);
+                if let Some(masks) = masks {
+                    // Through dropout: a dropped unit passes no gradient back, a kept one
+                    // passes it scaled as its output was.
+                    for (g, &keep) in back.as_mut_slice().iter_mut().zip(masks[l - 1].as_slice()) {
+                        *g *= keep;
+                    }
+                }
                 let a_below = &mut below[l - 1]; // aˡ⁻¹ becomes δˡ⁻¹ in place
                 let act = self.layers[l - 1].activation;
                 for (a, &g) in a_below.as_mut_slice().iter_mut().zip(back.as_slice()) {

@@ -4,7 +4,7 @@ use crate::activation::Activation;
 use crate::float::Float;
 use crate::init::Init;
 use crate::network::Network;
-use crate::train::{Batch, TrainConfig};
+use crate::train::{Batch, Schedule, TrainConfig};
 
 // ANCHOR: original
 /// The original NumPy project, exactly: 784 inputs (pixels scaled by 1/255), one hidden
@@ -46,7 +46,7 @@ pub const RECOMMENDED_HIDDEN: [usize; 2] = [256, 128];
 
 /// The recipe `cargo run --example train` uses by default: two ReLU hidden layers of 256 and
 /// 128 units with He initialisation, trained by mini-batch SGD (batch 64) with momentum 0.9
-/// and learning rate 0.05 for 15 epochs.
+/// and a constant learning rate of 0.05 for 15 epochs.
 ///
 /// Every ingredient is a step from the original towards what works: He initialisation keeps
 /// the signal's scale through ReLU layers, mini-batches give hundreds of steps per epoch
@@ -75,8 +75,15 @@ pub fn recommended<T: Float>(
         epochs: 15,
         batch: Batch::Size(64),
         learning_rate: 0.05,
+        schedule: Schedule::Constant,
+        warmup_epochs: 0,
         momentum: 0.9,
         weight_decay: 0.0,
+        label_smoothing: 0.0,
+        dropout: 0.0,
+        shift: 0,
+        keep_best: false,
+        patience: None,
         seed,
     };
     (builder.build(), config)

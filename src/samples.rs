@@ -44,6 +44,14 @@ pub trait Inputs<T: Float> {
     fn as_matrix(&self) -> Option<&Matrix<T>> {
         None
     }
+
+    /// `(width, height)` when every sample is an image of that size, stored row by row
+    /// (`width · height == features()`); `None` when the samples are not known to be
+    /// images. Augmentation by translation ([`TrainConfig::shift`](crate::TrainConfig::shift))
+    /// needs it.
+    fn image_shape(&self) -> Option<(usize, usize)> {
+        None
+    }
 }
 
 /// Inputs with a class label each.
@@ -57,6 +65,7 @@ pub trait Samples<T: Float>: Inputs<T> {
 pub struct MatrixSamples<'a, T: Float> {
     x: &'a Matrix<T>,
     labels: &'a [usize],
+    image_shape: Option<(usize, usize)>,
 }
 
 impl<'a, T: Float> MatrixSamples<'a, T> {
@@ -74,7 +83,34 @@ impl<'a, T: Float> MatrixSamples<'a, T> {
             x.rows(),
             x.cols()
         );
-        MatrixSamples { x, labels }
+        MatrixSamples {
+            x,
+            labels,
+            image_shape: None,
+        }
+    }
+
+    /// Declares that each row is a `width × height` image, row by row, so that training can
+    /// shift it ([`TrainConfig::shift`](crate::TrainConfig::shift)).
+    ///
+    /// ```
+    /// use simplenn::{Matrix, samples::{Inputs, MatrixSamples}};
+    /// let x = Matrix::<f32>::zeros(5, 12);
+    /// let labels = [0; 5];
+    /// let images = MatrixSamples::new(&x, &labels).with_image_shape(4, 3);
+    /// assert_eq!(images.image_shape(), Some((4, 3)));
+    /// ```
+    ///
+    /// # Panics
+    /// If `width · height` is not the number of columns.
+    pub fn with_image_shape(mut self, width: usize, height: usize) -> Self {
+        assert!(
+            width.checked_mul(height) == Some(self.x.cols()),
+            "with_image_shape: {width}×{height} images do not fill rows of {} columns",
+            self.x.cols()
+        );
+        self.image_shape = Some((width, height));
+        self
     }
 }
 
@@ -90,6 +126,9 @@ impl<T: Float> Inputs<T> for MatrixSamples<'_, T> {
     }
     fn as_matrix(&self) -> Option<&Matrix<T>> {
         Some(self.x)
+    }
+    fn image_shape(&self) -> Option<(usize, usize)> {
+        self.image_shape
     }
 }
 

@@ -10,16 +10,177 @@
 //!   `v ← μ·v + g;  θ ← θ − η·v`, which damps the zig-zag across narrow valleys of the loss.
 //!   This is the form PyTorch's `SGD` uses.
 //!
-//! Weight decay, if set, is classic **L2 regularisation** (coupled): `λ·W` is added to the
-//! weights' gradient before the momentum update, as in PyTorch's `SGD(weight_decay=λ)`. It
-//! applies to weights, not biases.
+//! Around the optimiser, each small and off by default ([`TrainConfig::default`] and the
+//! presets train exactly as before they existed):
+//!
+//! - **learning-rate schedules**, [`Schedule`]: constant, step decay or cosine, with an
+//!   optional linear **warm-up** ([`TrainConfig::warmup_epochs`]), evaluated at every
+//!   gradient step ([`TrainConfig::learning_rate_at`]);
+//! - **weight decay**, coupled L2, below;
+//! - **label smoothing**, [`TrainConfig::label_smoothing`]: targets `(1 − ε)·y + ε/K`
+//!   instead of one-hot ones;
+//! - **dropout** of hidden units, [`TrainConfig::dropout`] and [`draw_dropout_masks`];
+//! - **augmentation** by random translations of the training images,
+//!   [`TrainConfig::shift`] and [`crate::augment`];
+//! - **keeping the best epoch** by validation accuracy, [`TrainConfig::keep_best`], and
+//!   **early stopping**, [`TrainConfig::patience`].
+//!
+//! **Reproducibility.** The shuffling, the shifts and the dropout masks draw from three
+//! streams of the one [`TrainConfig::seed`]: the shuffling stream is the one training has
+//! always used, and the other two are forked from a copy of it, so turning one option on
+//! changes nothing else's draws. Nothing depends on the thread count or on timing, so the
+//! same seed gives bit-identical results.
+//!
+//! Weight decay, if set, is classic **L2 regularisation**, in its *coupled* form: `λ·W` is
+//! added to the weights' gradient before the momentum update, as in PyTorch's
+//! `SGD(weight_decay=λ)`. It is the gradient of an extra term `λ/2·‖W‖²` in the loss, so it
+//! pulls every weight towards zero in proportion to its size, and it passes through the
+//! momentum and the learning-rate schedule like the rest of the gradient. (The *decoupled*
+//! form of Loshchilov & Hutter, 2019, shrinks the weights outside the gradient,
+//! `θ ← θ − η·λ·θ`; without momentum that is the very same update, and with momentum the two
+//! differ only in whether the decay goes through the velocity. We have only the coupled
+//! one.) The penalty is not part of the loss the history reports.
+//!
+//! Weight decay applies to the weights, **not the biases**. A weight's size is how strongly a
+//! unit reacts to one of its inputs, and large weights are what let a network fit noise: that
+//! is what the penalty limits. A bias only shifts where a unit switches on; there is one per
+//! unit, too few to overfit with, and pulling them towards zero would only push every unit
+//! towards the same threshold. This is the usual practice.
 
+use crate::augment::random_shifts;
 use crate::float::Float;
 use crate::matrix::Matrix;
-use crate::network::{Gradients, LayerGradients, Network, Workspace};
+use crate::network::{Gradients, LayerGradients, Network, Regularisation, Workspace};
 use crate::rng::Rng;
-use crate::samples::{MatrixSamples, Samples};
+use crate::samples::{Inputs, MatrixSamples, Samples};
 use std::time::Instant;
+
+/// How the learning rate changes over training, on top of the optional linear warm-up of
+/// [`TrainConfig::warmup_epochs`]. [`TrainConfig::learning_rate_at`] evaluates it once per
+/// gradient step, so a cosine decays smoothly within an epoch, not in a staircase.
+///
+/// With `η` the configured learning rate, `t` the gradient step counted from 0, `S` the steps
+/// per epoch, `T` the steps of the whole run (`epochs · S`) and `W` the warm-up steps
+/// (`warmup_epochs · S`), the schedule's rate, which the warm-up then multiplies, is:
+///
+/// | schedule | learning rate at step `t` |
+/// | --- | --- |
+/// | `Constant` | `η` |
+/// | `Step { every, factor }` | `η · factor^⌊e / every⌋`, with `e = ⌊t / S⌋` the epoch counted from 0 |
+/// | `Cosine { min_fraction }` | `η · (m + (1 − m) · ½(1 + cos(π·p)))`, `m = min_fraction`, `p = (t − W)/(T − W)` clamped to `[0, 1]` |
+///
+/// The cosine starts decaying when the warm-up ends, from `η` at `t = W` towards `m·η`,
+/// which it would reach at `t = T`, one step after the last. (So with `m = 0` no step is
+/// wasted at rate 0, as in the schedule of Loshchilov & Hutter's SGDR, 2017, without the
+/// restarts.) The step schedule counts epochs from the start of training, warm-up included.
+///
+/// ```
+/// use simplenn::{Batch, Schedule, TrainConfig};
+/// let config = TrainConfig {
+///     epochs: 10,
+///     batch: Batch::Full, // one step per epoch
+///     learning_rate: 0.1,
+///     schedule: Schedule::Step { every: 4, factor: 0.5 },
+///     ..TrainConfig::default()
+/// };
+/// let rates: Vec<f64> = (0..10).map(|t| config.learning_rate_at(t, 1)).collect();
+/// assert_eq!(rates, [0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.025, 0.025]);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Schedule {
+    /// The same rate throughout.
+    #[default]
+    Constant,
+    /// Multiply the rate by `factor` every `every` epochs (a "step decay").
+    Step {
+        /// Epochs between two multiplications, at least 1.
+        every: usize,
+        /// The multiplier, in `(0, 1]`.
+        factor: f64,
+    },
+    /// Half a cosine wave from the full rate down to `min_fraction` of it, over the steps
+    /// after the warm-up.
+    Cosine {
+        /// Where the rate ends, as a fraction of the full rate, in `[0, 1]`.
+        min_fraction: f64,
+    },
+}
+
+impl std::fmt::Display for Schedule {
+    /// `constant`, `step:5:0.5` or `cosine` (`cosine:0.1` with a floor): the form the
+    /// `train` example's `--schedule` flag takes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Schedule::Constant => f.write_str("constant"),
+            Schedule::Step { every, factor } => write!(f, "step:{every}:{factor}"),
+            Schedule::Cosine { min_fraction: 0.0 } => f.write_str("cosine"),
+            Schedule::Cosine { min_fraction } => write!(f, "cosine:{min_fraction}"),
+        }
+    }
+}
+
+/// Why text could not be read as a [`Schedule`]: a message naming the text and the problem.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadSchedule(pub String);
+
+impl std::fmt::Display for BadSchedule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadSchedule {}
+
+impl std::str::FromStr for Schedule {
+    type Err = BadSchedule;
+
+    /// Reads the [`Display`](std::fmt::Display) form: `constant`, `step:EVERY:FACTOR` (epochs,
+    /// at least 1; a factor in `(0, 1]`), `cosine` or `cosine:MIN_FRACTION` (in `[0, 1]`).
+    ///
+    /// ```
+    /// use simplenn::Schedule;
+    /// assert_eq!("step:5:0.5".parse(), Ok(Schedule::Step { every: 5, factor: 0.5 }));
+    /// assert_eq!("cosine".parse(), Ok(Schedule::Cosine { min_fraction: 0.0 }));
+    /// assert!("step:0:0.5".parse::<Schedule>().is_err());
+    /// ```
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = |why: &str| {
+            BadSchedule(format!(
+                "'{text}' is not a schedule: {why} (write constant, step:EVERY:FACTOR, cosine \
+                 or cosine:MIN_FRACTION)"
+            ))
+        };
+        let parts: Vec<&str> = text.trim().split(':').map(str::trim).collect();
+        let name = parts[0].to_ascii_lowercase();
+        match (name.as_str(), &parts[1..]) {
+            ("constant", []) => Ok(Schedule::Constant),
+            ("step", [every, factor]) => {
+                let every = every
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|&e| e >= 1)
+                    .ok_or_else(|| bad("EVERY must be a whole number of epochs, at least 1"))?;
+                let factor = factor
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|&f| f > 0.0 && f <= 1.0)
+                    .ok_or_else(|| bad("FACTOR must be a number above 0 and at most 1"))?;
+                Ok(Schedule::Step { every, factor })
+            }
+            ("cosine", []) => Ok(Schedule::Cosine { min_fraction: 0.0 }),
+            ("cosine", [min]) => {
+                let min_fraction = min
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|m| (0.0..=1.0).contains(m))
+                    .ok_or_else(|| bad("MIN_FRACTION must be a number from 0 to 1"))?;
+                Ok(Schedule::Cosine { min_fraction })
+            }
+            ("constant" | "step" | "cosine", _) => Err(bad("wrong number of parts")),
+            _ => Err(bad("unknown schedule")),
+        }
+    }
+}
 
 /// How many samples each gradient step sees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,26 +211,68 @@ pub struct TrainConfig {
     pub epochs: usize,
     /// Samples per gradient step.
     pub batch: Batch,
-    /// Step size η.
+    /// Step size η: the peak of the schedule.
     pub learning_rate: f64,
+    /// How the step size changes over training; see [`Schedule`].
+    pub schedule: Schedule,
+    /// Epochs of linear warm-up: over the first `warmup_epochs · S` steps the rate climbs
+    /// in equal steps from `η/(warmup_epochs · S)` to `η`, multiplying the schedule's rate.
+    /// 0 turns it off.
+    pub warmup_epochs: usize,
     /// Momentum μ in `[0, 1)`; 0 is plain gradient descent.
     pub momentum: f64,
-    /// L2 weight decay λ ≥ 0 (coupled, weights only); 0 turns it off.
+    /// L2 weight decay λ ≥ 0, 0 turns it off. Coupled: `λ·W` is added to the weights'
+    /// gradient (the gradient of `λ/2·‖W‖²`); biases are not decayed. See the
+    /// [module documentation](crate::train).
     pub weight_decay: f64,
-    /// Seeds the shuffling of mini-batches. Same seed, same data, same network: same result.
+    /// Label smoothing ε in `[0, 1)`: train against targets `(1 − ε)·y + ε/K` instead of
+    /// one-hot `y` (see [`crate::loss::softmax_cross_entropy_smoothed_inplace`]). 0 turns it
+    /// off. The training loss in the history is then the smoothed one; the validation loss
+    /// stays the plain cross-entropy.
+    pub label_smoothing: f64,
+    /// Dropout rate `p` in `[0, 1)`: during training, each hidden unit's output is dropped
+    /// (set to 0) with probability `p`, independently for every sample of every batch, and
+    /// the kept ones are scaled by `1/(1 − p)` ("inverted dropout", so the expected output is
+    /// unchanged and the trained network is used as it is). Evaluation never drops anything.
+    /// 0 turns it off; a network without hidden layers has nothing to drop. See
+    /// [`draw_dropout_masks`].
+    pub dropout: f64,
+    /// Data augmentation: each training image is moved by `(dx, dy)` pixels, each drawn
+    /// uniformly from `−shift..=shift`, every time it is drawn into a batch (see
+    /// [`crate::augment`]). 0 turns it off. The training samples must know their
+    /// [`image_shape`](crate::samples::Inputs::image_shape), as a
+    /// [`Dataset`](crate::dataset::Dataset) does.
+    pub shift: usize,
+    /// Ends training with the parameters of the epoch that had the highest validation
+    /// accuracy (the first of equals), rather than the last epoch's: "keep the best
+    /// epoch". Needs a validation set; [`History::best_epoch`] says which epoch it was.
+    pub keep_best: bool,
+    /// Early stopping: stop once this many epochs in a row have not improved on the best
+    /// validation accuracy so far. `None` trains every epoch. Needs a validation set; pair
+    /// it with `keep_best` to also go back to the best epoch's parameters.
+    pub patience: Option<usize>,
+    /// Seeds the shuffling of mini-batches, the random shifts and the dropout masks. Same
+    /// seed, same data, same network: same result.
     pub seed: u64,
 }
 
 impl Default for TrainConfig {
-    /// 10 epochs of mini-batch SGD, batch 64, learning rate 0.1, momentum 0.9: a sound start
-    /// for an MLP on MNIST-sized data.
+    /// 10 epochs of mini-batch SGD, batch 64, constant learning rate 0.1, momentum 0.9: a
+    /// sound start for an MLP on MNIST-sized data.
     fn default() -> Self {
         TrainConfig {
             epochs: 10,
             batch: Batch::Size(64),
             learning_rate: 0.1,
+            schedule: Schedule::Constant,
+            warmup_epochs: 0,
             momentum: 0.9,
             weight_decay: 0.0,
+            label_smoothing: 0.0,
+            dropout: 0.0,
+            shift: 0,
+            keep_best: false,
+            patience: None,
             seed: 0,
         }
     }
@@ -77,15 +280,23 @@ impl Default for TrainConfig {
 // ANCHOR_END: config
 
 impl TrainConfig {
-    /// The original NumPy project's recipe: full-batch gradient descent, learning rate 0.1,
-    /// 600 epochs, no momentum, no weight decay. Pair it with [`crate::preset::original`].
+    /// The original NumPy project's recipe: full-batch gradient descent, constant learning
+    /// rate 0.1, 600 epochs, no momentum, no weight decay. Pair it with
+    /// [`crate::preset::original`].
     pub fn original() -> Self {
         TrainConfig {
             epochs: 600,
             batch: Batch::Full,
             learning_rate: 0.1,
+            schedule: Schedule::Constant,
+            warmup_epochs: 0,
             momentum: 0.0,
             weight_decay: 0.0,
+            label_smoothing: 0.0,
+            dropout: 0.0,
+            shift: 0,
+            keep_best: false,
+            patience: None,
             seed: 0,
         }
     }
@@ -110,8 +321,175 @@ impl TrainConfig {
         if self.batch == Batch::Size(0) {
             return Err("batch size must be at least 1".to_string());
         }
+        match self.schedule {
+            Schedule::Constant => {}
+            Schedule::Step { every, factor } => {
+                if every == 0 {
+                    return Err("schedule: a step schedule's `every` must be at least 1".into());
+                }
+                if !(factor > 0.0 && factor <= 1.0) {
+                    return Err(format!(
+                        "schedule: a step schedule's factor must be in (0, 1], got {factor}"
+                    ));
+                }
+            }
+            Schedule::Cosine { min_fraction } => {
+                if !(0.0..=1.0).contains(&min_fraction) {
+                    return Err(format!(
+                        "schedule: a cosine schedule's min_fraction must be in [0, 1], got \
+                         {min_fraction}"
+                    ));
+                }
+            }
+        }
+        if !(0.0..1.0).contains(&self.label_smoothing) {
+            return Err(format!(
+                "label_smoothing must be in [0, 1), got {}",
+                self.label_smoothing
+            ));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!("dropout must be in [0, 1), got {}", self.dropout));
+        }
+        if self.patience == Some(0) {
+            return Err("patience must be at least 1 epoch (None turns it off)".to_string());
+        }
+        if self.warmup_epochs > self.epochs {
+            return Err(format!(
+                "warmup_epochs ({}) must not exceed epochs ({})",
+                self.warmup_epochs, self.epochs
+            ));
+        }
         Ok(())
     }
+
+    /// Checks the settings ([`validate`](Self::validate)) and that they suit the data:
+    /// [`keep_best`](Self::keep_best) and [`patience`](Self::patience) need a non-empty
+    /// validation set, and [`shift`](Self::shift) needs training samples of known image
+    /// shape, at most `width − 1` and `height − 1`. [`Network::fit_with`] panics with this
+    /// message.
+    ///
+    /// ```
+    /// use simplenn::{Matrix, TrainConfig, samples::MatrixSamples};
+    /// let x = Matrix::<f32>::zeros(4, 9);
+    /// let labels = [0, 1, 0, 1];
+    /// let config = TrainConfig { shift: 1, ..TrainConfig::default() };
+    /// let rows = MatrixSamples::new(&x, &labels);
+    /// assert!(config.validate_for(&rows, None).unwrap_err().contains("image shape"));
+    /// let images = rows.with_image_shape(3, 3);
+    /// assert!(config.validate_for(&images, None).is_ok());
+    /// ```
+    pub fn validate_for<T: Float>(
+        &self,
+        train: &(impl Inputs<T> + ?Sized),
+        validation: Option<&dyn Samples<T>>,
+    ) -> Result<(), String> {
+        self.validate()?;
+        if self.keep_best || self.patience.is_some() {
+            let what = if self.keep_best {
+                "keep_best"
+            } else {
+                "patience"
+            };
+            match validation {
+                None => {
+                    return Err(format!(
+                        "{what} needs a validation set to choose the best epoch by, and none \
+                         was given"
+                    ));
+                }
+                Some(v) if v.is_empty() => {
+                    return Err(format!(
+                        "{what} needs a validation set to choose the best epoch by, and the \
+                         one given is empty"
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        if self.shift > 0 {
+            let Some((width, height)) = train.image_shape() else {
+                return Err(format!(
+                    "shift = {} needs training images of known image shape, and these \
+                     samples have none (give a Dataset, or MatrixSamples::with_image_shape)",
+                    self.shift
+                ));
+            };
+            if width * height != train.features() {
+                return Err(format!(
+                    "the samples say they are {width}×{height} images but have {} features",
+                    train.features()
+                ));
+            }
+            if self.shift >= width || self.shift >= height {
+                return Err(format!(
+                    "shift = {} would move {width}×{height} images entirely out of the frame \
+                     (at most {})",
+                    self.shift,
+                    width.min(height) - 1
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Gradient steps in one epoch over `samples` samples: one for [`Batch::Full`], else
+    /// one per batch, the last one possibly smaller.
+    pub fn steps_per_epoch(&self, samples: usize) -> usize {
+        match self.batch {
+            Batch::Full => 1,
+            Batch::Size(size) => samples.div_ceil(size.max(1)),
+        }
+    }
+
+    // ANCHOR: learning_rate_at
+    /// The learning rate of gradient step `step` (counted from 0 over the whole run) when an
+    /// epoch has `steps_per_epoch` steps: the [`Schedule`]'s rate times the warm-up factor
+    /// `min(1, (step + 1) / W)`, where `W = warmup_epochs · steps_per_epoch`.
+    ///
+    /// ```
+    /// use simplenn::{Batch, Schedule, TrainConfig};
+    /// let config = TrainConfig {
+    ///     epochs: 4,
+    ///     learning_rate: 0.5,
+    ///     schedule: Schedule::Cosine { min_fraction: 0.0 },
+    ///     warmup_epochs: 1,
+    ///     ..TrainConfig::default()
+    /// };
+    /// // 2 steps an epoch: warm-up over steps 0 and 1, then a cosine over steps 2 to 7.
+    /// assert_eq!(config.learning_rate_at(0, 2), 0.25);
+    /// assert_eq!(config.learning_rate_at(1, 2), 0.5);
+    /// assert_eq!(config.learning_rate_at(2, 2), 0.5); // the cosine's start: cos 0 = 1
+    /// assert!((config.learning_rate_at(5, 2) - 0.25).abs() < 1e-15); // its middle
+    /// ```
+    pub fn learning_rate_at(&self, step: usize, steps_per_epoch: usize) -> f64 {
+        let eta = self.learning_rate;
+        let warmup = self.warmup_epochs * steps_per_epoch;
+        let total = self.epochs * steps_per_epoch;
+        let scheduled = match self.schedule {
+            Schedule::Constant => eta,
+            Schedule::Step { every, factor } => {
+                let epoch = step / steps_per_epoch.max(1);
+                let decays = epoch / every.max(1);
+                eta * factor.powi(decays.min(i32::MAX as usize) as i32)
+            }
+            Schedule::Cosine { min_fraction } => {
+                let progress = if total > warmup {
+                    (step.saturating_sub(warmup) as f64 / (total - warmup) as f64).min(1.0)
+                } else {
+                    0.0
+                };
+                let wave = 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()); // 1 → 0
+                eta * (min_fraction + (1.0 - min_fraction) * wave)
+            }
+        };
+        if step < warmup {
+            scheduled * (step + 1) as f64 / warmup as f64
+        } else {
+            scheduled
+        }
+    }
+    // ANCHOR_END: learning_rate_at
 }
 
 /// What one epoch of training did.
@@ -119,15 +497,22 @@ impl TrainConfig {
 pub struct EpochStats {
     /// Epoch number, from 1.
     pub epoch: usize,
-    /// Mean training loss over the epoch's batches (each measured before its step).
+    /// Mean training loss over the epoch's batches (each measured before its step). It is
+    /// the loss the gradient steps minimise: the cross-entropy, against smoothed targets
+    /// with [`TrainConfig::label_smoothing`]. The weight-decay penalty `λ/2·‖W‖²` is not
+    /// included.
     pub loss: f64,
     /// Fraction of training samples classified correctly, each counted in the batch where it
     /// was seen, before that batch's step: the running figure Keras also reports.
     pub train_accuracy: f64,
     /// Accuracy on the validation set after the epoch, when one was given.
     pub val_accuracy: Option<f64>,
-    /// Mean loss on the validation set after the epoch, when one was given.
+    /// Mean loss on the validation set after the epoch, when one was given: the plain
+    /// cross-entropy, whatever the training regularises.
     pub val_loss: Option<f64>,
+    /// The learning rate of the epoch's last gradient step (see
+    /// [`TrainConfig::learning_rate_at`]).
+    pub learning_rate: f64,
     /// Wall-clock seconds of the epoch's training (validation not included).
     pub seconds: f64,
 }
@@ -153,6 +538,12 @@ pub enum TrainEvent<'a> {
 pub struct History {
     /// One entry per epoch, in order.
     pub epochs: Vec<EpochStats>,
+    /// The epoch (from 1) with the highest validation accuracy, the first of equals, when
+    /// there was a validation set. With [`TrainConfig::keep_best`] the network ends with
+    /// the parameters it had at the end of this epoch.
+    pub best_epoch: Option<usize>,
+    /// True if [`TrainConfig::patience`] ended training before its last epoch.
+    pub stopped_early: bool,
 }
 
 impl History {
@@ -168,9 +559,9 @@ impl History {
 }
 
 // ANCHOR: sgd
-/// Stochastic gradient descent with optional momentum and L2 weight decay.
+/// Stochastic gradient descent with optional momentum and (coupled) L2 weight decay on the
+/// weights.
 struct Sgd<T: Float> {
-    learning_rate: T,
     momentum: T,
     weight_decay: T,
     /// The running sums `v`, one per parameter; empty when momentum is 0.
@@ -185,16 +576,15 @@ impl<T: Float> Sgd<T> {
             Vec::new()
         };
         Sgd {
-            learning_rate: T::from_f64(config.learning_rate),
             momentum: T::from_f64(config.momentum),
             weight_decay: T::from_f64(config.weight_decay),
             velocity,
         }
     }
 
-    /// One step against `grads`, which it may modify (they are scratch space by now).
-    fn step(&mut self, network: &mut Network<T>, grads: &mut Gradients<T>) {
-        let lr = self.learning_rate;
+    /// One step of size `lr` against `grads`, which it may modify (they are scratch space
+    /// by now).
+    fn step(&mut self, network: &mut Network<T>, grads: &mut Gradients<T>, lr: T) {
         for (l, (layer, g)) in network
             .layers_mut()
             .iter_mut()
@@ -229,6 +619,52 @@ fn update<T: Float>(params: &mut [T], lr: T, step: &[T]) {
 }
 // ANCHOR_END: sgd
 
+// ANCHOR: dropout_masks
+/// Draws inverted-dropout masks for a batch of `rows` samples into `masks`: one
+/// `rows × units` matrix per hidden layer of `network`, each entry 0 with probability
+/// `rate` and `1/(1 − rate)` otherwise, so that its expected value is 1.
+///
+/// Dropout (Srivastava et al., JMLR 2014) trains every batch on a random thinned network, so
+/// that no unit can rely on particular others being there; the scaling by `1/(1 − rate)`
+/// during training means the full network needs no correction afterwards. The draws come
+/// from `rng` alone, one per entry in row-major order, layer by layer: the same generator
+/// gives the same masks.
+///
+/// ```
+/// use simplenn::{Activation, Network, Rng, train::draw_dropout_masks};
+/// let net: Network = Network::builder(4).hidden(3, Activation::Relu).output(2).build();
+/// let mut masks = Vec::new();
+/// draw_dropout_masks(&net, 5, 0.5, &mut Rng::new(1), &mut masks);
+/// assert_eq!(masks.len(), 1); // one hidden layer
+/// assert_eq!(masks[0].shape(), (5, 3));
+/// assert!(masks[0].as_slice().iter().all(|&m| m == 0.0 || m == 2.0));
+/// ```
+///
+/// # Panics
+/// If `rate` is not in `[0, 1)`.
+pub fn draw_dropout_masks<T: Float>(
+    network: &Network<T>,
+    rows: usize,
+    rate: f64,
+    rng: &mut Rng,
+    masks: &mut Vec<Matrix<T>>,
+) {
+    assert!(
+        (0.0..1.0).contains(&rate),
+        "draw_dropout_masks: rate {rate} is not in [0, 1)"
+    );
+    let kept = T::from_f64(1.0 / (1.0 - rate));
+    let hidden = &network.layers()[..network.layers().len() - 1];
+    masks.resize_with(hidden.len(), || Matrix::zeros(0, 0));
+    for (mask, layer) in masks.iter_mut().zip(hidden) {
+        mask.reset(rows, layer.outputs());
+        for m in mask.as_mut_slice() {
+            *m = if rng.next_f64() < rate { T::ZERO } else { kept };
+        }
+    }
+}
+// ANCHOR_END: dropout_masks
+
 impl<T: Float> Network<T> {
     /// Trains the network on `x` (one sample per row) with class `labels`, as `config`
     /// says, and returns the per-epoch history.
@@ -248,7 +684,10 @@ impl<T: Float> Network<T> {
     ///
     /// # Panics
     /// If `x.cols() != self.inputs()`, `labels.len() != x.rows()`, a label is
-    /// `>= self.classes()`, or [`config.validate()`](TrainConfig::validate) fails.
+    /// `>= self.classes()`, or [`config.validate_for(…)`](TrainConfig::validate_for) fails
+    /// (among other things, [`keep_best`](TrainConfig::keep_best) and
+    /// [`patience`](TrainConfig::patience) need a validation set, which `fit` has not: use
+    /// [`fit_with`](Self::fit_with)).
     pub fn fit(&mut self, x: &Matrix<T>, labels: &[usize], config: &TrainConfig) -> History {
         self.fit_with(&MatrixSamples::new(x, labels), None, config, |_| {})
     }
@@ -260,7 +699,7 @@ impl<T: Float> Network<T> {
     ///
     /// # Panics
     /// If the samples do not fit the network (width, labels), or
-    /// [`config.validate()`](TrainConfig::validate) fails.
+    /// [`config.validate_for(train, validation)`](TrainConfig::validate_for) fails.
     pub fn fit_with(
         &mut self,
         train: &(impl Samples<T> + ?Sized),
@@ -268,7 +707,7 @@ impl<T: Float> Network<T> {
         config: &TrainConfig,
         mut on_event: impl FnMut(TrainEvent<'_>),
     ) -> History {
-        if let Err(e) = config.validate() {
+        if let Err(e) = config.validate_for(train, validation) {
             panic!("Network::fit: bad TrainConfig: {e}");
         }
         self.check_samples(train);
@@ -282,56 +721,80 @@ impl<T: Float> Network<T> {
         }
 
         let mut rng = Rng::new(config.seed);
+        // The optional random parts of training draw from their own streams, forked from a
+        // copy of the shuffling generator: turning one on or off leaves the shuffle order,
+        // and the others' draws, as they were.
+        let mut streams = rng.clone();
+        let mut shift_rng = streams.fork();
+        let mut dropout_rng = streams.fork();
         let mut sgd = Sgd::new(self, config);
+        let mut masks = Vec::new();
         let mut ws = Workspace::new();
         let mut grads = Gradients::zeros_like(self);
         let mut order: Vec<usize> = (0..n).collect();
         let labels: Vec<usize> = order.iter().map(|&i| train.label(i)).collect();
         let mut batch_x = Matrix::zeros(0, 0);
         let mut batch_y = Vec::new();
-        // Full-batch descent reads the whole set every epoch: convert it once, or read a
-        // matrix in place.
-        if config.batch == Batch::Full && train.as_matrix().is_none() {
+        let batch_size = match config.batch {
+            Batch::Full => n,
+            Batch::Size(size) => size,
+        };
+        let steps_per_epoch = config.steps_per_epoch(n);
+        let mut step = 0;
+        let mut best: Option<(usize, f64)> = None; // (epoch, validation accuracy)
+        let mut best_layers = Vec::new();
+        // Full-batch descent without augmentation reads the same samples every epoch: convert
+        // them once, or read a matrix in place.
+        let fixed = config.batch == Batch::Full && config.shift == 0;
+        let (width, height) = train.image_shape().unwrap_or((0, 0));
+        if fixed && train.as_matrix().is_none() {
             train.gather(&order, &mut batch_x);
         }
 
         // ANCHOR: epoch_loop
         for epoch in 1..=config.epochs {
             let start = Instant::now();
-            let (mut loss_sum, mut correct) = (0.0, 0);
-            match config.batch {
-                Batch::Full => {
-                    let x = train.as_matrix().unwrap_or(&batch_x);
-                    let (loss, right) = self.backprop(x.view(), &labels, &mut ws, &mut grads);
-                    sgd.step(self, &mut grads);
-                    loss_sum += loss * n as f64;
-                    correct += right;
-                    on_event(TrainEvent::Batch {
-                        epoch,
-                        done: n,
-                        total: n,
-                    });
-                }
-                Batch::Size(size) => {
-                    rng.shuffle(&mut order);
-                    let mut done = 0;
-                    for chunk in order.chunks(size) {
-                        train.gather(chunk, &mut batch_x);
-                        batch_y.clear();
-                        batch_y.extend(chunk.iter().map(|&i| labels[i]));
-                        let (loss, right) =
-                            self.backprop(batch_x.view(), &batch_y, &mut ws, &mut grads);
-                        sgd.step(self, &mut grads);
-                        loss_sum += loss * chunk.len() as f64;
-                        correct += right;
-                        done += chunk.len();
-                        on_event(TrainEvent::Batch {
-                            epoch,
-                            done,
-                            total: n,
-                        });
+            let (mut loss_sum, mut correct, mut done) = (0.0, 0, 0);
+            let mut learning_rate = config.learning_rate;
+            if !fixed {
+                rng.shuffle(&mut order);
+            }
+            for chunk in order.chunks(batch_size) {
+                let x = if fixed {
+                    train.as_matrix().unwrap_or(&batch_x)
+                } else {
+                    train.gather(chunk, &mut batch_x);
+                    if config.shift > 0 {
+                        random_shifts(&mut batch_x, width, height, config.shift, &mut shift_rng);
                     }
-                }
+                    &batch_x
+                };
+                batch_y.clear();
+                batch_y.extend(chunk.iter().map(|&i| labels[i]));
+                let dropout_masks = if config.dropout > 0.0 {
+                    let rows = x.rows();
+                    draw_dropout_masks(self, rows, config.dropout, &mut dropout_rng, &mut masks);
+                    Some(masks.as_slice())
+                } else {
+                    None
+                };
+                let regularisation = Regularisation {
+                    label_smoothing: config.label_smoothing,
+                    dropout_masks,
+                };
+                let (loss, right) =
+                    self.backprop(x.view(), &batch_y, &regularisation, &mut ws, &mut grads);
+                learning_rate = config.learning_rate_at(step, steps_per_epoch);
+                sgd.step(self, &mut grads, T::from_f64(learning_rate));
+                step += 1;
+                loss_sum += loss * chunk.len() as f64;
+                correct += right;
+                done += chunk.len();
+                on_event(TrainEvent::Batch {
+                    epoch,
+                    done,
+                    total: n,
+                });
             }
             let seconds = start.elapsed().as_secs_f64();
             let val = validation.map(|v| self.evaluate_samples(v));
@@ -341,12 +804,33 @@ impl<T: Float> Network<T> {
                 train_accuracy: correct as f64 / n as f64,
                 val_accuracy: val.map(|v| v.accuracy),
                 val_loss: val.map(|v| v.loss),
+                learning_rate,
                 seconds,
             };
             on_event(TrainEvent::Epoch(&stats));
             history.epochs.push(stats);
+
+            // The best epoch so far: keep its parameters, stop if it is too long ago.
+            if let Some(accuracy) = val.map(|v| v.accuracy) {
+                if best.is_none_or(|(_, best_accuracy)| accuracy > best_accuracy) {
+                    best = Some((epoch, accuracy));
+                    if config.keep_best {
+                        best_layers.clone_from(&self.layers);
+                    }
+                }
+            }
+            history.best_epoch = best.map(|(e, _)| e);
+            if let (Some(patience), Some((best_epoch, _))) = (config.patience, best) {
+                if epoch - best_epoch >= patience && epoch < config.epochs {
+                    history.stopped_early = true;
+                    break;
+                }
+            }
         }
         // ANCHOR_END: epoch_loop
+        if config.keep_best && best.is_some() {
+            self.layers = best_layers;
+        }
         history
     }
 }

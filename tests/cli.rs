@@ -130,6 +130,13 @@ fn help_documents_every_flag_with_its_default() {
         "--lr",
         "--momentum",
         "--weight-decay",
+        "--schedule",
+        "--warmup",
+        "--label-smoothing",
+        "--dropout",
+        "--shift",
+        "--keep-best",
+        "--patience",
         "--seed",
         "--threads",
         "--save",
@@ -174,6 +181,28 @@ fn usage_errors_exit_2_with_one_line_naming_the_flag() {
         ("train", &["--threads", "0"], "--threads"),
         ("train", &["--val-fraction", "1"], "--val-fraction"),
         ("train", &["--seed", "-3"], "--seed"),
+        ("train", &["--schedule", "linear"], "--schedule"),
+        ("train", &["--schedule", "step:0:0.5"], "--schedule"),
+        ("train", &["--schedule", "cosine:2"], "--schedule"),
+        ("train", &["--warmup", "x"], "--warmup"),
+        ("train", &["--epochs", "3", "--warmup", "4"], "--warmup"),
+        ("train", &["--label-smoothing", "1"], "--label-smoothing"),
+        ("train", &["--dropout", "-0.5"], "--dropout"),
+        ("train", &["--dropout", "1"], "--dropout"),
+        ("train", &["--shift", "-1"], "--shift"),
+        ("train", &["--shift", "28"], "--shift"),
+        ("train", &["--patience", "0"], "--patience"),
+        ("train", &["--keep-best=yes"], "--keep-best takes no value"),
+        (
+            "train",
+            &["--keep-best", "--val-fraction", "0"],
+            "--keep-best",
+        ),
+        (
+            "train",
+            &["--patience", "3", "--val-fraction", "0"],
+            "--patience",
+        ),
         (
             "train",
             &["--frobnicate", "1"],
@@ -343,23 +372,41 @@ fn train_save_predict_and_submit_end_to_end() {
     assert_eq!(epochs.len(), 2);
     for (i, e) in epochs.iter().enumerate() {
         assert_eq!(e.get("epoch").and_then(Json::as_f64), Some(i as f64 + 1.0));
-        for key in ["loss", "train_accuracy", "val_accuracy", "seconds"] {
+        for key in [
+            "loss",
+            "train_accuracy",
+            "val_accuracy",
+            "learning_rate",
+            "seconds",
+        ] {
             assert!(
                 e.get(key).and_then(Json::as_f64).is_some(),
                 "epoch lacks {key}"
             );
         }
     }
-    for key in ["train_accuracy", "val_accuracy", "test_accuracy", "seconds"] {
+    for key in [
+        "train_accuracy",
+        "val_accuracy",
+        "test_accuracy",
+        "best_epoch",
+        "seconds",
+    ] {
         assert!(m.get(key).and_then(Json::as_f64).is_some(), "{key}");
     }
+    assert_eq!(m.get("stopped_early"), Some(&Json::Bool(false)));
     let test_accuracy = m.get("test_accuracy").and_then(Json::as_f64).unwrap();
     assert!(
         test_accuracy > 0.9,
         "the toy problem is easy: {test_accuracy}"
     );
 
-    for svg in ["loss.svg", "accuracy.svg", "misclassified.svg"] {
+    for svg in [
+        "loss.svg",
+        "accuracy.svg",
+        "learning-rate.svg",
+        "misclassified.svg",
+    ] {
         let text = std::fs::read_to_string(plots.join(svg)).unwrap();
         assert!(
             text.starts_with("<svg") || text.starts_with("<?xml"),
@@ -459,6 +506,31 @@ fn every_activation_init_and_batch_mode_runs() {
             "--val-fraction",
             "0",
         ],
+        &[
+            "--epochs",
+            "3",
+            "--schedule",
+            "step:1:0.5",
+            "--warmup",
+            "1",
+            "--label-smoothing",
+            "0.1",
+            "--dropout",
+            "0.3",
+            "--shift",
+            "2",
+            "--keep-best",
+            "--patience",
+            "1",
+        ],
+        &[
+            "--batch",
+            "full",
+            "--schedule",
+            "cosine:0.1",
+            "--shift",
+            "1",
+        ],
     ] {
         let mut all = vec!["--data", data, "--epochs", "1"];
         if args.contains(&"--epochs") {
@@ -468,6 +540,63 @@ fn every_activation_init_and_batch_mode_runs() {
         let out = run("train", &all);
         assert!(out.status.success(), "{all:?}: {}", stderr(&out));
     }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn keep_best_and_patience_report_and_score_the_kept_epoch() {
+    let dir = temp_dir("keep-best");
+    write_toy_mnist(&dir, 200);
+    let metrics = dir.join("m.json");
+    let out = run(
+        "train",
+        &[
+            "--data",
+            dir.to_str().unwrap(),
+            "--hidden",
+            "16",
+            "--epochs",
+            "6",
+            "--batch",
+            "16",
+            "--val-fraction",
+            "0.25",
+            "--schedule",
+            "cosine",
+            "--keep-best",
+            "--patience",
+            "1",
+            "--metrics",
+            metrics.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("options: schedule cosine, keep the best epoch, patience 1"));
+    assert!(
+        text.contains("  lr "),
+        "the rate is shown with a schedule: {text}"
+    );
+    let m = read_json(&metrics);
+    let best = m.get("best_epoch").and_then(Json::as_f64).unwrap() as usize;
+    assert!(
+        text.contains(&format!("kept epoch {best}, the best")),
+        "{text}"
+    );
+    let epochs = m.get("epochs").and_then(Json::as_array).unwrap();
+    let stopped = m.get("stopped_early") == Some(&Json::Bool(true));
+    assert_eq!(stopped, epochs.len() < 6);
+    if stopped {
+        assert_eq!(
+            epochs.len(),
+            best + 1,
+            "patience 1: one epoch after the best"
+        );
+        assert!(text.contains("stopped early"), "{text}");
+    }
+    // The final validation accuracy is the kept epoch's, measured again afterwards.
+    let kept = epochs[best - 1].get("val_accuracy").and_then(Json::as_f64);
+    assert_eq!(m.get("val_accuracy").and_then(Json::as_f64), kept);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -26,7 +26,7 @@
 //! neither side. Each test therefore picks its random data so that no pre-activation is
 //! within `KINK_MARGIN` of zero, far more than a nudge of h can move it.
 
-use simplenn::{Activation, Init, Matrix, Network, Rng, loss};
+use simplenn::{Activation, Init, Matrix, Network, Regularisation, Rng, loss, train};
 
 // ANCHOR: constants
 /// Step of the central difference.
@@ -300,6 +300,46 @@ fn softmax_cross_entropy_gradient_matches_finite_differences() {
 }
 // ANCHOR_END: softmax_ce
 
+/// The label-smoothed cross-entropy from its definition, `−(1/m) Σᵢ Σⱼ tᵢⱼ·(zᵢⱼ − lse(zᵢ))`
+/// with `t = (1 − ε)·y + ε/K`, for the finite differences to differentiate.
+fn smoothed_loss_by_definition(logits: &Matrix<f64>, labels: &[usize], epsilon: f64) -> f64 {
+    let k = logits.cols() as f64;
+    let mut total = 0.0;
+    for (row, &y) in logits.row_iter().zip(labels) {
+        let lse = loss::log_sum_exp(row);
+        for (j, &z) in row.iter().enumerate() {
+            let t = epsilon / k + if j == y { 1.0 - epsilon } else { 0.0 };
+            total -= t * (z - lse);
+        }
+    }
+    total / labels.len() as f64
+}
+
+#[test]
+fn label_smoothed_gradient_matches_finite_differences() {
+    let mut rng = Rng::new(13);
+    for (m, classes, epsilon) in [(1, 2, 0.1), (4, 10, 0.1), (7, 5, 0.3), (3, 4, 1.0)] {
+        let logits = Matrix::<f64>::random_normal(m, classes, 0.0, 2.0, &mut rng);
+        let labels: Vec<usize> = (0..m).map(|_| rng.below(classes as u64) as usize).collect();
+        let (loss, grad) = loss::softmax_cross_entropy_smoothed(&logits, &labels, epsilon);
+        let want = smoothed_loss_by_definition(&logits, &labels, epsilon);
+        assert!((loss - want).abs() < 1e-14, "{loss} vs {want}");
+        let mut worst: f64 = 0.0;
+        for r in 0..m {
+            for c in 0..classes {
+                let numeric = five_point(|d| {
+                    let mut moved = logits.clone();
+                    moved[(r, c)] += d;
+                    smoothed_loss_by_definition(&moved, &labels, epsilon)
+                });
+                worst = worst.max(relative_error(grad[(r, c)], numeric));
+            }
+        }
+        println!("smoothed CE {m}×{classes}, ε {epsilon}: worst relative error {worst:.2e}");
+        assert!(worst <= TOLERANCE, "{m}×{classes}, ε {epsilon}: {worst:e}");
+    }
+}
+
 /// Softmax ignores a constant added to a row, so the loss and its gradient must too. This
 /// is where the finite difference cannot follow (subtracting two losses of logits near 800
 /// leaves only a few correct digits), so it is checked as the invariant it is.
@@ -319,4 +359,155 @@ fn softmax_cross_entropy_is_shift_invariant() {
         );
         assert!(grad.max_abs_diff(&grad_s) <= tol, "shift {shift}");
     }
+}
+
+/// The training loss with dropout masks and label smoothing, from the definitions with the
+/// public `Matrix` API: each hidden layer computes `a = σ(a·W + b) ⊙ mask`, the output layer
+/// `z = a·W + b`, and the loss is the smoothed cross-entropy of `z`.
+fn regularised_loss_by_definition(
+    net: &Network<f64>,
+    x: &Matrix<f64>,
+    labels: &[usize],
+    masks: &[Matrix<f64>],
+    epsilon: f64,
+) -> f64 {
+    let mut a = x.clone();
+    let (hidden, output) = net.layers().split_at(net.layers().len() - 1);
+    for (layer, mask) in hidden.iter().zip(masks) {
+        let mut z = a.matmul(layer.weights());
+        z.add_row(layer.bias());
+        a = z.map(|v| layer.activation().apply(v)).hadamard(mask);
+    }
+    let mut logits = a.matmul(output[0].weights());
+    logits.add_row(output[0].bias());
+    smoothed_loss_by_definition(&logits, labels, epsilon)
+}
+
+/// Backprop through fixed dropout masks (and label smoothing) against the five-point
+/// difference of [`regularised_loss_by_definition`], over every parameter: the worst
+/// relative error.
+fn check_regularised(
+    net: &mut Network<f64>,
+    x: &Matrix<f64>,
+    labels: &[usize],
+    masks: &[Matrix<f64>],
+    epsilon: f64,
+) -> f64 {
+    let regularisation = Regularisation {
+        label_smoothing: epsilon,
+        dropout_masks: Some(masks),
+    };
+    let (loss, grads) = net.loss_and_gradients_with(x, labels, &regularisation);
+    let direct = regularised_loss_by_definition(net, x, labels, masks, epsilon);
+    assert!((loss - direct).abs() < 1e-13, "loss {loss} vs {direct}");
+    let mut worst: f64 = 0.0;
+    for l in 0..net.layers().len() {
+        let (rows, cols) = net.layers()[l].weights().shape();
+        let mut numeric_of = |nudge: &dyn Fn(&mut Network<f64>, f64)| {
+            five_point(|d| {
+                nudge(net, d);
+                let loss = regularised_loss_by_definition(net, x, labels, masks, epsilon);
+                nudge(net, -d);
+                loss
+            })
+        };
+        for i in 0..rows {
+            for j in 0..cols {
+                let numeric = numeric_of(&|n, d| n.layers_mut()[l].weights_mut()[(i, j)] += d);
+                worst = worst.max(relative_error(grads.layers[l].weights[(i, j)], numeric));
+            }
+        }
+        for j in 0..cols {
+            let numeric = numeric_of(&|n, d| n.layers_mut()[l].bias_mut()[j] += d);
+            worst = worst.max(relative_error(grads.layers[l].bias[j], numeric));
+        }
+    }
+    worst
+}
+
+#[test]
+fn dropout_gradients_through_fixed_masks_match_finite_differences() {
+    // Masks drawn as training draws them (rate 0.4: entries 0 or 1/0.6), then held fixed.
+    // ReLU only in the first hidden layer, whose pre-activations `setup` keeps away from the
+    // kink (the masks change what later layers see, so later layers are smooth).
+    for hidden in [
+        &[(5, Activation::Relu)][..],
+        &[(6, Activation::Tanh), (5, Activation::Sigmoid)],
+        &[(7, Activation::Relu), (4, Activation::Tanh)],
+    ] {
+        for (batch, epsilon) in [(1, 0.0), (4, 0.0), (6, 0.1)] {
+            let (mut net, x, labels) = setup(hidden, batch);
+            let mut masks = Vec::new();
+            train::draw_dropout_masks(&net, batch, 0.4, &mut Rng::new(batch as u64), &mut masks);
+            let dropped = masks
+                .iter()
+                .map(|m| m.as_slice().iter().filter(|&&v| v == 0.0).count())
+                .sum::<usize>();
+            assert!(
+                dropped > 0 || batch == 1,
+                "the premise: some units are dropped"
+            );
+            let worst = check_regularised(&mut net, &x, &labels, &masks, epsilon);
+            println!(
+                "{net} with dropout (batch {batch}, ε {epsilon}): worst relative error {worst:.2e}"
+            );
+            assert!(worst <= TOLERANCE, "{net}, batch {batch}: {worst:e}");
+        }
+    }
+}
+
+#[test]
+fn masks_of_ones_are_no_dropout_and_masks_of_zeros_cut_the_network() {
+    let (net, x, labels) = setup(&[(6, Activation::Tanh), (5, Activation::Relu)], 5);
+    let ones: Vec<Matrix<f64>> = vec![Matrix::filled(5, 6, 1.0), Matrix::filled(5, 5, 1.0)];
+    let with_ones = Regularisation {
+        label_smoothing: 0.0,
+        dropout_masks: Some(&ones),
+    };
+    let plain = net.loss_and_gradients(&x, &labels);
+    assert!(
+        net.loss_and_gradients_with(&x, &labels, &with_ones) == plain,
+        "bit for bit"
+    );
+
+    // Dropping everything in the last hidden layer leaves the output layer's bias alone:
+    // nothing below it gets a gradient, and its weights see only zeros.
+    let cut: Vec<Matrix<f64>> = vec![Matrix::filled(5, 6, 1.0), Matrix::zeros(5, 5)];
+    let with_cut = Regularisation {
+        label_smoothing: 0.0,
+        dropout_masks: Some(&cut),
+    };
+    let (_, g) = net.loss_and_gradients_with(&x, &labels, &with_cut);
+    for layer in &g.layers {
+        assert!(layer.weights.as_slice().iter().all(|&w| w == 0.0));
+    }
+    assert!(
+        g.layers[..2]
+            .iter()
+            .all(|l| l.bias.iter().all(|&b| b == 0.0))
+    );
+    assert!(g.layers[2].bias.iter().any(|&b| b != 0.0));
+}
+
+#[test]
+#[should_panic(expected = "dropout mask 0 is 4×5 but hidden layer 0 gives 3×5 for this batch")]
+fn masks_of_the_wrong_shape_are_refused() {
+    let (net, x, labels) = setup(&[(5, Activation::Tanh)], 3);
+    let masks = [Matrix::filled(4, 5, 1.0)];
+    let r = Regularisation {
+        label_smoothing: 0.0,
+        dropout_masks: Some(&masks),
+    };
+    net.loss_and_gradients_with(&x, &labels, &r);
+}
+
+#[test]
+#[should_panic(expected = "label smoothing ε = -0.1 is not in [0, 1]")]
+fn negative_label_smoothing_is_refused() {
+    let (net, x, labels) = setup(&[(5, Activation::Tanh)], 3);
+    let r = Regularisation {
+        label_smoothing: -0.1,
+        dropout_masks: None,
+    };
+    net.loss_and_gradients_with(&x, &labels, &r);
 }

@@ -8,8 +8,9 @@
 use simplenn::Matrix;
 use simplenn::loss::{
     cross_entropy_with_logits, log_sum_exp, one_hot, softmax, softmax_cross_entropy,
-    softmax_rows_inplace,
+    softmax_cross_entropy_smoothed, softmax_rows_inplace,
 };
+use simplenn::{Float, Rng};
 
 /// softmax([a, b, c]) from the definition, for small arguments.
 fn softmax_by_definition(z: &[f64]) -> Vec<f64> {
@@ -155,4 +156,94 @@ fn one_hot_rejects_out_of_range_labels() {
 #[should_panic(expected = "2 labels for a 3×4 matrix of logits")]
 fn loss_rejects_a_label_count_mismatch() {
     cross_entropy_with_logits(&Matrix::<f32>::zeros(3, 4), &[0, 1]);
+}
+
+/// The smoothed targets of one row, `(1 − ε)·y + ε/K`, from the definition.
+fn smoothed_target(label: usize, classes: usize, epsilon: f64) -> Vec<f64> {
+    (0..classes)
+        .map(|j| epsilon / classes as f64 + if j == label { 1.0 - epsilon } else { 0.0 })
+        .collect()
+}
+
+#[test]
+fn label_smoothing_of_zero_is_exactly_the_plain_loss() {
+    // Bit for bit, loss and gradient, in both precisions, for ordinary and extreme logits.
+    fn check<T: Float>(logits: &Matrix<T>, labels: &[usize]) {
+        let (loss, grad) = softmax_cross_entropy(logits, labels);
+        let (loss0, grad0) = softmax_cross_entropy_smoothed(logits, labels, 0.0);
+        assert_eq!(loss.to_bits(), loss0.to_bits());
+        assert!(grad == grad0, "{grad:?} vs {grad0:?}");
+    }
+    let mut rng = Rng::new(6);
+    let labels = [0, 9, 3, 3, 7];
+    let logits = Matrix::<f64>::random_normal(5, 10, 0.0, 4.0, &mut rng);
+    check(&logits, &labels);
+    check(&logits.cast::<f32>(), &labels);
+    let extreme = logits.map(|z| 1000.0 * z);
+    check(&extreme, &labels);
+    check(&extreme.cast::<f32>(), &labels);
+}
+
+#[test]
+fn smoothed_loss_and_gradient_match_the_definition() {
+    // L = −(1/m) Σᵢ Σⱼ tᵢⱼ ln pᵢⱼ and ∂L/∂z = (p − t)/m, with p and t from the definitions.
+    let mut rng = Rng::new(8);
+    for epsilon in [0.05, 0.1, 0.5, 1.0] {
+        let (m, k) = (4, 6);
+        let logits = Matrix::<f64>::random_normal(m, k, 0.0, 2.0, &mut rng);
+        let labels = [5, 0, 2, 2];
+        let (loss, grad) = softmax_cross_entropy_smoothed(&logits, &labels, epsilon);
+        let mut want = 0.0;
+        for (i, &y) in labels.iter().enumerate() {
+            let p = softmax_by_definition(logits.row(i));
+            let t = smoothed_target(y, k, epsilon);
+            want -= (0..k).map(|j| t[j] * p[j].ln()).sum::<f64>() / m as f64;
+            for j in 0..k {
+                let g = (p[j] - t[j]) / m as f64;
+                assert!((grad[(i, j)] - g).abs() < 1e-16, "ε {epsilon}: ({i}, {j})");
+            }
+        }
+        assert!((loss - want).abs() < 1e-14, "ε {epsilon}: {loss} vs {want}");
+        // Each gradient row sums to zero: p and t are both distributions.
+        for sum in grad.row_sums() {
+            assert!(sum.abs() < 1e-16, "ε {epsilon}: {sum}");
+        }
+    }
+}
+
+#[test]
+fn the_smoothed_target_is_the_minimum() {
+    // At logits ln t, softmax gives back t: the gradient vanishes and the loss is the
+    // entropy of t, −Σ t ln t, the smallest it can be (plain cross-entropy has no minimum
+    // at finite logits).
+    let (k, epsilon) = (10, 0.1);
+    let t = smoothed_target(3, k, epsilon);
+    let logits = Matrix::from_vec(1, k, t.iter().map(|p| p.ln()).collect());
+    let (loss, grad) = softmax_cross_entropy_smoothed(&logits, &[3], epsilon);
+    let entropy: f64 = -t.iter().map(|p| p * p.ln()).sum::<f64>();
+    assert!((loss - entropy).abs() < 1e-14, "{loss} vs {entropy}");
+    assert!(grad.as_slice().iter().all(|g| g.abs() < 1e-15), "{grad:?}");
+    // Growing more confident than the target now costs: more loss, not less.
+    let mut sure = logits.clone();
+    sure[(0, 3)] += 1.0;
+    let (loss_sure, _) = softmax_cross_entropy_smoothed(&sure, &[3], epsilon);
+    assert!(loss_sure > loss);
+    assert!(cross_entropy_with_logits(&sure, &[3]) < cross_entropy_with_logits(&logits, &[3]));
+}
+
+#[test]
+fn smoothed_loss_is_finite_for_extreme_logits() {
+    // The same log-sum-exp shift protects it: logits near ±1e4 in f32.
+    let z = Matrix::<f32>::from_vec(1, 3, vec![1e4, -1e4, 0.0]);
+    let (loss, grad) = softmax_cross_entropy_smoothed(&z, &[0], 0.3);
+    // p ≈ (1, 0, 0); t = (0.8, 0.1, 0.1). −Σ t ln p = −0.1·(−2e4) − 0.1·(−1e4) = 3000.
+    assert!((loss - 3000.0).abs() < 1e-1, "{loss}");
+    assert!(grad.as_slice().iter().all(|g| g.is_finite()));
+    assert!((grad[(0, 0)] - 0.2).abs() < 1e-6, "{grad:?}");
+}
+
+#[test]
+#[should_panic(expected = "label smoothing ε = 1.5 is not in [0, 1]")]
+fn smoothing_outside_zero_to_one_is_refused() {
+    softmax_cross_entropy_smoothed(&Matrix::<f64>::zeros(1, 2), &[0], 1.5);
 }

@@ -4,7 +4,8 @@
 //! `set_threads` is process-wide and the harness runs tests concurrently; that is fine here,
 //! since the point is that the count cannot change an answer.
 
-use simplenn::{Activation, Batch, Matrix, Network, Rng, TrainConfig, matmul};
+use simplenn::samples::MatrixSamples;
+use simplenn::{Activation, Batch, Matrix, Network, Rng, Schedule, TrainConfig, matmul};
 
 #[test]
 fn products_are_bit_identical_for_any_thread_count() {
@@ -86,6 +87,49 @@ fn training_is_bit_identical_for_any_thread_count() {
     assert!(net1 == net2 && net1 == net3);
     assert_eq!(losses1, losses2);
     assert_eq!(losses1, losses3);
+    matmul::set_threads(0);
+}
+
+#[test]
+fn training_with_every_option_is_bit_identical_for_any_thread_count() {
+    // Schedule, warm-up, weight decay, label smoothing, dropout, random shifts, early
+    // stopping and keeping the best epoch: none of them may depend on the thread count.
+    let mut rng = Rng::new(6);
+    let x = Matrix::<f32>::random_uniform(500, 100, 0.0, 1.0, &mut rng);
+    let y: Vec<usize> = (0..500).map(|i| i % 10).collect();
+    let train_x = x.select_rows(&(0..400).collect::<Vec<_>>());
+    let val_x = x.select_rows(&(400..500).collect::<Vec<_>>());
+    let train = |threads| {
+        matmul::set_threads(threads);
+        let mut net = Network::builder(100)
+            .hidden(256, Activation::Relu)
+            .hidden(32, Activation::Relu)
+            .output(10)
+            .seed(3)
+            .build();
+        // Batches of 200 make the first layer's products 10 Mflop: big enough to be split.
+        let config = TrainConfig {
+            epochs: 4,
+            batch: Batch::Size(200),
+            schedule: Schedule::Cosine { min_fraction: 0.1 },
+            warmup_epochs: 1,
+            weight_decay: 1e-4,
+            label_smoothing: 0.1,
+            dropout: 0.2,
+            shift: 2,
+            keep_best: true,
+            patience: Some(2),
+            ..TrainConfig::default()
+        };
+        let samples = MatrixSamples::new(&train_x, &y[..400]).with_image_shape(10, 10);
+        let validation = MatrixSamples::new(&val_x, &y[400..]);
+        let history = net.fit_with(&samples, Some(&validation), &config, |_| {});
+        let losses: Vec<f64> = history.epochs.iter().map(|e| e.loss).collect();
+        (net, losses, history.best_epoch)
+    };
+    let one = train(1);
+    assert!(train(2) == one);
+    assert!(train(3) == one);
     matmul::set_threads(0);
 }
 

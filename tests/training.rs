@@ -2,7 +2,10 @@
 //! equations say, and the same seed gives the same result.
 
 use simplenn::samples::MatrixSamples;
-use simplenn::{Activation, Batch, Init, Matrix, Network, Rng, TrainConfig, TrainEvent};
+use simplenn::{
+    Activation, Batch, History, Init, Matrix, Network, Regularisation, Rng, Schedule, TrainConfig,
+    TrainEvent,
+};
 
 fn xor() -> (Matrix<f32>, Vec<usize>) {
     let x = Matrix::from_rows(&[[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]);
@@ -12,6 +15,11 @@ fn xor() -> (Matrix<f32>, Vec<usize>) {
 /// `classes` Gaussian clusters in 2-D, centres 4 apart on a circle, standard deviation 0.5:
 /// separable by a margin of many standard deviations, so a trained net must get ~all right.
 fn blobs(n: usize, classes: usize, seed: u64) -> (Matrix<f32>, Vec<usize>) {
+    spread_blobs(n, classes, 0.5, seed)
+}
+
+/// Like [`blobs`], with standard deviation `spread`.
+fn spread_blobs(n: usize, classes: usize, spread: f64, seed: u64) -> (Matrix<f32>, Vec<usize>) {
     let mut rng = Rng::new(seed);
     let mut labels = Vec::with_capacity(n);
     let x = Matrix::from_fn(n, 2, |r, c| {
@@ -25,7 +33,7 @@ fn blobs(n: usize, classes: usize, seed: u64) -> (Matrix<f32>, Vec<usize>) {
         } else {
             4.0 * angle.sin()
         };
-        (centre + 0.5 * rng.normal()) as f32
+        (centre + spread * rng.normal()) as f32
     });
     (x, labels)
 }
@@ -224,6 +232,58 @@ fn momentum_follows_the_running_sum_of_gradients() {
 }
 
 #[test]
+fn each_step_uses_the_scheduled_learning_rate() {
+    // Full batch: one step per epoch. A step decay that halves the rate every epoch takes
+    // θ₁ = θ₀ − η·g₀, then θ₂ = θ₁ − (η/2)·g₁.
+    let (mut net, x, y) = tiny();
+    let lr = 0.3;
+    let mut expected = net.clone();
+    let g0 = gradient_of(&expected, &x, &y);
+    manual_step(&mut expected, &g0, lr);
+    let g1 = gradient_of(&expected, &x, &y);
+    manual_step(&mut expected, &g1, lr * 0.5);
+
+    let config = TrainConfig {
+        epochs: 2,
+        batch: Batch::Full,
+        learning_rate: lr,
+        schedule: Schedule::Step {
+            every: 1,
+            factor: 0.5,
+        },
+        momentum: 0.0,
+        ..TrainConfig::default()
+    };
+    let history = net.fit(&x, &y, &config);
+    assert_close(&net, &expected, "θ − η·0.5ᵉ·g");
+    let rates: Vec<f64> = history.epochs.iter().map(|e| e.learning_rate).collect();
+    assert_eq!(rates, [0.3, 0.15]);
+}
+
+#[test]
+fn epoch_stats_report_the_rate_of_the_last_step() {
+    // 10 samples in batches of 4: 3 steps an epoch; warm-up over 2 epochs (6 steps).
+    let (x, y) = blobs(10, 2, 4);
+    let mut net = Network::builder(2).output(2).seed(1).build();
+    let config = TrainConfig {
+        epochs: 4,
+        batch: Batch::Size(4),
+        learning_rate: 0.6,
+        schedule: Schedule::Cosine { min_fraction: 0.0 },
+        warmup_epochs: 2,
+        ..TrainConfig::default()
+    };
+    let history = net.fit(&x, &y, &config);
+    for e in &history.epochs {
+        let last_step = 3 * e.epoch - 1;
+        assert_eq!(e.learning_rate, config.learning_rate_at(last_step, 3));
+    }
+    assert_eq!(history.epochs[0].learning_rate, 0.6 * 3.0 / 6.0);
+    assert_eq!(history.epochs[1].learning_rate, 0.6, "warm-up done");
+    assert!(history.epochs[3].learning_rate < 0.1, "cosine near its end");
+}
+
+#[test]
 fn weight_decay_adds_lambda_w_to_weight_gradients_only() {
     let (mut net, x, y) = tiny();
     let (lr, lambda) = (0.1, 0.01);
@@ -244,6 +304,84 @@ fn weight_decay_adds_lambda_w_to_weight_gradients_only() {
     };
     net.fit(&x, &y, &config);
     assert_close(&net, &expected, "weight decay");
+}
+
+#[test]
+fn weight_decay_is_coupled_it_goes_through_the_momentum() {
+    // Coupled L2: the decay is part of the gradient, so the velocity remembers it.
+    // v₁ = g₁ + λW₀, θ₁ = θ₀ − ηv₁;  v₂ = μv₁ + g₂ + λW₁, θ₂ = θ₁ − ηv₂ (biases undecayed).
+    // The decoupled form would instead shrink W by ηλW outside v, and end elsewhere.
+    let (mut net, x, y) = tiny();
+    let (lr, mu, lambda) = (0.2, 0.9, 0.05);
+    let decayed = |net: &Network<f64>| {
+        let mut g = gradient_of(net, &x, &y);
+        for ((dw, _), layer) in g.iter_mut().zip(net.layers()) {
+            dw.add_scaled(lambda, layer.weights());
+        }
+        g
+    };
+    let mut expected = net.clone();
+    let v1 = decayed(&expected);
+    manual_step(&mut expected, &v1, lr);
+    let g2 = decayed(&expected);
+    let v2: Vec<_> = v1
+        .iter()
+        .zip(&g2)
+        .map(|((w1, b1), (w2, b2))| {
+            let mut w = w1.clone();
+            w.scale(mu);
+            w.add_scaled(1.0, w2);
+            let b = b1.iter().zip(b2).map(|(a, c)| mu * a + c).collect();
+            (w, b)
+        })
+        .collect();
+    manual_step(&mut expected, &v2, lr);
+
+    let config = TrainConfig {
+        epochs: 2,
+        batch: Batch::Full,
+        learning_rate: lr,
+        momentum: mu,
+        weight_decay: lambda,
+        ..TrainConfig::default()
+    };
+    net.fit(&x, &y, &config);
+    assert_close(&net, &expected, "coupled weight decay with momentum");
+}
+
+#[test]
+fn label_smoothing_steps_along_the_smoothed_gradient() {
+    let (mut net, x, y) = tiny();
+    let smoothing = Regularisation {
+        label_smoothing: 0.2,
+        ..Regularisation::default()
+    };
+    let mut expected = net.clone();
+    let (smoothed_loss, g) = expected.loss_and_gradients_with(&x, &y, &smoothing);
+    let g: Vec<_> = g.layers.into_iter().map(|l| (l.weights, l.bias)).collect();
+    manual_step(&mut expected, &g, 0.3);
+    assert!(
+        g != gradient_of(&net, &x, &y),
+        "the smoothing changes the gradient"
+    );
+
+    let config = TrainConfig {
+        epochs: 1,
+        batch: Batch::Full,
+        learning_rate: 0.3,
+        momentum: 0.0,
+        label_smoothing: 0.2,
+        ..TrainConfig::default()
+    };
+    let validation = MatrixSamples::new(&x, &y);
+    let plain_loss = net.loss(&x, &y);
+    let history = net.fit_with(&validation, Some(&validation), &config, |_| {});
+    assert_close(&net, &expected, "θ − η·∇(smoothed loss)");
+    // The training loss is the smoothed objective; the validation loss is plain.
+    let stats = history.last().unwrap();
+    assert_eq!(stats.loss, smoothed_loss);
+    assert_ne!(smoothed_loss, plain_loss);
+    assert_eq!(stats.val_loss, Some(net.loss(&x, &y)));
 }
 
 #[test]
@@ -451,6 +589,27 @@ fn config_validation_names_the_bad_setting() {
             },
             "learning_rate",
         ),
+        (
+            TrainConfig {
+                label_smoothing: 1.0,
+                ..ok.clone()
+            },
+            "label_smoothing",
+        ),
+        (
+            TrainConfig {
+                label_smoothing: -0.1,
+                ..ok.clone()
+            },
+            "label_smoothing",
+        ),
+        (
+            TrainConfig {
+                dropout: 1.0,
+                ..ok.clone()
+            },
+            "dropout",
+        ),
     ];
     for (config, name) in bad {
         let err = config.validate().unwrap_err();
@@ -465,4 +624,281 @@ fn fitting_an_empty_set_does_nothing() {
     let history = net.fit(&Matrix::zeros(0, 2), &[], &TrainConfig::default());
     assert!(history.epochs.is_empty());
     assert!(net == before);
+}
+
+/// Three heavily overlapping clusters (spread 3 for centres 4 from the origin) and a large
+/// step for so few samples: the validation accuracy wanders from epoch to epoch, so the best
+/// epoch is not the last one. Trains a fresh network with `config` on them.
+fn wandering(config: &TrainConfig) -> (Network, History) {
+    let (x, y) = spread_blobs(200, 3, 3.0, 2);
+    let (xv, yv) = spread_blobs(100, 3, 3.0, 102);
+    let mut net = Network::builder(2)
+        .hidden(16, Activation::Relu)
+        .output(3)
+        .seed(1)
+        .build();
+    let validation = MatrixSamples::new(&xv, &yv);
+    let history = net.fit_with(
+        &MatrixSamples::new(&x, &y),
+        Some(&validation),
+        config,
+        |_| {},
+    );
+    (net, history)
+}
+
+fn wandering_config(epochs: usize) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        batch: Batch::Size(8),
+        learning_rate: 0.1,
+        ..TrainConfig::default()
+    }
+}
+
+fn val_accuracies(history: &History) -> Vec<f64> {
+    history
+        .epochs
+        .iter()
+        .map(|e| e.val_accuracy.unwrap())
+        .collect()
+}
+
+/// The first epoch (from 1) of the highest accuracy.
+fn first_best(accuracies: &[f64]) -> usize {
+    let max = accuracies.iter().copied().fold(f64::MIN, f64::max);
+    1 + accuracies.iter().position(|&a| a == max).unwrap()
+}
+
+#[test]
+fn keep_best_ends_with_the_best_epochs_parameters() {
+    let (net, history) = wandering(&TrainConfig {
+        keep_best: true,
+        ..wandering_config(20)
+    });
+    let accuracies = val_accuracies(&history);
+    let best = first_best(&accuracies);
+    assert_eq!(history.best_epoch, Some(best));
+    assert!(
+        best < 20,
+        "the premise: a best epoch before the last, {accuracies:?}"
+    );
+    assert!(!history.stopped_early);
+    assert_eq!(history.epochs.len(), 20);
+
+    // The same training stopped after the best epoch gives the very same parameters.
+    let (stopped_there, _) = wandering(&wandering_config(best));
+    assert!(net == stopped_there, "not the parameters of epoch {best}");
+    let (xv, yv) = spread_blobs(100, 3, 3.0, 102);
+    assert_eq!(net.evaluate(&xv, &yv).accuracy, accuracies[best - 1]);
+}
+
+#[test]
+fn without_keep_best_the_last_epoch_stays_and_the_best_is_still_reported() {
+    let (net, history) = wandering(&wandering_config(20));
+    let (x, y) = spread_blobs(200, 3, 3.0, 2);
+    let mut unvalidated = Network::builder(2)
+        .hidden(16, Activation::Relu)
+        .output(3)
+        .seed(1)
+        .build();
+    let plain = unvalidated.fit(&x, &y, &wandering_config(20));
+    assert!(
+        net == unvalidated,
+        "validation must not change the training"
+    );
+    assert_eq!(plain.best_epoch, None, "no validation set, no best epoch");
+    assert_eq!(
+        history.best_epoch,
+        Some(first_best(&val_accuracies(&history)))
+    );
+}
+
+/// Where early stopping with `patience` should stop on these accuracies, worked out
+/// independently: the first epoch that is `patience` epochs after the last improvement.
+fn stop_epoch(accuracies: &[f64], patience: usize) -> Option<usize> {
+    let mut best = f64::MIN;
+    let mut since = 0;
+    for (i, &a) in accuracies.iter().enumerate() {
+        if a > best {
+            best = a;
+            since = 0;
+        } else {
+            since += 1;
+        }
+        if since == patience {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+#[test]
+fn patience_stops_after_that_many_epochs_without_improvement() {
+    let (_, full) = wandering(&wandering_config(20));
+    let all = val_accuracies(&full);
+    for patience in [1, 2, 3, 5] {
+        let expected = stop_epoch(&all, patience).filter(|&e| e < 20);
+        let (_, history) = wandering(&TrainConfig {
+            patience: Some(patience),
+            ..wandering_config(20)
+        });
+        let ran = history.epochs.len();
+        assert_eq!(
+            Some(ran).filter(|&e| e < 20),
+            expected,
+            "patience {patience}"
+        );
+        assert_eq!(history.stopped_early, expected.is_some());
+        // Stopping early truncates the run; it does not change it.
+        assert_eq!(val_accuracies(&history), all[..ran], "patience {patience}");
+        assert_eq!(history.best_epoch, Some(first_best(&all[..ran])));
+    }
+    assert!(
+        stop_epoch(&all, 3).is_some_and(|e| e < 20),
+        "the premise: patience 3 stops this run early, {all:?}"
+    );
+}
+
+#[test]
+fn patience_with_keep_best_goes_back_to_the_best_epoch() {
+    let (net, history) = wandering(&TrainConfig {
+        patience: Some(3),
+        keep_best: true,
+        ..wandering_config(20)
+    });
+    assert!(history.stopped_early);
+    let best = history.best_epoch.unwrap();
+    assert_eq!(history.epochs.len(), best + 3);
+    let (stopped_there, _) = wandering(&wandering_config(best));
+    assert!(net == stopped_there);
+}
+
+#[test]
+#[should_panic(expected = "bad TrainConfig: keep_best needs a validation set")]
+fn keep_best_without_a_validation_set_is_refused() {
+    let (x, y) = xor();
+    let mut net = Network::builder(2).output(2).build();
+    let config = TrainConfig {
+        keep_best: true,
+        ..TrainConfig::default()
+    };
+    net.fit(&x, &y, &config);
+}
+
+#[test]
+fn patience_needs_a_validation_set_and_at_least_one_epoch() {
+    let (x, y) = xor();
+    let empty = Matrix::<f32>::zeros(0, 2);
+    let data = MatrixSamples::new(&x, &y);
+    let none = MatrixSamples::new(&empty, &[]);
+    let config = TrainConfig {
+        patience: Some(2),
+        ..TrainConfig::default()
+    };
+    let err = config.validate_for(&data, None).unwrap_err();
+    assert!(err.contains("patience needs a validation set"), "{err}");
+    let err = config.validate_for(&data, Some(&none)).unwrap_err();
+    assert!(err.contains("empty"), "{err}");
+    assert!(config.validate_for(&data, Some(&data)).is_ok());
+    let zero = TrainConfig {
+        patience: Some(0),
+        ..config
+    };
+    assert!(zero.validate().unwrap_err().contains("patience"));
+}
+
+#[test]
+fn dropout_masks_drop_at_the_rate_and_scale_the_kept_units() {
+    let net = Network::<f64>::builder(3)
+        .hidden(40, Activation::Relu)
+        .hidden(25, Activation::Tanh)
+        .output(2)
+        .build();
+    let mut masks = Vec::new();
+    for rate in [0.1, 0.5, 0.8] {
+        simplenn::train::draw_dropout_masks(&net, 100, rate, &mut Rng::new(2), &mut masks);
+        assert_eq!(masks.len(), 2, "one mask per hidden layer");
+        assert_eq!(masks[0].shape(), (100, 40));
+        assert_eq!(masks[1].shape(), (100, 25));
+        let kept = 1.0 / (1.0 - rate);
+        let entries: Vec<f64> = masks.iter().flat_map(|m| m.as_slice().to_vec()).collect();
+        assert!(
+            entries.iter().all(|&m| m == 0.0 || m == kept),
+            "rate {rate}"
+        );
+        // 6,500 independent draws: the dropped fraction is within 4.5 standard deviations
+        // of the rate, and the mean entry, the expected scale, within as many of 1.
+        let n = entries.len() as f64;
+        let sd = (rate * (1.0 - rate) / n).sqrt();
+        let dropped = entries.iter().filter(|&&m| m == 0.0).count() as f64 / n;
+        assert!(
+            (dropped - rate).abs() < 4.5 * sd,
+            "rate {rate}: dropped {dropped}"
+        );
+        let mean = entries.iter().sum::<f64>() / n;
+        assert!(
+            (mean - 1.0).abs() < 4.5 * sd * kept,
+            "rate {rate}: mean {mean}"
+        );
+    }
+    simplenn::train::draw_dropout_masks(&net, 7, 0.0, &mut Rng::new(2), &mut masks);
+    assert!(masks.iter().all(|m| m.as_slice().iter().all(|&v| v == 1.0)));
+}
+
+#[test]
+fn training_with_dropout_is_reproducible_and_validates_without_it() {
+    let (x, y) = blobs(300, 3, 7);
+    let (xv, yv) = blobs(100, 3, 8);
+    let train = |dropout: f64, seed: u64| {
+        let mut net = Network::builder(2)
+            .hidden(24, Activation::Relu)
+            .hidden(12, Activation::Tanh)
+            .output(3)
+            .seed(1)
+            .build();
+        let config = TrainConfig {
+            epochs: 4,
+            batch: Batch::Size(16),
+            dropout,
+            seed,
+            ..TrainConfig::default()
+        };
+        let validation = MatrixSamples::new(&xv, &yv);
+        let history = net.fit_with(
+            &MatrixSamples::new(&x, &y),
+            Some(&validation),
+            &config,
+            |_| {},
+        );
+        (net, history)
+    };
+    let (a, history) = train(0.3, 5);
+    let (b, _) = train(0.3, 5);
+    assert!(a == b, "same seed, same masks, same network");
+    assert!(a != train(0.3, 6).0, "another seed, other masks");
+    assert!(a != train(0.0, 5).0, "dropout changes the training");
+    // Validation uses the whole network: what evaluating the final network gives.
+    let last = history.last().unwrap();
+    assert_eq!(last.val_accuracy, Some(a.evaluate(&xv, &yv).accuracy));
+    assert!(last.val_accuracy.unwrap() > 0.95, "{history:?}");
+}
+
+#[test]
+fn dropout_without_hidden_layers_changes_nothing() {
+    // Nothing to drop: the very same training, which also shows that the dropout stream
+    // leaves the shuffling alone.
+    let (x, y) = blobs(100, 2, 3);
+    let train = |dropout| {
+        let mut net = Network::<f32>::builder(2).output(2).seed(1).build();
+        let config = TrainConfig {
+            epochs: 3,
+            batch: Batch::Size(8),
+            dropout,
+            ..TrainConfig::default()
+        };
+        net.fit(&x, &y, &config);
+        net
+    };
+    assert!(train(0.5) == train(0.0));
 }

@@ -1,0 +1,100 @@
+//! Data augmentation: random translations of the training images.
+//!
+//! A digit moved two pixels to the left is the same digit, and a person would not notice. A
+//! multi-layer perceptron has no notion of neighbouring pixels, so to it the moved digit is a
+//! different input: each weight belongs to one pixel position, and a stroke that lands on
+//! other pixels meets other weights. Handwritten digits are centred in their 28×28 frame by
+//! their centre of mass, but not perfectly, so the test set holds digits a pixel or two away
+//! from anything in the training set.
+//!
+//! Training on randomly shifted copies shows the network those positions: every time an
+//! image is drawn into a mini-batch it is moved by `(dx, dy)`, each drawn uniformly from
+//! `−k..=k`, so over the epochs the network sees each digit in many places. The data set
+//! itself is not changed, and the validation and test sets are never shifted.
+//!
+//! Pixels that move in from outside the frame are 0, the background of MNIST-style images
+//! (ink is 1). Pixels that move out are lost; with a shift of 2 on MNIST that is rarely
+//! more than the empty border, since its digits fit in a 20×20 box in the middle.
+//!
+//! ```
+//! use simplenn::augment::shift_image;
+//!
+//! // A 3×2 image, moved one pixel right: the left column is filled with zeros.
+//! let image = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0f32];
+//! let mut out = [0.0; 6];
+//! shift_image(&image, 3, 2, 1, 0, &mut out);
+//! assert_eq!(out, [0.0, 1.0, 2.0, 0.0, 4.0, 5.0]);
+//! ```
+
+use crate::float::Float;
+use crate::matrix::Matrix;
+use crate::rng::Rng;
+
+// ANCHOR: shift
+/// Writes into `out` the `width × height` image `image` (row by row) moved `dx` pixels to the
+/// right and `dy` pixels down; negative values move it left and up. Pixels that come in from
+/// outside the frame are zero.
+///
+/// Each output pixel `(x, y)` looks up where it came from, `(x − dx, y − dy)`: that way
+/// every output pixel is written exactly once, and the ones whose source is outside the
+/// frame are the zero fill.
+///
+/// # Panics
+/// If `image` or `out` does not have `width · height` pixels.
+pub fn shift_image<T: Float>(
+    image: &[T],
+    width: usize,
+    height: usize,
+    dx: isize,
+    dy: isize,
+    out: &mut [T],
+) {
+    assert_eq!(image.len(), width * height, "shift_image: image size");
+    assert_eq!(out.len(), width * height, "shift_image: output size");
+    for y in 0..height {
+        for x in 0..width {
+            let from_x = x as isize - dx;
+            let from_y = y as isize - dy;
+            let inside =
+                (0..width as isize).contains(&from_x) && (0..height as isize).contains(&from_y);
+            out[y * width + x] = if inside {
+                image[from_y as usize * width + from_x as usize]
+            } else {
+                T::ZERO
+            };
+        }
+    }
+}
+// ANCHOR_END: shift
+
+/// Moves each row of `batch` (one `width × height` image per row) by its own random
+/// `(dx, dy)`, each drawn uniformly from `−max_shift..=max_shift` with `rng`: two draws per
+/// row, in row order, whatever the shift turns out to be, so the stream of draws depends
+/// only on the number of images.
+///
+/// # Panics
+/// If a row does not have `width · height` pixels.
+pub fn random_shifts<T: Float>(
+    batch: &mut Matrix<T>,
+    width: usize,
+    height: usize,
+    max_shift: usize,
+    rng: &mut Rng,
+) {
+    assert_eq!(
+        batch.cols(),
+        width * height,
+        "random_shifts: rows of {} pixels are not {width}×{height} images",
+        batch.cols()
+    );
+    let choices = 2 * max_shift as u64 + 1;
+    let mut original = vec![T::ZERO; width * height];
+    for r in 0..batch.rows() {
+        let dx = rng.below(choices) as isize - max_shift as isize;
+        let dy = rng.below(choices) as isize - max_shift as isize;
+        if (dx, dy) != (0, 0) {
+            original.copy_from_slice(batch.row(r));
+            shift_image(&original, width, height, dx, dy, batch.row_mut(r));
+        }
+    }
+}

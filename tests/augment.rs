@@ -1,0 +1,256 @@
+//! Augmentation by random translations: `shift_image` against shifts worked out by hand,
+//! its invariants (a shift of 0 changes nothing, ink is neither made nor lost while it stays
+//! in the frame, shifting back undoes a shift), the random shifts' range, and training with
+//! augmentation: reproducible, and refused for samples that are not images.
+
+use simplenn::augment::{random_shifts, shift_image};
+use simplenn::dataset::{Dataset, Images};
+use simplenn::samples::MatrixSamples;
+use simplenn::{Activation, Batch, Matrix, Network, Rng, TrainConfig};
+
+/// The 4×3 image
+/// ```text
+///  1  2  3  4
+///  5  6  7  8
+///  9 10 11 12
+/// ```
+fn numbered() -> Vec<f64> {
+    (1..=12).map(f64::from).collect()
+}
+
+fn shifted(image: &[f64], width: usize, height: usize, dx: isize, dy: isize) -> Vec<f64> {
+    let mut out = vec![f64::NAN; image.len()]; // NaN: any pixel left unwritten shows
+    shift_image(image, width, height, dx, dy, &mut out);
+    out
+}
+
+#[test]
+fn shifts_of_a_known_image_match_the_hand_computed_ones() {
+    let image = numbered();
+    #[rustfmt::skip]
+    let cases: [((isize, isize), [f64; 12]); 6] = [
+        // One pixel right: the left column comes in empty, the right column falls out.
+        ((1, 0), [0.0, 1.0, 2.0, 3.0,
+                  0.0, 5.0, 6.0, 7.0,
+                  0.0, 9.0, 10.0, 11.0]),
+        // One pixel left.
+        ((-1, 0), [2.0, 3.0, 4.0, 0.0,
+                   6.0, 7.0, 8.0, 0.0,
+                   10.0, 11.0, 12.0, 0.0]),
+        // One pixel down: the top row comes in empty.
+        ((0, 1), [0.0, 0.0, 0.0, 0.0,
+                  1.0, 2.0, 3.0, 4.0,
+                  5.0, 6.0, 7.0, 8.0]),
+        // One pixel up.
+        ((0, -1), [5.0, 6.0, 7.0, 8.0,
+                   9.0, 10.0, 11.0, 12.0,
+                   0.0, 0.0, 0.0, 0.0]),
+        // Two right and one up: only the top-left 2×2 block, from rows 1–2, columns 0–1.
+        ((2, -1), [0.0, 0.0, 5.0, 6.0,
+                   0.0, 0.0, 9.0, 10.0,
+                   0.0, 0.0, 0.0, 0.0]),
+        // Three left and two down: the top-right pixel lands in the bottom-left corner.
+        ((-3, 2), [0.0, 0.0, 0.0, 0.0,
+                   0.0, 0.0, 0.0, 0.0,
+                   4.0, 0.0, 0.0, 0.0]),
+    ];
+    for ((dx, dy), want) in cases {
+        assert_eq!(shifted(&image, 4, 3, dx, dy), want, "shift ({dx}, {dy})");
+    }
+}
+
+#[test]
+fn a_shift_off_the_frame_leaves_nothing() {
+    let image = numbered();
+    for (dx, dy) in [(4, 0), (-4, 0), (0, 3), (0, -3), (10, -10)] {
+        assert_eq!(shifted(&image, 4, 3, dx, dy), [0.0; 12], "({dx}, {dy})");
+    }
+}
+
+#[test]
+fn a_shift_of_zero_is_the_identity() {
+    let mut rng = Rng::new(3);
+    for (w, h) in [(1, 1), (4, 3), (28, 28), (5, 9)] {
+        let image: Vec<f64> = (0..w * h).map(|_| rng.next_f64()).collect();
+        assert_eq!(shifted(&image, w, h, 0, 0), image);
+    }
+}
+
+/// A `size × size` image with random ink everywhere but a border `margin` pixels wide.
+/// Pixel values are multiples of 1/256, so sums of them are exact.
+fn inked_inside(size: usize, margin: usize, rng: &mut Rng) -> Vec<f64> {
+    let mut image = vec![0.0; size * size];
+    for y in margin..size - margin {
+        for x in margin..size - margin {
+            image[y * size + x] = (1 + rng.below(255)) as f64 / 256.0;
+        }
+    }
+    image
+}
+
+#[test]
+fn ink_is_conserved_while_it_stays_in_the_frame() {
+    // With a blank border of 3 pixels, every shift of up to 3 keeps all the ink: the same
+    // total, the same multiset of pixel values; and shifting back restores the image.
+    let mut rng = Rng::new(7);
+    for _ in 0..5 {
+        let image = inked_inside(12, 3, &mut rng);
+        let total: f64 = image.iter().sum();
+        let mut sorted = image.clone();
+        sorted.sort_by(f64::total_cmp);
+        for dx in -3..=3 {
+            for dy in -3..=3 {
+                let moved = shifted(&image, 12, 12, dx, dy);
+                assert_eq!(moved.iter().sum::<f64>(), total, "({dx}, {dy})");
+                let mut moved_sorted = moved.clone();
+                moved_sorted.sort_by(f64::total_cmp);
+                assert_eq!(moved_sorted, sorted, "({dx}, {dy})");
+                assert_eq!(
+                    shifted(&moved, 12, 12, -dx, -dy),
+                    image,
+                    "({dx}, {dy}) back"
+                );
+            }
+        }
+        // One pixel further and a column of ink falls out of the frame.
+        let moved = shifted(&image, 12, 12, 4, 0);
+        assert!(moved.iter().sum::<f64>() < total);
+    }
+}
+
+#[test]
+fn random_shifts_stay_in_range_and_reach_every_offset() {
+    // Each image is black but for one pixel at the centre (5, 5) of an 11×11 frame: where
+    // that pixel lands tells the shift that was drawn.
+    let (size, k) = (11usize, 2isize);
+    let mut batch = Matrix::<f32>::zeros(900, size * size);
+    for r in 0..batch.rows() {
+        batch.row_mut(r)[5 * size + 5] = 1.0;
+    }
+    let mut rng = Rng::new(1);
+    random_shifts(&mut batch, size, size, k as usize, &mut rng);
+    let mut seen = vec![0usize; 25];
+    for row in batch.row_iter() {
+        let lit: Vec<usize> = (0..row.len()).filter(|&i| row[i] == 1.0).collect();
+        assert_eq!(lit.len(), 1, "the pixel stays in the frame, exactly once");
+        assert_eq!(row.iter().sum::<f32>(), 1.0, "and nothing else is lit");
+        let (dx, dy) = ((lit[0] % size) as isize - 5, (lit[0] / size) as isize - 5);
+        assert!(dx.abs() <= k && dy.abs() <= k, "({dx}, {dy})");
+        seen[((dy + k) * 5 + dx + k) as usize] += 1;
+    }
+    // 900 draws over 25 equally likely offsets: 36 each on average; each count is
+    // Binomial(900, 1/25) with standard deviation 5.9, so 10 to 62 is beyond 4.4 sigma.
+    for (i, &count) in seen.iter().enumerate() {
+        assert!(
+            (10..=62).contains(&count),
+            "offset {i}: {count} of 900: {seen:?}"
+        );
+    }
+}
+
+/// `n` 6×6 images of two classes: a bright 2×2 square in the top-left or the bottom-right
+/// quarter, with noise, as a `Dataset`.
+fn squares(n: usize, seed: u64) -> Dataset {
+    let mut rng = Rng::new(seed);
+    let mut pixels = Vec::with_capacity(n * 36);
+    let mut labels = Vec::with_capacity(n);
+    for i in 0..n {
+        let class = (i % 2) as u8;
+        let corner = if class == 0 { 1 } else { 3 };
+        for y in 0..6 {
+            for x in 0..6 {
+                let ink = (corner..corner + 2).contains(&x) && (corner..corner + 2).contains(&y);
+                pixels.push(if ink { 200 } else { rng.below(40) as u8 });
+            }
+        }
+        labels.push(class);
+    }
+    Dataset::new(Images::new(pixels, 6, 6).unwrap(), labels, 2).unwrap()
+}
+
+fn train_on(data: &Dataset, shift: usize, seed: u64, batch: Batch) -> Network {
+    let mut net = Network::builder(36)
+        .hidden(8, Activation::Relu)
+        .output(2)
+        .seed(1)
+        .build();
+    let config = TrainConfig {
+        epochs: 3,
+        batch,
+        learning_rate: 0.05,
+        shift,
+        seed,
+        ..TrainConfig::default()
+    };
+    net.fit_with(data, None, &config, |_| {});
+    net
+}
+
+#[test]
+fn training_with_shifts_is_reproducible_and_changes_the_result() {
+    let data = squares(120, 5);
+    for batch in [Batch::Size(16), Batch::Full] {
+        let a = train_on(&data, 1, 9, batch);
+        let b = train_on(&data, 1, 9, batch);
+        assert!(a == b, "{batch:?}: same seed, same network, bit for bit");
+        assert!(
+            a != train_on(&data, 1, 10, batch),
+            "{batch:?}: another seed, other shifts"
+        );
+        assert!(
+            a != train_on(&data, 0, 9, batch),
+            "{batch:?}: the shifts change what is learnt"
+        );
+    }
+}
+
+#[test]
+fn turning_shifts_on_keeps_the_shuffle_order() {
+    // On blank images a shift changes nothing, so if the batches are the same, so is the
+    // network: the shifts draw from their own stream, not the shuffling one.
+    let blank = Dataset::new(
+        Images::new(vec![0; 40 * 36], 6, 6).unwrap(),
+        (0..40).map(|i| (i % 3 == 0) as u8).collect(),
+        2,
+    )
+    .unwrap();
+    let plain = train_on(&blank, 0, 4, Batch::Size(8));
+    let shifted = train_on(&blank, 2, 4, Batch::Size(8));
+    assert!(plain == shifted);
+}
+
+#[test]
+#[should_panic(expected = "bad TrainConfig: shift = 1 needs training images of known image shape")]
+fn shifting_samples_that_are_not_images_is_refused() {
+    let x = Matrix::<f32>::zeros(4, 9);
+    let mut net = Network::builder(9).output(2).build();
+    let config = TrainConfig {
+        shift: 1,
+        ..TrainConfig::default()
+    };
+    net.fit(&x, &[0, 1, 0, 1], &config);
+}
+
+#[test]
+fn validate_for_checks_the_shift_against_the_images() {
+    let x = Matrix::<f64>::zeros(4, 12);
+    let labels = [0, 1, 0, 1];
+    let rows = MatrixSamples::new(&x, &labels);
+    let images = rows.with_image_shape(4, 3);
+    let config = |shift| TrainConfig {
+        shift,
+        ..TrainConfig::default()
+    };
+    assert!(config(0).validate_for(&rows, None).is_ok());
+    assert!(config(1).validate_for(&rows, None).is_err());
+    assert!(config(2).validate_for(&images, None).is_ok());
+    let err = config(3).validate_for(&images, None).unwrap_err();
+    assert!(err.contains("out of the frame (at most 2)"), "{err}");
+}
+
+#[test]
+#[should_panic(expected = "4×4 images do not fill rows of 12 columns")]
+fn an_image_shape_must_fill_the_row() {
+    let x = Matrix::<f32>::zeros(2, 12);
+    let _ = MatrixSamples::new(&x, &[0, 1]).with_image_shape(4, 4);
+}
