@@ -42,50 +42,212 @@ pub fn original<T: Float>(seed: u64) -> (Network<T>, TrainConfig) {
 
 // ANCHOR: recommended
 /// Hidden layer sizes of [`recommended`].
-pub const RECOMMENDED_HIDDEN: [usize; 2] = [256, 128];
+pub const RECOMMENDED_HIDDEN: [usize; 2] = [512, 256];
 
-/// The recipe `cargo run --example train` uses by default: two ReLU hidden layers of 256 and
-/// 128 units with He initialisation, trained by mini-batch SGD (batch 64) with momentum 0.9
-/// and a constant learning rate of 0.05 for 15 epochs.
+/// The recipe `cargo run --example train` uses by default, and the last rung of [`ladder`]:
+/// two ReLU hidden layers of 512 and 256 units with He initialisation, trained by
+/// mini-batch SGD (batch 64, momentum 0.9) for 60 epochs, with
 ///
-/// Every ingredient is a step from the original towards what works: He initialisation keeps
-/// the signal's scale through ReLU layers, mini-batches give hundreds of steps per epoch
-/// instead of one, momentum smooths them, and the wider, deeper network has room to learn
-/// more than ten hidden units can. On the 10,000 built-in digits it reaches about 96% on
-/// the official test set, against the original's 85%.
+/// - a learning rate that starts at 0.05 and follows a cosine down to zero
+///   ([`Schedule::Cosine`]),
+/// - L2 weight decay 5·10⁻⁴ on the weights,
+/// - label smoothing 0.1,
+/// - and every training image moved by a random shift of up to 2 pixels each way
+///   ([`TrainConfig::shift`]) each time it is drawn.
+///
+/// Trained on the 10,000 digits of `data/mnist-10k` it reaches about 98.3% on the official
+/// 10,000-digit test set, where the original recipe reaches 85%; [`ladder`] shows what each
+/// ingredient adds.
 ///
 /// ```
 /// let (net, config) = simplenn::preset::recommended::<f32>(784, 10, 1);
-/// assert_eq!(net.to_string(), "784 → 256 relu → 128 relu → 10 softmax");
-/// assert_eq!(config.epochs, 15);
+/// assert_eq!(net.to_string(), "784 → 512 relu → 256 relu → 10 softmax");
+/// assert_eq!(config.epochs, 60);
 /// ```
 pub fn recommended<T: Float>(
     inputs: usize,
     classes: usize,
     seed: u64,
 ) -> (Network<T>, TrainConfig) {
-    let mut builder = Network::builder(inputs)
-        .output(classes)
-        .init(Init::He)
-        .seed(seed);
-    for units in RECOMMENDED_HIDDEN {
-        builder = builder.hidden(units, Activation::Relu);
-    }
+    let network = mlp(inputs, &RECOMMENDED_HIDDEN, classes, Init::He, seed);
     let config = TrainConfig {
-        epochs: 15,
+        epochs: 60,
         batch: Batch::Size(64),
         learning_rate: 0.05,
-        schedule: Schedule::Constant,
+        schedule: Schedule::Cosine { min_fraction: 0.0 },
         warmup_epochs: 0,
         momentum: 0.9,
-        weight_decay: 0.0,
-        label_smoothing: 0.0,
+        weight_decay: 5e-4,
+        label_smoothing: 0.1,
         dropout: 0.0,
-        shift: 0,
+        shift: 2,
         keep_best: false,
         patience: None,
         seed,
     };
-    (builder.build(), config)
+    (network, config)
 }
 // ANCHOR_END: recommended
+
+/// A network of ReLU hidden layers `hidden` (none for an empty slice) between `inputs` and a
+/// softmax over `classes`, initialised with `init` from `seed`.
+fn mlp<T: Float>(
+    inputs: usize,
+    hidden: &[usize],
+    classes: usize,
+    init: Init,
+    seed: u64,
+) -> Network<T> {
+    let mut builder = Network::builder(inputs).init(init).seed(seed);
+    for &units in hidden {
+        builder = builder.hidden(units, Activation::Relu);
+    }
+    builder.output(classes).build()
+}
+
+/// One rung of [`ladder`]: a recipe, and what it changes from the rung before.
+#[derive(Clone, Debug)]
+pub struct Rung<T: Float> {
+    /// A short name for tables and charts, such as `"+ momentum"`.
+    pub name: &'static str,
+    /// What changed from the rung before, in a sentence.
+    pub change: &'static str,
+    /// The network, freshly initialised.
+    pub network: Network<T>,
+    /// How to train it.
+    pub config: TrainConfig,
+}
+
+// ANCHOR: ladder
+/// The road from the original recipe to [`recommended`], one ingredient at a time: each
+/// rung is the one before with one thing changed. Training every rung on the same data
+/// and testing on the same test set measures what each ingredient is worth; the `ablation`
+/// example does exactly that.
+///
+/// | rung | network | training |
+/// | --- | --- | --- |
+/// | original | 784-10-10, uniform ±0.5 | full batch, lr 0.1, 600 epochs |
+/// | + mini-batches | same | batches of 64, lr 0.1, 10 epochs |
+/// | + He init | He initialisation | same |
+/// | + 128 hidden | 784-128-10 | same |
+/// | + depth, momentum | 784-256-128-10 | momentum 0.9, lr 0.05, 15 epochs |
+/// | + width, cosine, decay | 784-512-256-10 | cosine from 0.05, weight decay 5·10⁻⁴, 30 epochs |
+/// | + shifts | same | random shifts of ±2 pixels |
+/// | + label smoothing | same | label smoothing 0.1 |
+/// | + 60 epochs | same | 60 epochs: [`recommended`] |
+///
+/// ```
+/// let rungs = simplenn::preset::ladder::<f32>(784, 10, 1);
+/// assert_eq!(rungs.len(), 9);
+/// assert_eq!(rungs[0].network.to_string(), "784 → 10 relu → 10 softmax");
+/// let (best, config) = simplenn::preset::recommended::<f32>(784, 10, 1);
+/// assert_eq!(rungs[8].network, best);
+/// assert_eq!(rungs[8].config, config);
+/// ```
+pub fn ladder<T: Float>(inputs: usize, classes: usize, seed: u64) -> Vec<Rung<T>> {
+    let mut rungs = Vec::new();
+    let mut rung = |name, change, hidden: &[usize], init, config: &TrainConfig| {
+        rungs.push(Rung {
+            name,
+            change,
+            network: mlp(inputs, hidden, classes, init, seed),
+            config: config.clone(),
+        });
+    };
+
+    let mut config = TrainConfig {
+        seed,
+        ..TrainConfig::original()
+    };
+    let original = Init::Original;
+    rung(
+        "original",
+        "the original NumPy recipe: 784-10-10, uniform ±0.5 initialisation, \
+        full-batch gradient descent, learning rate 0.1, 600 epochs",
+        &[10],
+        original,
+        &config,
+    );
+
+    config.batch = Batch::Size(64);
+    config.epochs = 10;
+    rung(
+        "+ mini-batches",
+        "shuffled mini-batches of 64 instead of the full batch, for \
+        10 epochs: over a hundred steps per epoch instead of one",
+        &[10],
+        original,
+        &config,
+    );
+
+    rung(
+        "+ He init",
+        "weights drawn from N(0, 2/fan-in), biases zero",
+        &[10],
+        Init::He,
+        &config,
+    );
+
+    rung(
+        "+ 128 hidden",
+        "128 hidden units instead of 10",
+        &[128],
+        Init::He,
+        &config,
+    );
+
+    config.momentum = 0.9;
+    config.learning_rate = 0.05;
+    config.epochs = 15;
+    rung(
+        "+ depth, momentum",
+        "two hidden layers, 256 and 128; momentum 0.9, learning rate \
+        0.05, 15 epochs",
+        &[256, 128],
+        Init::He,
+        &config,
+    );
+
+    config.schedule = Schedule::Cosine { min_fraction: 0.0 };
+    config.weight_decay = 5e-4;
+    config.epochs = 30;
+    rung(
+        "+ width, cosine, decay",
+        "hidden layers of 512 and 256; learning rate from 0.05 down \
+        to 0 along a cosine; L2 weight decay 5e-4; 30 epochs",
+        &RECOMMENDED_HIDDEN,
+        Init::He,
+        &config,
+    );
+
+    config.shift = 2;
+    rung(
+        "+ shifts",
+        "each training image moved by up to 2 pixels each way, anew every time \
+        it is drawn",
+        &RECOMMENDED_HIDDEN,
+        Init::He,
+        &config,
+    );
+
+    config.label_smoothing = 0.1;
+    rung(
+        "+ label smoothing",
+        "targets of 0.91 and 0.01 instead of 1 and 0 (label smoothing \
+        0.1)",
+        &RECOMMENDED_HIDDEN,
+        Init::He,
+        &config,
+    );
+
+    config.epochs = 60;
+    rung(
+        "+ 60 epochs",
+        "twice as long: 60 epochs",
+        &RECOMMENDED_HIDDEN,
+        Init::He,
+        &config,
+    );
+    rungs
+}
+// ANCHOR_END: ladder

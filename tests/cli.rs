@@ -1,6 +1,6 @@
-//! The `train` and `predict` examples as a user meets them: `--help`, exit statuses, one-line
-//! errors, and a small end-to-end run whose saved model predicts exactly what the trained one
-//! did. The heavy runs on real data are in `tests/mnist.rs`.
+//! The `train`, `predict` and `ablation` examples as a user meets them: `--help`, exit
+//! statuses, one-line errors, and small end-to-end runs (a saved model predicts exactly what
+//! the trained one did). The heavy runs on real data are in `tests/mnist.rs`.
 
 use simplenn::json::Json;
 use simplenn::{gzip, idx};
@@ -572,7 +572,13 @@ fn keep_best_and_patience_report_and_score_the_kept_epoch() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("options: schedule cosine, keep the best epoch, patience 1"));
+    let options = text
+        .lines()
+        .find(|l| l.starts_with("options: "))
+        .unwrap_or_else(|| panic!("no options line: {text}"));
+    for part in ["schedule cosine", "keep the best epoch", "patience 1"] {
+        assert!(options.contains(part), "{part} missing: {options}");
+    }
     assert!(
         text.contains("  lr "),
         "the rate is shown with a schedule: {text}"
@@ -613,4 +619,87 @@ fn the_book_shows_the_real_help() {
         book.contains(help.trim_end()),
         "book/src/training-run.md no longer shows the output of `train --help`"
     );
+}
+
+#[test]
+fn ablation_writes_a_table_a_chart_and_every_run() {
+    let dir = temp_dir("ablation");
+    write_toy_mnist(&dir, 200);
+    let out_dir = dir.join("out");
+    let out = run(
+        "ablation",
+        &[
+            "--data",
+            dir.to_str().unwrap(),
+            "--rungs",
+            "3",
+            "--seeds",
+            "2",
+            "--max-epochs",
+            "1",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("training on 200 images, testing on 50 (its test files)"),
+        "{text}"
+    );
+    assert!(text.contains("capped at 1 epochs"), "{text}");
+
+    let json = read_json(&out_dir.join("ablation.json"));
+    let rungs = json.get("rungs").and_then(Json::as_array).unwrap();
+    assert_eq!(rungs.len(), 3);
+    let table = std::fs::read_to_string(out_dir.join("ablation.md")).unwrap();
+    assert!(table.contains("--rungs 3 --seeds 2"), "{table}");
+    for (i, rung) in rungs.iter().enumerate() {
+        let runs: Vec<f64> = rung
+            .get("test_accuracy")
+            .and_then(Json::as_array)
+            .unwrap()
+            .iter()
+            .map(|a| a.as_f64().unwrap())
+            .collect();
+        assert_eq!(runs.len(), 2, "one run per seed");
+        assert!(runs.iter().all(|a| (0.0..=1.0).contains(a)));
+        // The table's figure is the mean of the runs the JSON lists.
+        let name = rung.get("name").and_then(Json::as_str).unwrap();
+        let mean = 100.0 * (runs[0] + runs[1]) / 2.0;
+        let row = format!("| {} | {name} |", i + 1);
+        let line = table.lines().find(|l| l.starts_with(&row)).unwrap();
+        assert!(line.contains(&format!("**{mean:.2}**")), "{line}");
+    }
+    assert!(!table.contains("| 4 |"), "only three rungs: {table}");
+    let svg = std::fs::read_to_string(out_dir.join("ablation.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("+ mini-batches"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn ablation_usage_errors_exit_2_naming_the_flag() {
+    for (args, flag) in [
+        (&["--seeds", "0"][..], "--seeds"),
+        (&["--rungs", "10"], "--rungs"),
+        (&["--max-epochs", "many"], "--max-epochs"),
+        (&["--threads", "0"], "--threads"),
+        (&["--bogus", "1"], "--bogus"),
+    ] {
+        let out = run("ablation", args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(flag), "{args:?}: {}", stderr(&out));
+    }
+    let out = run("ablation", &["--help"]);
+    assert!(out.status.success());
+    for flag in [
+        "--data",
+        "--seeds",
+        "--rungs",
+        "--max-epochs",
+        "--threads",
+        "--out",
+    ] {
+        assert!(stdout(&out).contains(flag), "--help lacks {flag}");
+    }
 }

@@ -8,7 +8,7 @@
 //! the optimised dev profile do.
 
 use simplenn::dataset::{self, DataDir};
-use simplenn::{Activation, Batch, Init, Network, TrainConfig, preset};
+use simplenn::{Activation, Batch, Init, Network, TrainConfig, augment, preset};
 use std::io::Write;
 use std::path::Path;
 
@@ -96,10 +96,11 @@ fn he_init_minibatch_sgd_beats_the_original() {
 /// rest held out for validation, as the example does), it must reach 95% on the official
 /// test set.
 #[test]
-fn recommended_recipe_reaches_95_percent_on_mnist() {
+fn recommended_recipe_reaches_98_percent_on_mnist() {
+    // As `train --data mnist-10k` runs it: 10% held out for validation, seed 1.
     let Some(data) = load(
         "mnist-10k",
-        "recommended_recipe_reaches_95_percent_on_mnist",
+        "recommended_recipe_reaches_98_percent_on_mnist",
     ) else {
         return;
     };
@@ -114,7 +115,7 @@ fn recommended_recipe_reaches_95_percent_on_mnist() {
         history.seconds()
     );
     assert!(
-        score.accuracy >= 0.95,
+        score.accuracy >= 0.98,
         "test accuracy {:.4}",
         score.accuracy
     );
@@ -122,7 +123,7 @@ fn recommended_recipe_reaches_95_percent_on_mnist() {
 
 /// Fashion-MNIST's 60,000 training images through one epoch of the recommended network: a
 /// check that the full-size set loads and trains, not a benchmark (Fashion-MNIST's own
-/// table puts a good MLP near 87-88% after many epochs; one epoch gives well over 80%).
+/// table puts its best MLP at 87.7%; one epoch gives well over 80%).
 #[test]
 fn fashion_mnist_trains() {
     let Some(data) = load("fashion-mnist", "fashion_mnist_trains") else {
@@ -130,6 +131,9 @@ fn fashion_mnist_trains() {
     };
     let (mut net, mut config) = preset::recommended::<f32>(784, 10, 1);
     config.epochs = 1;
+    // As the train example's `--shift auto` decides: these pictures fill the frame.
+    config.shift = augment::safe_shift(data.train.images(), config.shift);
+    assert_eq!(config.shift, 0);
     let history = net.fit_with(&data.train, None, &config, |_| {});
     let score = net.evaluate_samples(&data.test.unwrap());
     println!(
