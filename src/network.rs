@@ -18,7 +18,7 @@ use crate::activation::Activation;
 use crate::float::Float;
 use crate::init::Init;
 use crate::loss::{softmax_cross_entropy_inplace, softmax_cross_entropy_smoothed_inplace};
-use crate::matmul::{View, gemm};
+use crate::matmul::{View, gemm, gemm_pair};
 use crate::matrix::{Matrix, argmax};
 use crate::rng::Rng;
 use crate::samples::{Inputs, MatrixSamples, Samples};
@@ -526,13 +526,20 @@ impl<T: Float> Network<T> {
             };
 
             // ∂L/∂Wˡ = (aˡ⁻¹)ᵀ · δˡ   (nₗ₋₁ × m) · (m × nₗ) = nₗ₋₁ × nₗ
-            gemm(input.t(), delta.view(), &mut grads.layers[l].weights);
+            let weight_gradient = (input.t(), delta.view(), &mut grads.layers[l].weights);
+            if l == 0 {
+                gemm(weight_gradient.0, weight_gradient.1, weight_gradient.2);
+            } else {
+                // ...and, independent of it, δˡ · Wˡᵀ   (m × nₗ) · (nₗ × nₗ₋₁) = m × nₗ₋₁,
+                // the product δˡ⁻¹ needs below: the two run side by side.
+                let error_back = (delta.view(), self.layers[l].weights.t(), &mut *back);
+                gemm_pair(weight_gradient, error_back);
+            }
             // ∂L/∂bˡ = Σ over the batch of δˡ   (nₗ)
             delta.column_sums_into(&mut grads.layers[l].bias);
 
             if l > 0 {
-                // δˡ⁻¹ = (δˡ · Wˡᵀ) ⊙ σ′(zˡ⁻¹)   (m × nₗ) · (nₗ × nₗ₋₁) = m × nₗ₋₁
-                gemm(delta.view(), self.layers[l].weights.t(), back);
+                // δˡ⁻¹ = (δˡ · Wˡᵀ) ⊙ σ′(zˡ⁻¹), with δˡ · Wˡᵀ in `back` (computed above)
                 if let Some(masks) = masks {
                     // Through dropout: a dropped unit passes no gradient back, a kept one
                     // passes it scaled as its output was.

@@ -137,3 +137,30 @@ fn training_with_every_option_is_bit_identical_for_any_thread_count() {
 fn thread_count_defaults_to_something_sane() {
     assert!(matmul::threads() >= 1);
 }
+
+#[test]
+fn a_pair_of_products_is_each_product_as_gemm_computes_it() {
+    // Backprop's pair at a hidden layer of a mini-batch: aᵀ·δ and δ·Wᵀ, each above the
+    // size at which the pair runs side by side on two threads.
+    let mut rng = Rng::new(21);
+    let a = Matrix::<f32>::random_uniform(64, 512, -1.0, 1.0, &mut rng);
+    let delta = Matrix::<f32>::random_uniform(64, 256, -1.0, 1.0, &mut rng);
+    let w = Matrix::<f32>::random_uniform(512, 256, -1.0, 1.0, &mut rng);
+    let (mut want_dw, mut want_back) = (Matrix::zeros(0, 0), Matrix::zeros(0, 0));
+    matmul::set_threads(1);
+    matmul::gemm(a.t(), delta.view(), &mut want_dw);
+    matmul::gemm(delta.view(), w.t(), &mut want_back);
+    for threads in [1, 2, 3] {
+        matmul::set_threads(threads);
+        // Stale contents and wrong shapes must not survive.
+        let mut dw = Matrix::filled(3, 3, f32::NAN);
+        let mut back = Matrix::filled(1, 7, f32::NAN);
+        matmul::gemm_pair(
+            (a.t(), delta.view(), &mut dw),
+            (delta.view(), w.t(), &mut back),
+        );
+        assert!(dw == want_dw, "aᵀ·δ differs with {threads} threads");
+        assert!(back == want_back, "δ·Wᵀ differs with {threads} threads");
+    }
+    matmul::set_threads(0);
+}

@@ -251,10 +251,6 @@ pub fn gemm<T: Float>(a: View<'_, T>, b: View<'_, T>, c: &mut Matrix<T>) {
     let (m, k, n) = dims(&a, &b);
     c.reset(m, n);
     let kern = kernels::micro_kernel::<T>(kernel());
-    // Starting and joining a thread costs 60-100 µs on the development machine (a 2-core
-    // VM), as long as a 12-MFLOP product takes: give each thread at least 16 MFLOP (about
-    // 250 µs of work), below which a second thread was measured to slow products down.
-    const MIN_FLOPS_PER_THREAD: usize = 1 << 24;
     let by_columns = n > m;
     let tiles = if by_columns {
         n.div_ceil(kern.nr)
@@ -273,6 +269,47 @@ pub fn gemm<T: Float>(a: View<'_, T>, b: View<'_, T>, c: &mut Matrix<T>) {
         gemm_row_bands(kern, a, b, c, threads);
     }
 }
+
+/// Starting and joining a thread costs 60-100 µs on the development machine (a 2-core VM),
+/// as long as a 12-MFLOP product takes: each thread gets at least 16 MFLOP (about 250 µs of
+/// work), below which a second thread was measured to slow products down.
+const MIN_FLOPS_PER_THREAD: usize = 1 << 24;
+
+// ANCHOR: gemm_pair
+/// `c1 = a1 · b1` and `c2 = a2 · b2`, two products that do not depend on each other, at
+/// the same time on two threads when each is big enough to be worth a thread of its own
+/// (and [`threads()`] allows two); otherwise one after the other through [`gemm`].
+///
+/// Backpropagation has such a pair at every hidden layer: the weight gradient `aᵀ·δ` and the
+/// error sent back, `δ·Wᵀ`. In a mini-batch they are often each too small to split well
+/// (a 64-row product leaves little to share), but running them side by side keeps both
+/// cores busy with one thread start instead of two. Each product is computed exactly as
+/// [`gemm`] on one thread computes it, so the results do not depend on the thread count.
+///
+/// # Panics
+/// If either product's inner dimensions differ; the message names both shapes.
+pub fn gemm_pair<T: Float>(
+    (a1, b1, c1): (View<'_, T>, View<'_, T>, &mut Matrix<T>),
+    (a2, b2, c2): (View<'_, T>, View<'_, T>, &mut Matrix<T>),
+) {
+    let (m1, k1, n1) = dims(&a1, &b1);
+    let (m2, k2, n2) = dims(&a2, &b2);
+    let smaller = (2 * m1 * k1 * n1).min(2 * m2 * k2 * n2);
+    if threads() < 2 || smaller < MIN_FLOPS_PER_THREAD {
+        gemm(a1, b1, c1);
+        gemm(a2, b2, c2);
+        return;
+    }
+    let kern = kernels::micro_kernel::<T>(kernel());
+    c1.reset(m1, n1);
+    c2.reset(m2, n2);
+    std::thread::scope(|scope| {
+        let c1 = c1.as_mut_slice();
+        scope.spawn(move || packed::gemm_into(kern, a1, b1, c1, n1));
+        packed::gemm_into(kern, a2, b2, c2.as_mut_slice(), n2);
+    });
+}
+// ANCHOR_END: gemm_pair
 
 /// Rows of `c` in `threads` bands: each band of `c` is a contiguous slice, handed to its
 /// thread as it is.
