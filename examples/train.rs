@@ -332,16 +332,20 @@ fn run() -> Result<(), Failure> {
         ));
     }
     let (width, height) = (train.images().width(), train.images().height());
-    s.config.shift = match s.shift {
-        Some(k) => k,
+    // `--shift auto`: the recipe's shift, but no more than these images' empty border.
+    let auto_shift_note = match s.shift {
+        Some(k) => {
+            s.config.shift = k;
+            None
+        }
         None => {
-            let k = simplenn::augment::safe_shift(train.images(), s.config.shift);
-            say!(
-                "shift: auto, {k} px (the recipe's {} px, capped at the median empty border \
-                 of these images)",
+            let recipe = s.config.shift;
+            s.config.shift = simplenn::augment::safe_shift(train.images(), recipe);
+            Some(format!(
+                "shift: auto, {} px (the recipe's {recipe} px, capped at the median empty \
+                 border of these images)",
                 s.config.shift
-            );
-            k
+            ))
         }
     };
     if s.config.shift >= width.min(height) {
@@ -410,6 +414,9 @@ fn run() -> Result<(), Failure> {
     );
     if let Some(extras) = extras_line(&s.config) {
         say!("{extras}");
+    }
+    if let Some(note) = auto_shift_note {
+        say!("{note}");
     }
 
     let history = train_with_progress(&mut net, &train, &validation, &s.config);

@@ -703,3 +703,27 @@ fn ablation_usage_errors_exit_2_naming_the_flag() {
         assert!(stdout(&out).contains(flag), "--help lacks {flag}");
     }
 }
+
+#[test]
+fn quickstart_trains_scores_and_saves() {
+    // The introduction's listing: one epoch, run in a scratch folder (it saves there).
+    let dir = temp_dir("quickstart");
+    let out = Command::new(examples_dir().join("quickstart"))
+        .arg("1")
+        .current_dir(&dir)
+        .env("SIMPLENN_THREADS", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("epoch  1: loss "), "{text}");
+    let accuracy: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("held-out accuracy: "))
+        .and_then(|a| a.trim_end_matches('%').parse().ok())
+        .unwrap_or_else(|| panic!("no accuracy line: {text}"));
+    assert!(accuracy > 90.0, "one epoch of the recipe: {accuracy}%");
+    let net = simplenn::Network::<f32>::load(dir.join("quickstart.snn")).unwrap();
+    assert_eq!(net.to_string(), "784 → 512 relu → 256 relu → 10 softmax");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
