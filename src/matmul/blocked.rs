@@ -53,8 +53,10 @@ pub fn gemm<T: Float>(a: View<'_, T>, b: View<'_, T>, c: &mut Matrix<T>) {
 }
 
 /// `c += a · b` into a row-major `a.rows() × b.cols()` slice (zeroed by the caller for a
-/// plain product). The threaded driver in [`super`] gives each thread a band of rows.
-pub(crate) fn gemm_into<T: Float>(a: View<'_, T>, b: View<'_, T>, c: &mut [T]) {
+/// plain product). Writing into a plain slice is what would let a threaded driver hand each
+/// thread its own band of rows; the packed product, which the driver in [`super`] runs, is
+/// built the same way.
+fn gemm_into<T: Float>(a: View<'_, T>, b: View<'_, T>, c: &mut [T]) {
     let (m, k, n) = dims(&a, &b);
     debug_assert_eq!(c.len(), m * n);
     if m == 0 || n == 0 || k == 0 {

@@ -121,37 +121,12 @@ mod x86 {
     /// Columns of the `f32` register tile: two `ymm` registers of 8 lanes.
     pub(super) const NR: usize = 16;
 
-    /// The safe entry: checks the slices, then the CPU, then runs the kernel.
+    /// The safe entry of the separate multiply-add kernel.
     pub(super) fn run_f32(kc: usize, a: Strided<'_, f32>, b: &[f32], c: &mut [f32], ldc: usize) {
-        check_tile((MR, NR), kc, a, b, c, ldc);
-        assert!(
-            super::detected(),
-            "the AVX2 kernel called on a CPU without AVX2"
-        );
-        // SAFETY: the CPU has AVX2 (checked just above; the check is a cached load), and
-        // `check_tile` proved that `a.data` holds element i·rs + p·cs for every i < MR,
-        // p < kc, that `b` holds kc·NR elements, and `c` MR rows of NR elements `ldc` apart,
-        // which is all `kernel_6x16` reads and writes.
-        // A packed panel (the common case) gets its own copy of the kernel, with the
-        // strides known at compile time, which saves the loop five address computations.
-        unsafe {
-            if (a.rs, a.cs) == (1, MR) {
-                kernel_6x16::<true>(kc, a.data.as_ptr(), 1, MR, b.as_ptr(), c.as_mut_ptr(), ldc)
-            } else {
-                kernel_6x16::<false>(
-                    kc,
-                    a.data.as_ptr(),
-                    a.rs,
-                    a.cs,
-                    b.as_ptr(),
-                    c.as_mut_ptr(),
-                    ldc,
-                )
-            }
-        }
+        run::<false>(kc, a, b, c, ldc);
     }
 
-    /// The safe entry of the fused kernel: checks the slices, then the CPU, then runs it.
+    /// The safe entry of the fused kernel.
     pub(super) fn run_f32_fma(
         kc: usize,
         a: Strided<'_, f32>,
@@ -159,25 +134,37 @@ mod x86 {
         c: &mut [f32],
         ldc: usize,
     ) {
+        run::<true>(kc, a, b, c, ldc);
+    }
+
+    /// Checks the slices, then the CPU, then runs the `f32` kernel, fused or not.
+    fn run<const FMA: bool>(kc: usize, a: Strided<'_, f32>, b: &[f32], c: &mut [f32], ldc: usize) {
         check_tile((MR, NR), kc, a, b, c, ldc);
-        assert!(
-            super::fma_detected(),
-            "the AVX2+FMA kernel called on a CPU without AVX2 and FMA"
-        );
-        // SAFETY: as in `run_f32`, and the CPU has FMA too (checked just above).
+        if FMA {
+            assert!(
+                super::fma_detected(),
+                "the AVX2+FMA kernel called on a CPU without AVX2 and FMA"
+            );
+        } else {
+            assert!(
+                super::detected(),
+                "the AVX2 kernel called on a CPU without AVX2"
+            );
+        }
+        let (a, rs, cs, b, c) = (a.data.as_ptr(), a.rs, a.cs, b.as_ptr(), c.as_mut_ptr());
+        // A packed panel (the common case) gets its own copy of the kernel, with the
+        // strides known at compile time, which saves the loop five address computations.
+        let packed = (rs, cs) == (1, MR);
+        // SAFETY: the CPU has AVX2, and FMA for the fused kernel (checked just above; the
+        // check is a cached load), and `check_tile` proved that `a` holds element
+        // i·rs + p·cs for every i < MR, p < kc, that `b` holds kc·NR elements, and `c` MR
+        // rows of NR elements `ldc` apart, which is all the kernels read and write.
         unsafe {
-            if (a.rs, a.cs) == (1, MR) {
-                kernel_6x16_fma::<true>(kc, a.data.as_ptr(), 1, MR, b.as_ptr(), c.as_mut_ptr(), ldc)
-            } else {
-                kernel_6x16_fma::<false>(
-                    kc,
-                    a.data.as_ptr(),
-                    a.rs,
-                    a.cs,
-                    b.as_ptr(),
-                    c.as_mut_ptr(),
-                    ldc,
-                )
+            match (FMA, packed) {
+                (false, true) => kernel_6x16::<true>(kc, a, rs, cs, b, c, ldc),
+                (false, false) => kernel_6x16::<false>(kc, a, rs, cs, b, c, ldc),
+                (true, true) => kernel_6x16_fma::<true>(kc, a, rs, cs, b, c, ldc),
+                (true, false) => kernel_6x16_fma::<false>(kc, a, rs, cs, b, c, ldc),
             }
         }
     }
