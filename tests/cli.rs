@@ -727,3 +727,44 @@ fn quickstart_trains_scores_and_saves() {
     assert_eq!(net.to_string(), "784 → 512 relu → 256 relu → 10 softmax");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn init_plateau_trains_both_initialisations_and_draws_them() {
+    let dir = temp_dir("init-plateau");
+    write_toy_mnist(&dir, 200);
+    let out_dir = dir.join("out");
+    let out = run(
+        "init_plateau",
+        &[
+            "--data",
+            dir.to_str().unwrap(),
+            "--epochs",
+            "3",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for want in [
+        "trained with uniform ±0.5 (original)",
+        "trained with He initialisation",
+        "test accuracy",
+    ] {
+        assert!(text.contains(want), "{want} missing: {text}");
+    }
+    for name in ["accuracy.svg", "loss.svg"] {
+        let svg = std::fs::read_to_string(out_dir.join(name)).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("He initialisation"));
+    }
+    for (args, flag) in [
+        (&["--epochs", "0"][..], "--epochs"),
+        (&["--seed", "x"], "--seed"),
+        (&["--bogus", "1"], "--bogus"),
+    ] {
+        let out = run("init_plateau", args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(flag), "{args:?}: {}", stderr(&out));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
