@@ -205,6 +205,16 @@ impl<T: Float> Matrix<T> {
         (0..self.rows).map(move |r| &self.data[r * cols..(r + 1) * cols])
     }
 
+    /// Changes the shape to `rows × cols` for a computation that writes every element, such
+    /// as a matrix product: like [`reset`](Self::reset), but what is kept of the old contents
+    /// is not zeroed first.
+    pub(crate) fn reshape_for_overwrite(&mut self, rows: usize, cols: usize) {
+        let len = checked_len(rows, cols);
+        self.data.resize(len, T::ZERO);
+        self.rows = rows;
+        self.cols = cols;
+    }
+
     /// Changes the shape to `rows × cols` and sets every element to zero, reusing the
     /// allocation when it is big enough. Training uses this to keep buffers across batches.
     pub fn reset(&mut self, rows: usize, cols: usize) {

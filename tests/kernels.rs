@@ -216,6 +216,11 @@ fn empty_products_are_zero_or_empty_for_every_kernel() {
             assert_eq!(c, Matrix::zeros(m, n), "{kernel}, {m}×{k}·{k}×{n}");
         }
     }
+    // The threaded driver too, over a stale buffer of the right shape: an empty sum is zero.
+    let (a, b) = (Matrix::<f32>::zeros(300, 0), Matrix::<f32>::zeros(0, 200));
+    let mut c = Matrix::filled(300, 200, f32::NAN);
+    matmul::gemm(a.view(), b.view(), &mut c);
+    assert_eq!(c, Matrix::zeros(300, 200));
 }
 
 #[test]

@@ -249,7 +249,7 @@ impl<T: Float> Matrix<T> {
 /// If `a.cols() != b.rows()`; the message names both shapes.
 pub fn gemm<T: Float>(a: View<'_, T>, b: View<'_, T>, c: &mut Matrix<T>) {
     let (m, k, n) = dims(&a, &b);
-    c.reset(m, n);
+    c.reshape_for_overwrite(m, n); // the product writes every element
     let kern = kernels::micro_kernel::<T>(kernel());
     let by_columns = n > m;
     let tiles = if by_columns {
@@ -301,8 +301,8 @@ pub fn gemm_pair<T: Float>(
         return;
     }
     let kern = kernels::micro_kernel::<T>(kernel());
-    c1.reset(m1, n1);
-    c2.reset(m2, n2);
+    c1.reshape_for_overwrite(m1, n1);
+    c2.reshape_for_overwrite(m2, n2);
     std::thread::scope(|scope| {
         let c1 = c1.as_mut_slice();
         scope.spawn(move || packed::gemm_into(kern, a1, b1, c1, n1));
@@ -352,7 +352,7 @@ fn gemm_column_bands<T: Float>(
     let c = c.as_mut_slice();
     let mut buffers: Vec<(usize, Vec<T>)> = (band..n)
         .step_by(band)
-        .map(|j0| (j0, take_zeroed(m * band.min(n - j0))))
+        .map(|j0| (j0, take_buffer(m * band.min(n - j0))))
         .collect();
     std::thread::scope(|scope| {
         for (j0, buf) in &mut buffers {
@@ -371,19 +371,19 @@ fn gemm_column_bands<T: Float>(
     }
 }
 
-/// A zeroed buffer of `len` elements, reusing one given back earlier when there is one.
-fn take_zeroed<T: Float>(len: usize) -> Vec<T> {
+/// A buffer of `len` elements for a product to overwrite, reusing one given back earlier
+/// when there is one (its old contents are left: the product writes every element).
+fn take_buffer<T: Float>(len: usize) -> Vec<T> {
     let mut buf = T::band_pool()
         .lock()
         .ok()
         .and_then(|mut pool| pool.pop())
         .unwrap_or_default();
-    buf.clear();
     buf.resize(len, T::ZERO);
     buf
 }
 
-/// Returns a buffer from [`take_zeroed`] for reuse (a few are kept, the rest dropped).
+/// Returns a buffer from [`take_buffer`] for reuse (a few are kept, the rest dropped).
 fn give_back<T: Float>(buf: Vec<T>) {
     if let Ok(mut pool) = T::band_pool().lock() {
         if pool.len() < 8 {

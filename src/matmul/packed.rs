@@ -76,7 +76,7 @@ const MAX_TILE: usize = 128;
 /// If `a.cols() != b.rows()`; the message names both shapes.
 pub fn gemm<T: Float>(a: View<'_, T>, b: View<'_, T>, c: &mut Matrix<T>) {
     let (m, _, n) = dims(&a, &b);
-    c.reset(m, n);
+    c.reshape_for_overwrite(m, n);
     gemm_into(
         kernels::micro_kernel(kernels::kernel()),
         a,
@@ -109,7 +109,7 @@ pub fn gemm_with_kernel<T: Float>(
                 .unwrap_or_else(|| "no such kernel for this type".to_string()),
         });
     };
-    c.reset(m, n);
+    c.reshape_for_overwrite(m, n);
     gemm_into(micro, a, b, c.as_mut_slice(), n);
     Ok(())
 }
@@ -122,9 +122,11 @@ fn block_size(len: usize, max: usize, align: usize) -> usize {
 }
 
 // ANCHOR: loop_nest
-/// `c += a · b`, with the micro-kernel `kern`, where `c` holds the `a.rows() × b.cols()`
+/// `c = a · b`, with the micro-kernel `kern`, where `c` holds the `a.rows() × b.cols()`
 /// result row-major with rows `ldc` apart (`ldc` ≥ `b.cols()`; more when `c` is a band of
-/// columns of a wider matrix). The threaded driver in [`super`] hands each thread a band.
+/// columns of a wider matrix). What `c` held before is overwritten, never read: the first
+/// slice of `k` starts every tile from zero. The threaded driver in [`super`] hands each
+/// thread a band.
 pub(crate) fn gemm_into<T: Float>(
     kern: MicroKernel<T>,
     a: View<'_, T>,
@@ -133,14 +135,21 @@ pub(crate) fn gemm_into<T: Float>(
     ldc: usize,
 ) {
     let (m, k, n) = dims(&a, &b);
-    if m == 0 || n == 0 || k == 0 {
-        return; // an empty sum adds nothing
+    if m == 0 || n == 0 {
+        return; // nothing to write
     }
     assert!(
         ldc >= n && c.len() >= (m - 1) * ldc + n,
         "gemm_into: {} elements {ldc} apart cannot hold a {m}×{n} result",
         c.len()
     );
+    if k == 0 {
+        // An empty sum is zero.
+        for row in c.chunks_mut(ldc).take(m) {
+            row[..n].fill(T::ZERO);
+        }
+        return;
+    }
     let (mr, nr) = (kern.mr, kern.nr);
     let nc_max = block_size(n, NC, nr);
     let mc_max = block_size(m, MC, mr);
@@ -216,11 +225,15 @@ pub(crate) fn gemm_into<T: Float>(
                         };
                         let at = (ic + ir) * ldc + jc + jr;
                         let cols = nr.min(nc - jr);
-                        // LOOP 0, inside the micro-kernel: kc rank-1 updates of the tile.
+                        let tile = &mut c[at..];
+                        // LOOP 0, inside the micro-kernel: kc rank-1 updates of the tile,
+                        // added to it, or (first slice of k) starting from zero.
+                        let accumulate = pc > 0;
                         if rows == mr && cols == nr {
-                            (kern.run)(kc, a_panel, b_panel, &mut c[at..], ldc);
+                            (kern.run)(kc, a_panel, b_panel, tile, ldc, accumulate);
                         } else {
-                            edge_tile(kern, kc, a_panel, b_panel, &mut c[at..], ldc, rows, cols);
+                            let shape = (rows, cols);
+                            edge_tile(kern, kc, a_panel, b_panel, tile, ldc, shape, accumulate);
                         }
                     }
                 }
@@ -247,16 +260,18 @@ fn edge_tile<T: Float>(
     b_panel: &[T],
     c: &mut [T],
     ldc: usize,
-    rows: usize,
-    cols: usize,
+    (rows, cols): (usize, usize),
+    accumulate: bool,
 ) {
     let (mr, nr) = (kern.mr, kern.nr);
     let mut tile = [T::ZERO; MAX_TILE];
     let tile = &mut tile[..mr * nr];
-    for i in 0..rows {
-        tile[i * nr..i * nr + cols].copy_from_slice(&c[i * ldc..i * ldc + cols]);
+    if accumulate {
+        for i in 0..rows {
+            tile[i * nr..i * nr + cols].copy_from_slice(&c[i * ldc..i * ldc + cols]);
+        }
     }
-    (kern.run)(kc, a_panel, b_panel, tile, nr);
+    (kern.run)(kc, a_panel, b_panel, tile, nr, accumulate);
     for i in 0..rows {
         c[i * ldc..i * ldc + cols].copy_from_slice(&tile[i * nr..i * nr + cols]);
     }

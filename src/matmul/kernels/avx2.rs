@@ -122,8 +122,15 @@ mod x86 {
     pub(super) const NR: usize = 16;
 
     /// The safe entry of the separate multiply-add kernel.
-    pub(super) fn run_f32(kc: usize, a: Strided<'_, f32>, b: &[f32], c: &mut [f32], ldc: usize) {
-        run::<false>(kc, a, b, c, ldc);
+    pub(super) fn run_f32(
+        kc: usize,
+        a: Strided<'_, f32>,
+        b: &[f32],
+        c: &mut [f32],
+        ldc: usize,
+        accumulate: bool,
+    ) {
+        run::<false>(kc, a, b, c, ldc, accumulate);
     }
 
     /// The safe entry of the fused kernel.
@@ -133,12 +140,20 @@ mod x86 {
         b: &[f32],
         c: &mut [f32],
         ldc: usize,
+        accumulate: bool,
     ) {
-        run::<true>(kc, a, b, c, ldc);
+        run::<true>(kc, a, b, c, ldc, accumulate);
     }
 
     /// Checks the slices, then the CPU, then runs the `f32` kernel, fused or not.
-    fn run<const FMA: bool>(kc: usize, a: Strided<'_, f32>, b: &[f32], c: &mut [f32], ldc: usize) {
+    fn run<const FMA: bool>(
+        kc: usize,
+        a: Strided<'_, f32>,
+        b: &[f32],
+        c: &mut [f32],
+        ldc: usize,
+        accumulate: bool,
+    ) {
         check_tile((MR, NR), kc, a, b, c, ldc);
         if FMA {
             assert!(
@@ -161,34 +176,49 @@ mod x86 {
         // rows of NR elements `ldc` apart, which is all the kernels read and write.
         unsafe {
             match (FMA, packed) {
-                (false, true) => kernel_6x16::<true>(kc, a, rs, cs, b, c, ldc),
-                (false, false) => kernel_6x16::<false>(kc, a, rs, cs, b, c, ldc),
-                (true, true) => kernel_6x16_fma::<true>(kc, a, rs, cs, b, c, ldc),
-                (true, false) => kernel_6x16_fma::<false>(kc, a, rs, cs, b, c, ldc),
+                (false, true) => kernel_6x16::<true>(kc, a, rs, cs, b, c, ldc, accumulate),
+                (false, false) => kernel_6x16::<false>(kc, a, rs, cs, b, c, ldc, accumulate),
+                (true, true) => kernel_6x16_fma::<true>(kc, a, rs, cs, b, c, ldc, accumulate),
+                (true, false) => kernel_6x16_fma::<false>(kc, a, rs, cs, b, c, ldc, accumulate),
             }
         }
     }
 
     /// The safe entry of the `f64` kernel.
-    pub(super) fn run_f64(kc: usize, a: Strided<'_, f64>, b: &[f64], c: &mut [f64], ldc: usize) {
+    pub(super) fn run_f64(
+        kc: usize,
+        a: Strided<'_, f64>,
+        b: &[f64],
+        c: &mut [f64],
+        ldc: usize,
+        accumulate: bool,
+    ) {
         assert!(
             super::detected(),
             "the AVX2 kernel called on a CPU without AVX2"
         );
         // SAFETY: the CPU has AVX2 (checked just above); `portable_6x8` is safe code
         // (it checks its own slices) and needs nothing from the CPU but AVX2.
-        unsafe { portable_6x8(kc, a, b, c, ldc) }
+        unsafe { portable_6x8(kc, a, b, c, ldc, accumulate) }
     }
 
     /// The portable body, compiled with AVX2 so the compiler may use `ymm` registers.
     #[target_feature(enable = "avx2")]
-    unsafe fn portable_6x8(kc: usize, a: Strided<'_, f64>, b: &[f64], c: &mut [f64], ldc: usize) {
-        portable::body::<f64, 6, 8>(kc, a, b, c, ldc);
+    unsafe fn portable_6x8(
+        kc: usize,
+        a: Strided<'_, f64>,
+        b: &[f64],
+        c: &mut [f64],
+        ldc: usize,
+        accumulate: bool,
+    ) {
+        portable::body::<f64, 6, 8>(kc, a, b, c, ldc, accumulate);
     }
 
     // ANCHOR: avx2_kernel
-    /// `C[0..6][0..16] += Ã·B̃` over `kc` steps, the tile held in 12 `ymm` registers; each
-    /// product and sum rounded separately (`FMA = false`) or fused (`FMA = true`).
+    /// `C[0..6][0..16] += Ã·B̃` over `kc` steps (or `=`, with `accumulate` false), the tile
+    /// held in 12 `ymm` registers; each product and sum rounded separately (`FMA = false`)
+    /// or fused (`FMA = true`).
     ///
     /// # Safety
     /// The CPU must support AVX2, and FMA when `FMA` is true; the caller must run this
@@ -205,6 +235,7 @@ mod x86 {
         b: *const f32,
         c: *mut f32,
         ldc: usize,
+        accumulate: bool,
     ) {
         // SAFETY: every pointer offset below stays within the bounds the caller
         // guarantees: rows i < 6 of c at i·ldc, columns < 16; a[i·rsa + p·csa] and
@@ -214,11 +245,14 @@ mod x86 {
             let (rsa, csa) = if PACKED { (1, MR) } else { (rsa, csa) };
             // Where each row of Ã starts; step p of the loop reads a_rows[i] + p·csa.
             let a_rows: [*const f32; MR] = std::array::from_fn(|i| a.add(i * rsa));
-            // Load the tile of C: row i is acc[i][0] (columns 0..8) and acc[i][1] (8..16).
+            // The tile of C, row i in acc[i][0] (columns 0..8) and acc[i][1] (8..16): loaded
+            // from C to add to it, or zero for the first slice of k.
             let mut acc = [[_mm256_setzero_ps(); 2]; MR];
-            for (i, row) in acc.iter_mut().enumerate() {
-                row[0] = _mm256_loadu_ps(c.add(i * ldc));
-                row[1] = _mm256_loadu_ps(c.add(i * ldc + 8));
+            if accumulate {
+                for (i, row) in acc.iter_mut().enumerate() {
+                    row[0] = _mm256_loadu_ps(c.add(i * ldc));
+                    row[1] = _mm256_loadu_ps(c.add(i * ldc + 8));
+                }
             }
             for p in 0..kc {
                 // A row of B̃, 16 wide, in two registers.
@@ -257,9 +291,10 @@ mod x86 {
         b: *const f32,
         c: *mut f32,
         ldc: usize,
+        accumulate: bool,
     ) {
         // SAFETY: forwarded from the caller; this function has AVX2 enabled.
-        unsafe { tile_6x16::<PACKED, false>(kc, a, rsa, csa, b, c, ldc) }
+        unsafe { tile_6x16::<PACKED, false>(kc, a, rsa, csa, b, c, ldc, accumulate) }
     }
 
     /// [`tile_6x16`] compiled for AVX2 and FMA, with fused multiply-adds.
@@ -275,8 +310,9 @@ mod x86 {
         b: *const f32,
         c: *mut f32,
         ldc: usize,
+        accumulate: bool,
     ) {
         // SAFETY: forwarded from the caller; this function has AVX2 and FMA enabled.
-        unsafe { tile_6x16::<PACKED, true>(kc, a, rsa, csa, b, c, ldc) }
+        unsafe { tile_6x16::<PACKED, true>(kc, a, rsa, csa, b, c, ldc, accumulate) }
     }
 }

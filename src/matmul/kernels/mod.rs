@@ -246,12 +246,15 @@ mod internal {
         pub cs: usize,
     }
 
-    /// One type's micro-kernel: `C[0..mr][0..nr] += Ã·B̃` over `kc` steps.
+    /// One type's micro-kernel: `C[0..mr][0..nr] += Ã·B̃` over `kc` steps, or, with
+    /// `accumulate` false, `C[0..mr][0..nr] = Ã·B̃`.
     ///
-    /// `run(kc, a, b, c, ldc)` reads `Ã[p][i]` at `a.data[i·a.rs + p·a.cs]` (a packed panel
-    /// has `rs = 1`, `cs = mr`; an unpacked one is read where it lies), `B̃[p][j]` at
-    /// `b[p·nr + j]` (always packed), and updates the tile of `c` whose row `i` is
-    /// `c[i·ldc..i·ldc + nr]`. Its arguments are plain slices: every kernel checks their
+    /// `run(kc, a, b, c, ldc, accumulate)` reads `Ã[p][i]` at `a.data[i·a.rs + p·a.cs]` (a
+    /// packed panel has `rs = 1`, `cs = mr`; an unpacked one is read where it lies),
+    /// `B̃[p][j]` at `b[p·nr + j]` (always packed), and updates the tile of `c` whose row `i`
+    /// is `c[i·ldc..i·ldc + nr]`, adding to what it holds or, with `accumulate` false,
+    /// starting from zero, so that `C` needs no zeroing before the first slice of `k`.
+    /// Starting the sums at zero in registers rounds exactly as adding to zeros in memory. Its arguments are plain slices: every kernel checks their
     /// lengths before it touches memory, so calling one is safe whatever the arguments.
     #[derive(Clone, Copy)]
     pub struct MicroKernel<T> {
@@ -260,7 +263,8 @@ mod internal {
         /// Columns of the register tile.
         pub nr: usize,
         /// The kernel itself.
-        pub run: fn(kc: usize, a: Strided<'_, T>, b: &[T], c: &mut [T], ldc: usize),
+        pub run:
+            fn(kc: usize, a: Strided<'_, T>, b: &[T], c: &mut [T], ldc: usize, accumulate: bool),
     }
 
     /// Reusable packing buffers: the packed block of `A` and the packed block of `B`.

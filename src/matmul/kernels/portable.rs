@@ -37,14 +37,16 @@ fn run<T: Float, const MR: usize, const NR: usize>(
     b: &[T],
     c: &mut [T],
     ldc: usize,
+    accumulate: bool,
 ) {
-    body::<T, MR, NR>(kc, a, b, c, ldc);
+    body::<T, MR, NR>(kc, a, b, c, ldc, accumulate);
 }
 
 // ANCHOR: portable_kernel
-/// `C[0..MR][0..NR] += Ã·B̃`: the tile of `C` is loaded into `acc`, `kc` rank-1 updates
-/// are added to it (`acc[i][j] += Ã[p][i] · B̃[p][j]`, a multiply and an add each rounded,
-/// in order of `p`), and it is stored back.
+/// `C[0..MR][0..NR] += Ã·B̃`: the tile of `C` is loaded into `acc` (or, with
+/// `accumulate` false, `acc` starts at zero), `kc` rank-1 updates are added to it
+/// (`acc[i][j] += Ã[p][i] · B̃[p][j]`, a multiply and an add each rounded, in order of
+/// `p`), and it is stored back.
 ///
 /// # Panics
 /// If the slices are too short (see [`MicroKernel`]).
@@ -55,11 +57,14 @@ pub(crate) fn body<T: Float, const MR: usize, const NR: usize>(
     b: &[T],
     c: &mut [T],
     ldc: usize,
+    accumulate: bool,
 ) {
     check_tile((MR, NR), kc, a, b, c, ldc);
     let mut acc = [[T::ZERO; NR]; MR];
-    for (i, row) in acc.iter_mut().enumerate() {
-        row.copy_from_slice(&c[i * ldc..i * ldc + NR]);
+    if accumulate {
+        for (i, row) in acc.iter_mut().enumerate() {
+            row.copy_from_slice(&c[i * ldc..i * ldc + NR]);
+        }
     }
     // One step of p: a column of Ã times a row of B̃, added to the whole tile.
     for (p, b_row) in b.chunks_exact(NR).take(kc).enumerate() {
