@@ -226,6 +226,8 @@ mod x86 {
     /// must be valid for reads at `i·rsa + p·csa` for i < 6, p < kc, `b` for `kc·16`
     /// reads, and `c` for reads and writes of 6 rows of 16 elements `ldc` apart. With
     /// `PACKED`, `rsa` and `csa` must be 1 and 6.
+    // A kernel takes its operands as raw parts: bundling them would only move the count.
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     unsafe fn tile_6x16<const PACKED: bool, const FMA: bool>(
         kc: usize,
@@ -282,6 +284,8 @@ mod x86 {
     ///
     /// # Safety
     /// As [`tile_6x16`]; the CPU must support AVX2.
+    // A kernel takes its operands as raw parts: bundling them would only move the count.
+    #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx2")]
     unsafe fn kernel_6x16<const PACKED: bool>(
         kc: usize,
@@ -301,6 +305,8 @@ mod x86 {
     ///
     /// # Safety
     /// As [`tile_6x16`]; the CPU must support AVX2 and FMA.
+    // A kernel takes its operands as raw parts: bundling them would only move the count.
+    #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn kernel_6x16_fma<const PACKED: bool>(
         kc: usize,
