@@ -254,8 +254,9 @@ mod internal {
     /// `B̃[p][j]` at `b[p·nr + j]` (always packed), and updates the tile of `c` whose row `i`
     /// is `c[i·ldc..i·ldc + nr]`, adding to what it holds or, with `accumulate` false,
     /// starting from zero, so that `C` needs no zeroing before the first slice of `k`.
-    /// Starting the sums at zero in registers rounds exactly as adding to zeros in memory. Its arguments are plain slices: every kernel checks their
-    /// lengths before it touches memory, so calling one is safe whatever the arguments.
+    /// Starting the sums at zero in registers rounds exactly as adding to zeros in memory.
+    /// Its arguments are plain slices: every kernel checks their lengths before it touches
+    /// memory, so calling one is safe whatever the arguments.
     #[derive(Clone, Copy)]
     pub struct MicroKernel<T> {
         /// Rows of the register tile.
@@ -263,9 +264,12 @@ mod internal {
         /// Columns of the register tile.
         pub nr: usize,
         /// The kernel itself.
-        pub run:
-            fn(kc: usize, a: Strided<'_, T>, b: &[T], c: &mut [T], ldc: usize, accumulate: bool),
+        pub run: KernelFn<T>,
     }
+
+    /// A micro-kernel's signature: `(kc, a, b, c, ldc, accumulate)`, see [`MicroKernel`].
+    pub type KernelFn<T> =
+        fn(kc: usize, a: Strided<'_, T>, b: &[T], c: &mut [T], ldc: usize, accumulate: bool);
 
     /// Reusable packing buffers: the packed block of `A` and the packed block of `B`.
     pub type PackBuffers<T> = (Vec<T>, Vec<T>);
