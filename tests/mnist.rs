@@ -93,7 +93,7 @@ fn he_init_minibatch_sgd_beats_the_original() {
 }
 
 /// The default of `cargo run --example train`: trained on 90% of the 10,000 digits (the
-/// rest held out for validation, as the example does), it must reach 95% on the official
+/// rest held out for validation, as the example does), it must reach 98% on the official
 /// test set.
 #[test]
 fn recommended_recipe_reaches_98_percent_on_mnist() {
