@@ -175,6 +175,24 @@ fn manual_step(net: &mut Network<f64>, step: &[(Matrix<f64>, Vec<f64>)], lr: f64
     }
 }
 
+/// The velocity after one more momentum step, `v ← μ·v + g`, layer by layer.
+fn momentum_update(
+    v: &[(Matrix<f64>, Vec<f64>)],
+    g: &[(Matrix<f64>, Vec<f64>)],
+    mu: f64,
+) -> Vec<(Matrix<f64>, Vec<f64>)> {
+    v.iter()
+        .zip(g)
+        .map(|((vw, vb), (gw, gb))| {
+            let mut w = vw.clone();
+            w.scale(mu);
+            w.add_scaled(1.0, gw);
+            let b = vb.iter().zip(gb).map(|(a, c)| mu * a + c).collect();
+            (w, b)
+        })
+        .collect()
+}
+
 fn gradient_of(net: &Network<f64>, x: &Matrix<f64>, y: &[usize]) -> Vec<(Matrix<f64>, Vec<f64>)> {
     let (_, g) = net.loss_and_gradients(x, y);
     g.layers.into_iter().map(|l| (l.weights, l.bias)).collect()
@@ -207,17 +225,7 @@ fn momentum_follows_the_running_sum_of_gradients() {
     let g1 = gradient_of(&expected, &x, &y);
     manual_step(&mut expected, &g1, lr);
     let g2 = gradient_of(&expected, &x, &y);
-    let v2: Vec<_> = g1
-        .iter()
-        .zip(&g2)
-        .map(|((w1, b1), (w2, b2))| {
-            let mut w = w1.clone();
-            w.scale(mu);
-            w.add_scaled(1.0, w2);
-            let b = b1.iter().zip(b2).map(|(a, c)| mu * a + c).collect();
-            (w, b)
-        })
-        .collect();
+    let v2 = momentum_update(&g1, &g2, mu);
     manual_step(&mut expected, &v2, lr);
 
     let config = TrainConfig {
@@ -324,17 +332,7 @@ fn weight_decay_is_coupled_it_goes_through_the_momentum() {
     let v1 = decayed(&expected);
     manual_step(&mut expected, &v1, lr);
     let g2 = decayed(&expected);
-    let v2: Vec<_> = v1
-        .iter()
-        .zip(&g2)
-        .map(|((w1, b1), (w2, b2))| {
-            let mut w = w1.clone();
-            w.scale(mu);
-            w.add_scaled(1.0, w2);
-            let b = b1.iter().zip(b2).map(|(a, c)| mu * a + c).collect();
-            (w, b)
-        })
-        .collect();
+    let v2 = momentum_update(&v1, &g2, mu);
     manual_step(&mut expected, &v2, lr);
 
     let config = TrainConfig {
