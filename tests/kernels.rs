@@ -19,6 +19,9 @@
 //! KC = 256; NC = 4096 is exercised by a wide product), in all three forms backprop uses
 //! (A·B, Aᵀ·B, A·Bᵀ) and Aᵀ·Bᵀ, in f32 and f64.
 
+mod common;
+
+use common::{FORMS, Operands};
 use simplenn::matmul::{self, Kernel, View, packed, reference};
 use simplenn::{Float, Matrix, Rng};
 use std::io::Write;
@@ -35,49 +38,6 @@ fn kernels_to_test(test: &str) -> Vec<Kernel> {
     let names: Vec<&str> = run.iter().map(|k| k.name()).collect();
     writeln!(stderr, "{test}: testing kernels {names:?}").unwrap();
     run
-}
-
-#[derive(Clone, Copy, Debug)]
-enum Form {
-    AB,
-    AtB,
-    ABt,
-    AtBt,
-}
-
-const FORMS: [Form; 4] = [Form::AB, Form::AtB, Form::ABt, Form::AtBt];
-
-/// Stored operands for an m×k · k×n product in `form`, and their views.
-struct Operands<T> {
-    form: Form,
-    a: Matrix<T>,
-    b: Matrix<T>,
-}
-
-impl<T: Float> Operands<T> {
-    fn random(form: Form, (m, k, n): (usize, usize, usize), rng: &mut Rng) -> Self {
-        let mut r = |rows, cols| {
-            Matrix::<T>::from_fn(rows, cols, |_, _| T::from_f64(rng.uniform(-1.0, 1.0)))
-        };
-        let a = match form {
-            Form::AtB | Form::AtBt => r(k, m),
-            _ => r(m, k),
-        };
-        let b = match form {
-            Form::ABt | Form::AtBt => r(n, k),
-            _ => r(k, n),
-        };
-        Operands { form, a, b }
-    }
-
-    fn views(&self) -> (View<'_, T>, View<'_, T>) {
-        match self.form {
-            Form::AB => (self.a.view(), self.b.view()),
-            Form::AtB => (self.a.t(), self.b.view()),
-            Form::ABt => (self.a.view(), self.b.t()),
-            Form::AtBt => (self.a.t(), self.b.t()),
-        }
-    }
 }
 
 /// `(|A|·|B|)ᵢⱼ` in f64, by the definition.

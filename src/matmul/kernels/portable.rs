@@ -20,26 +20,15 @@ pub(crate) fn kernel<T: Float>() -> MicroKernel<T> {
         MicroKernel {
             mr: 4,
             nr: 8,
-            run: run::<T, 4, 8>,
+            run: body::<T, 4, 8>,
         }
     } else {
         MicroKernel {
             mr: 4,
             nr: 4,
-            run: run::<T, 4, 4>,
+            run: body::<T, 4, 4>,
         }
     }
-}
-
-fn run<T: Float, const MR: usize, const NR: usize>(
-    kc: usize,
-    a: Strided<'_, T>,
-    b: &[T],
-    c: &mut [T],
-    ldc: usize,
-    accumulate: bool,
-) {
-    body::<T, MR, NR>(kc, a, b, c, ldc, accumulate);
 }
 
 // ANCHOR: portable_kernel
