@@ -55,7 +55,7 @@ fn bench(c: &mut Criterion) {
                         .seed(1)
                         .build()
                 },
-                |mut net| net.fit_with(&data, None, &config, |_| {}),
+                |mut net| net.fit_with(&data, None, &config, |_| {}).unwrap(),
                 criterion::BatchSize::LargeInput,
             )
         });

@@ -159,7 +159,7 @@ fn run() -> Result<(), Failure> {
         for (i, rung) in rungs.into_iter().take(s.rungs).enumerate() {
             let (name, change) = (rung.name, rung.change);
             let (accuracy, seconds, network, epochs) =
-                train_rung(rung, &train, &test, s.max_epochs);
+                train_rung(rung, &train, &test, s.max_epochs)?;
             if rows.len() == i {
                 rows.push(Row {
                     name,
@@ -202,7 +202,7 @@ fn train_rung(
     train: &Dataset,
     test: &Dataset,
     max_epochs: Option<usize>,
-) -> (f64, f64, String, usize) {
+) -> Result<(f64, f64, String, usize), Failure> {
     let Rung {
         mut network,
         mut config,
@@ -212,10 +212,10 @@ fn train_rung(
         config.epochs = config.epochs.min(cap);
     }
     let start = Instant::now();
-    network.fit_with(train, None, &config, |_| {});
+    network.fit_with(train, None, &config, |_| {})?;
     let seconds = start.elapsed().as_secs_f64();
     let accuracy = network.evaluate_samples(test).accuracy;
-    (accuracy, seconds, network.to_string(), config.epochs)
+    Ok((accuracy, seconds, network.to_string(), config.epochs))
 }
 
 /// The command that reproduces this run, for the table's caption.

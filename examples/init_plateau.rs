@@ -156,7 +156,7 @@ fn run() -> Result<(), Failure> {
             if let TrainEvent::Epoch(e) = event {
                 epochs.push(e.clone());
             }
-        });
+        })?;
         let seconds = start.elapsed().as_secs_f64();
         say!("trained with {name} in {seconds:.1} s");
         if let Some(test) = &loaded.test {

@@ -15,13 +15,15 @@ fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}"); // names the file, where in it, and what was wrong
+            // A bad file names itself, where in it, and what was wrong; a run whose loss
+            // became NaN names the epoch, the step and the learning rate.
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
 }
 
-fn run() -> Result<(), simplenn::Error> {
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     // 10,000 labelled 28×28 digits, read from the IDX files in data/mnist-10k.
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist-10k");
     let data = dataset::load_dir(&folder, 10)?.train;
@@ -39,7 +41,7 @@ fn run() -> Result<(), simplenn::Error> {
         if let simplenn::TrainEvent::Epoch(e) = event {
             println!("epoch {:2}: loss {:.4}", e.epoch, e.loss);
         }
-    });
+    })?;
 
     let score = network.evaluate_samples(&held_out);
     println!("held-out accuracy: {:.2}%", 100.0 * score.accuracy);

@@ -419,7 +419,14 @@ fn run() -> Result<(), Failure> {
         say!("{note}");
     }
 
-    let history = train_with_progress(&mut net, &train, &validation, &s.config);
+    let history = train_with_progress(&mut net, &train, &validation, &s.config).map_err(|e| {
+        let (lr, mu) = (s.config.learning_rate, s.config.momentum);
+        Failure::Diverged(format!(
+            "{e}.\nWith --lr {lr} and --momentum {mu} the effective step is {}; the default \
+             recipe's --lr 0.05 --momentum 0.9 makes 0.5.",
+            (lr / (1.0 - mu) * 1e6).round() / 1e6
+        ))
+    })?;
     if history.stopped_early {
         say!(
             "stopped early: no better validation accuracy in the last {} epochs",
@@ -527,7 +534,7 @@ fn train_with_progress(
     train: &Dataset,
     validation: &Dataset,
     config: &TrainConfig,
-) -> History {
+) -> Result<History, simplenn::Diverged> {
     let epochs = config.epochs;
     let width = epochs.to_string().len();
     let show_rate = config.schedule != Schedule::Constant || config.warmup_epochs > 0;

@@ -23,7 +23,7 @@
 //!     .seed(42)              // same seed, same network, on every platform
 //!     .build();
 //! let config = TrainConfig { epochs: 100, batch: Batch::Full, ..TrainConfig::default() };
-//! let history = net.fit(&x, &labels, &config);
+//! let history = net.fit(&x, &labels, &config).expect("training diverged");
 //!
 //! assert_eq!(net.predict(&x), labels);
 //! assert_eq!(net.evaluate(&x, &labels).accuracy, 1.0);
@@ -89,7 +89,9 @@ pub use network::{
     Dense, Evaluation, Gradients, LayerGradients, Network, NetworkBuilder, Regularisation,
 };
 pub use rng::Rng;
-pub use train::{Batch, EpochStats, History, Schedule, TrainConfig, TrainEvent};
+pub use train::{
+    Batch, Diverged, EpochStats, History, NonFinite, Schedule, TrainConfig, TrainEvent,
+};
 
 // The README's examples are compiled and run as doctests, so they stay true.
 #[doc = include_str!("../README.md")]

@@ -558,6 +558,66 @@ impl History {
     }
 }
 
+/// Why [`Network::fit`] stopped early with an error: training *diverged*. The steps grew the
+/// parameters until the loss, or a parameter itself, stopped being a finite number, and
+/// every step after that would only have spread the NaN.
+///
+/// The usual cause is a step too large for the loss's curvature: a learning rate too high,
+/// or momentum μ so close to 1 that the effective step `η/(1 − μ)` is. The network is left
+/// as it was when training stopped, which may hold non-finite parameters: train it again
+/// (with smaller steps) rather than use or save it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diverged {
+    /// The epoch, from 1, in which it was found.
+    pub epoch: usize,
+    /// The gradient step, counted from 1 over the whole run: the step whose loss was not
+    /// finite (its update was not applied), or, for a parameter, the epoch's last step.
+    pub step: usize,
+    /// The learning rate scheduled for that step.
+    pub learning_rate: f64,
+    /// What stopped being finite.
+    pub cause: NonFinite,
+    /// The epochs completed before it, for plotting the run up to the blow-up.
+    pub history: History,
+}
+
+/// What [`Diverged`] found not to be a finite number.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum NonFinite {
+    /// The mini-batch loss (NaN or infinite), measured before the step's update.
+    Loss(f64),
+    /// A parameter of this layer (from 0), checked at the end of every epoch: a parameter
+    /// can become infinite without the loss showing it at once (a bias of −∞ behind a ReLU).
+    Parameter {
+        /// The layer, counted from 0 on the input side.
+        layer: usize,
+    },
+}
+
+impl std::fmt::Display for Diverged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.cause {
+            NonFinite::Loss(loss) => write!(
+                f,
+                "training diverged in epoch {}, at step {} (learning rate {}): the loss is {loss}",
+                self.epoch, self.step, self.learning_rate
+            )?,
+            NonFinite::Parameter { layer } => write!(
+                f,
+                "training diverged in epoch {}, by step {} (learning rate {}): a parameter of \
+                 layer {layer} is not a finite number",
+                self.epoch, self.step, self.learning_rate
+            )?,
+        }
+        f.write_str(
+            ". The steps are too large: try a smaller learning rate, or less momentum \
+             (the effective step is learning rate / (1 - momentum))",
+        )
+    }
+}
+
+impl std::error::Error for Diverged {}
+
 // ANCHOR: sgd
 /// Stochastic gradient descent with optional momentum and (coupled) L2 weight decay on the
 /// weights.
@@ -693,10 +753,14 @@ impl<T: Float> Network<T> {
     /// let y = [0, 1, 1, 0];
     /// let mut net = Network::builder(2).hidden(8, Activation::Tanh).output(2).seed(1).build();
     /// let config = TrainConfig { epochs: 500, batch: Batch::Full, learning_rate: 0.5, ..Default::default() };
-    /// let history = net.fit(&x, &y, &config);
+    /// let history = net.fit(&x, &y, &config).expect("these steps are small enough");
     /// assert_eq!(net.predict(&x), y);
     /// assert!(history.last().unwrap().loss < 0.05);
     /// ```
+    ///
+    /// # Errors
+    /// [`Diverged`] if the loss or a parameter stops being a finite number: training stops
+    /// at once.
     ///
     /// # Panics
     /// If `x.cols() != self.inputs()`, `labels.len() != x.rows()`, a label is
@@ -704,7 +768,12 @@ impl<T: Float> Network<T> {
     /// (among other things, [`keep_best`](TrainConfig::keep_best) and
     /// [`patience`](TrainConfig::patience) need a validation set, which `fit` has not: use
     /// [`fit_with`](Self::fit_with)).
-    pub fn fit(&mut self, x: &Matrix<T>, labels: &[usize], config: &TrainConfig) -> History {
+    pub fn fit(
+        &mut self,
+        x: &Matrix<T>,
+        labels: &[usize],
+        config: &TrainConfig,
+    ) -> Result<History, Diverged> {
         self.fit_with(&MatrixSamples::new(x, labels), None, config, |_| {})
     }
 
@@ -712,6 +781,9 @@ impl<T: Float> Network<T> {
     /// of bytes (each mini-batch is converted to floats only when it is drawn), measuring a
     /// validation set after every epoch when one is given, and calling `on_event` after every
     /// gradient step and every epoch ([`TrainEvent`]), to show progress.
+    ///
+    /// # Errors
+    /// [`Diverged`], as [`fit`](Self::fit).
     ///
     /// # Panics
     /// If the samples do not fit the network (width, labels), or
@@ -722,7 +794,7 @@ impl<T: Float> Network<T> {
         validation: Option<&dyn Samples<T>>,
         config: &TrainConfig,
         mut on_event: impl FnMut(TrainEvent<'_>),
-    ) -> History {
+    ) -> Result<History, Diverged> {
         if let Err(e) = config.validate_for(train, validation) {
             panic!("Network::fit: bad TrainConfig: {e}");
         }
@@ -733,7 +805,7 @@ impl<T: Float> Network<T> {
         let n = train.len();
         let mut history = History::default();
         if n == 0 {
-            return history;
+            return Ok(history);
         }
 
         let mut rng = Rng::new(config.seed);
@@ -809,8 +881,18 @@ impl<T: Float> Network<T> {
                 let (loss, right) =
                     self.backprop(x.view(), &batch_y, &regularisation, &mut ws, &mut grads);
                 learning_rate = config.learning_rate_at(step, steps_per_epoch);
-                sgd.step(self, &grads, T::from_f64(learning_rate));
                 step += 1;
+                if !loss.is_finite() {
+                    let cause = NonFinite::Loss(loss);
+                    return Err(Diverged {
+                        epoch,
+                        step,
+                        learning_rate,
+                        cause,
+                        history,
+                    });
+                }
+                sgd.step(self, &grads, T::from_f64(learning_rate));
                 loss_sum += loss * chunk.len() as f64;
                 correct += right;
                 done += chunk.len();
@@ -821,6 +903,16 @@ impl<T: Float> Network<T> {
                 });
             }
             let seconds = start.elapsed().as_secs_f64();
+            if let Some(layer) = self.first_non_finite_layer() {
+                let cause = NonFinite::Parameter { layer };
+                return Err(Diverged {
+                    epoch,
+                    step,
+                    learning_rate,
+                    cause,
+                    history,
+                });
+            }
             let val = validation.map(|v| self.evaluate_samples(v));
             let stats = EpochStats {
                 epoch,
@@ -855,6 +947,14 @@ impl<T: Float> Network<T> {
         if config.keep_best && best.is_some() {
             self.layers = best_layers;
         }
-        history
+        Ok(history)
+    }
+
+    /// The first layer holding a parameter that is NaN or infinite, if any.
+    fn first_non_finite_layer(&self) -> Option<usize> {
+        self.layers.iter().position(|layer| {
+            let weights = layer.weights().as_slice().iter();
+            !weights.chain(layer.bias()).all(|p| p.is_finite())
+        })
     }
 }

@@ -182,7 +182,7 @@ fn train_on(data: &Dataset, shift: usize, seed: u64, batch: Batch) -> Network {
         seed,
         ..TrainConfig::default()
     };
-    net.fit_with(data, None, &config, |_| {});
+    net.fit_with(data, None, &config, |_| {}).unwrap();
     net
 }
 
@@ -228,7 +228,7 @@ fn shifting_samples_that_are_not_images_is_refused() {
         shift: 1,
         ..TrainConfig::default()
     };
-    net.fit(&x, &[0, 1, 0, 1], &config);
+    net.fit(&x, &[0, 1, 0, 1], &config).unwrap();
 }
 
 #[test]

@@ -768,3 +768,42 @@ fn init_plateau_trains_both_initialisations_and_draws_them() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_diverging_run_exits_1_naming_the_step_and_saves_nothing() {
+    let dir = temp_dir("diverge");
+    let model = dir.join("model.snn");
+    let metrics = dir.join("metrics.json");
+    let out = run(
+        "train",
+        &[
+            "--lr",
+            "50",
+            "--momentum",
+            "0.99",
+            "--schedule",
+            "constant",
+            "--save",
+            model.to_str().unwrap(),
+            "--metrics",
+            metrics.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    for part in [
+        "error: training diverged in epoch 1, at step ",
+        "(learning rate 50): the loss is NaN",
+        "--lr 50 and --momentum 0.99 the effective step is 5000",
+        "Nothing was saved.",
+    ] {
+        assert!(err.contains(part), "{err:?} lacks {part:?}");
+    }
+    assert!(!model.exists(), "a diverged run must not write a model");
+    assert!(!metrics.exists());
+    assert!(
+        !stdout(&out).contains("NaN"),
+        "no epoch line reports a NaN loss"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

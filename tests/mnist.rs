@@ -39,7 +39,7 @@ fn original_recipe_lands_where_the_original_does() {
     // One seed: each run is 600 full-batch epochs. Seeds 1 and 2 gave 85.9% and 85.2%.
     let seed = 1;
     let (mut net, config) = preset::original::<f32>(seed);
-    let history = net.fit_with(&data.train, None, &config, |_| {});
+    let history = net.fit_with(&data.train, None, &config, |_| {}).unwrap();
     let score = net.evaluate_samples(&test);
     let last = history.last().unwrap();
     println!(
@@ -77,7 +77,7 @@ fn he_init_minibatch_sgd_beats_the_original() {
         momentum: 0.0,
         ..TrainConfig::default()
     };
-    let history = net.fit_with(&data.train, None, &config, |_| {});
+    let history = net.fit_with(&data.train, None, &config, |_| {}).unwrap();
     let score = net.evaluate_samples(&data.test.unwrap());
     println!(
         "784-128-10 He SGD: train accuracy {:.2}%, test accuracy {:.2}%, {:.1} s",
@@ -106,7 +106,9 @@ fn recommended_recipe_reaches_98_percent_on_mnist() {
     };
     let (train, validation) = data.train.split(0.1, 1);
     let (mut net, config) = preset::recommended::<f32>(784, 10, 1);
-    let history = net.fit_with(&train, Some(&validation), &config, |_| {});
+    let history = net
+        .fit_with(&train, Some(&validation), &config, |_| {})
+        .unwrap();
     let score = net.evaluate_samples(&data.test.unwrap());
     println!(
         "recommended recipe: validation {:.2}%, test accuracy {:.2}%, {:.1} s",
@@ -134,7 +136,7 @@ fn fashion_mnist_trains() {
     // As the train example's `--shift auto` decides: these pictures fill the frame.
     config.shift = augment::safe_shift(data.train.images(), config.shift);
     assert_eq!(config.shift, 0);
-    let history = net.fit_with(&data.train, None, &config, |_| {});
+    let history = net.fit_with(&data.train, None, &config, |_| {}).unwrap();
     let score = net.evaluate_samples(&data.test.unwrap());
     println!(
         "Fashion-MNIST, 1 epoch: test accuracy {:.2}%, {:.1} s",

@@ -75,6 +75,7 @@ fn training_is_bit_identical_for_any_thread_count() {
         };
         let losses: Vec<f64> = net
             .fit(&x, &y, &config)
+            .unwrap()
             .epochs
             .iter()
             .map(|e| e.loss)
@@ -123,7 +124,9 @@ fn training_with_every_option_is_bit_identical_for_any_thread_count() {
         };
         let samples = MatrixSamples::new(&train_x, &y[..400]).with_image_shape(10, 10);
         let validation = MatrixSamples::new(&val_x, &y[400..]);
-        let history = net.fit_with(&samples, Some(&validation), &config, |_| {});
+        let history = net
+            .fit_with(&samples, Some(&validation), &config, |_| {})
+            .unwrap();
         let losses: Vec<f64> = history.epochs.iter().map(|e| e.loss).collect();
         (net, losses, history.best_epoch)
     };

@@ -50,7 +50,7 @@ fn learns_xor_with_each_nonlinearity() {
             momentum: 0.9,
             ..TrainConfig::default()
         };
-        let history = net.fit(&x, &y, &config);
+        let history = net.fit(&x, &y, &config).unwrap();
         assert_eq!(net.predict(&x), y, "{act}: {:?}", net.predict_proba(&x));
         assert!(
             history.last().unwrap().loss < 0.05,
@@ -77,7 +77,7 @@ fn a_linear_network_cannot_learn_xor() {
         learning_rate: 0.5,
         ..TrainConfig::default()
     };
-    let history = net.fit(&x, &y, &config);
+    let history = net.fit(&x, &y, &config).unwrap();
     let loss = history.last().unwrap().loss;
     assert!(
         loss > std::f64::consts::LN_2 - 1e-4,
@@ -101,12 +101,14 @@ fn separates_gaussian_blobs_with_minibatch_sgd() {
         ..TrainConfig::default()
     };
     let test_set = MatrixSamples::new(&x_test, &y_test);
-    let history = net.fit_with(
-        &MatrixSamples::new(&x, &y),
-        Some(&test_set),
-        &config,
-        |_| {},
-    );
+    let history = net
+        .fit_with(
+            &MatrixSamples::new(&x, &y),
+            Some(&test_set),
+            &config,
+            |_| {},
+        )
+        .unwrap();
     let test = net.evaluate(&x_test, &y_test);
     assert!(test.accuracy >= 0.99, "{test:?}");
     assert_eq!(history.last().unwrap().val_accuracy, Some(test.accuracy));
@@ -134,7 +136,7 @@ fn full_batch_gradient_descent_lowers_the_loss_every_epoch() {
         momentum: 0.0,
         ..TrainConfig::default()
     };
-    let history = net.fit(&x, &y, &config);
+    let history = net.fit(&x, &y, &config).unwrap();
     for pair in history.epochs.windows(2) {
         assert!(pair[1].loss < pair[0].loss, "{pair:?}");
     }
@@ -212,7 +214,7 @@ fn one_epoch_of_full_batch_descent_is_one_gradient_step() {
         momentum: 0.0,
         ..TrainConfig::default()
     };
-    net.fit(&x, &y, &config);
+    net.fit(&x, &y, &config).unwrap();
     assert_close(&net, &expected, "θ − ηg");
 }
 
@@ -235,7 +237,7 @@ fn momentum_follows_the_running_sum_of_gradients() {
         momentum: mu,
         ..TrainConfig::default()
     };
-    net.fit(&x, &y, &config);
+    net.fit(&x, &y, &config).unwrap();
     assert_close(&net, &expected, "momentum");
 }
 
@@ -262,7 +264,7 @@ fn each_step_uses_the_scheduled_learning_rate() {
         momentum: 0.0,
         ..TrainConfig::default()
     };
-    let history = net.fit(&x, &y, &config);
+    let history = net.fit(&x, &y, &config).unwrap();
     assert_close(&net, &expected, "θ − η·0.5ᵉ·g");
     let rates: Vec<f64> = history.epochs.iter().map(|e| e.learning_rate).collect();
     assert_eq!(rates, [0.3, 0.15]);
@@ -281,7 +283,7 @@ fn epoch_stats_report_the_rate_of_the_last_step() {
         warmup_epochs: 2,
         ..TrainConfig::default()
     };
-    let history = net.fit(&x, &y, &config);
+    let history = net.fit(&x, &y, &config).unwrap();
     for e in &history.epochs {
         let last_step = 3 * e.epoch - 1;
         assert_eq!(e.learning_rate, config.learning_rate_at(last_step, 3));
@@ -310,7 +312,7 @@ fn weight_decay_adds_lambda_w_to_weight_gradients_only() {
         weight_decay: lambda,
         ..TrainConfig::default()
     };
-    net.fit(&x, &y, &config);
+    net.fit(&x, &y, &config).unwrap();
     assert_close(&net, &expected, "weight decay");
 }
 
@@ -343,7 +345,7 @@ fn weight_decay_is_coupled_it_goes_through_the_momentum() {
         weight_decay: lambda,
         ..TrainConfig::default()
     };
-    net.fit(&x, &y, &config);
+    net.fit(&x, &y, &config).unwrap();
     assert_close(&net, &expected, "coupled weight decay with momentum");
 }
 
@@ -373,7 +375,9 @@ fn label_smoothing_steps_along_the_smoothed_gradient() {
     };
     let validation = MatrixSamples::new(&x, &y);
     let plain_loss = net.loss(&x, &y);
-    let history = net.fit_with(&validation, Some(&validation), &config, |_| {});
+    let history = net
+        .fit_with(&validation, Some(&validation), &config, |_| {})
+        .unwrap();
     assert_close(&net, &expected, "θ − η·∇(smoothed loss)");
     // The training loss is the smoothed objective; the validation loss is plain.
     let stats = history.last().unwrap();
@@ -397,8 +401,8 @@ fn a_minibatch_as_large_as_the_data_is_a_full_batch() {
         batch: Batch::Size(1000),
         ..full.clone()
     };
-    a.fit(&x, &y, &full);
-    b.fit(&x, &y, &mini);
+    a.fit(&x, &y, &full).unwrap();
+    b.fit(&x, &y, &mini).unwrap();
     assert_close(&a, &b, "batch ≥ n"); // the same sums, only in shuffled order
 }
 
@@ -417,7 +421,7 @@ fn same_seed_same_network_same_history() {
             seed: shuffle_seed,
             ..TrainConfig::default()
         };
-        let history = net.fit(&x, &y, &config);
+        let history = net.fit(&x, &y, &config).unwrap();
         let losses: Vec<f64> = history.epochs.iter().map(|e| e.loss).collect();
         (net, losses)
     };
@@ -450,18 +454,20 @@ fn history_records_every_epoch() {
     };
     let mut seen = Vec::new();
     let mut batches = 0;
-    let history = net.fit_with(
-        &MatrixSamples::new(&x, &y),
-        None,
-        &config,
-        |event| match event {
-            TrainEvent::Batch { done, total, .. } => {
-                assert!(done <= total && total == 100);
-                batches += 1;
-            }
-            TrainEvent::Epoch(e) => seen.push(e.epoch),
-        },
-    );
+    let history = net
+        .fit_with(
+            &MatrixSamples::new(&x, &y),
+            None,
+            &config,
+            |event| match event {
+                TrainEvent::Batch { done, total, .. } => {
+                    assert!(done <= total && total == 100);
+                    batches += 1;
+                }
+                TrainEvent::Epoch(e) => seen.push(e.epoch),
+            },
+        )
+        .unwrap();
     assert_eq!(
         batches,
         4 * 2,
@@ -526,21 +532,24 @@ fn fit_rejects_inputs_of_the_wrong_width() {
         .hidden(4, Activation::Relu)
         .output(2)
         .build();
-    net.fit(&Matrix::zeros(5, 3), &[0; 5], &TrainConfig::default());
+    net.fit(&Matrix::zeros(5, 3), &[0; 5], &TrainConfig::default())
+        .unwrap();
 }
 
 #[test]
 #[should_panic(expected = "label 7 of sample 1 is out of range for a network with 2 classes")]
 fn fit_rejects_labels_out_of_range() {
     let mut net = Network::<f32>::builder(2).output(2).build();
-    net.fit(&Matrix::zeros(2, 2), &[0, 7], &TrainConfig::default());
+    net.fit(&Matrix::zeros(2, 2), &[0, 7], &TrainConfig::default())
+        .unwrap();
 }
 
 #[test]
 #[should_panic(expected = "3 labels for 2 samples")]
 fn fit_rejects_a_label_count_mismatch() {
     let mut net = Network::<f32>::builder(2).output(2).build();
-    net.fit(&Matrix::zeros(2, 2), &[0, 1, 1], &TrainConfig::default());
+    net.fit(&Matrix::zeros(2, 2), &[0, 1, 1], &TrainConfig::default())
+        .unwrap();
 }
 
 #[test]
@@ -551,7 +560,7 @@ fn fit_rejects_a_negative_learning_rate() {
         learning_rate: -0.1,
         ..TrainConfig::default()
     };
-    net.fit(&Matrix::zeros(2, 2), &[0, 1], &config);
+    net.fit(&Matrix::zeros(2, 2), &[0, 1], &config).unwrap();
 }
 
 #[test]
@@ -619,7 +628,9 @@ fn config_validation_names_the_bad_setting() {
 fn fitting_an_empty_set_does_nothing() {
     let mut net = Network::<f32>::builder(2).output(2).seed(1).build();
     let before = net.clone();
-    let history = net.fit(&Matrix::zeros(0, 2), &[], &TrainConfig::default());
+    let history = net
+        .fit(&Matrix::zeros(0, 2), &[], &TrainConfig::default())
+        .unwrap();
     assert!(history.epochs.is_empty());
     assert!(net == before);
 }
@@ -636,12 +647,14 @@ fn wandering(config: &TrainConfig) -> (Network, History) {
         .seed(1)
         .build();
     let validation = MatrixSamples::new(&xv, &yv);
-    let history = net.fit_with(
-        &MatrixSamples::new(&x, &y),
-        Some(&validation),
-        config,
-        |_| {},
-    );
+    let history = net
+        .fit_with(
+            &MatrixSamples::new(&x, &y),
+            Some(&validation),
+            config,
+            |_| {},
+        )
+        .unwrap();
     (net, history)
 }
 
@@ -700,7 +713,7 @@ fn without_keep_best_the_last_epoch_stays_and_the_best_is_still_reported() {
         .output(3)
         .seed(1)
         .build();
-    let plain = unvalidated.fit(&x, &y, &wandering_config(20));
+    let plain = unvalidated.fit(&x, &y, &wandering_config(20)).unwrap();
     assert!(
         net == unvalidated,
         "validation must not change the training"
@@ -781,7 +794,7 @@ fn keep_best_without_a_validation_set_is_refused() {
         keep_best: true,
         ..TrainConfig::default()
     };
-    net.fit(&x, &y, &config);
+    net.fit(&x, &y, &config).unwrap();
 }
 
 #[test]
@@ -863,12 +876,14 @@ fn training_with_dropout_is_reproducible_and_validates_without_it() {
             ..TrainConfig::default()
         };
         let validation = MatrixSamples::new(&xv, &yv);
-        let history = net.fit_with(
-            &MatrixSamples::new(&x, &y),
-            Some(&validation),
-            &config,
-            |_| {},
-        );
+        let history = net
+            .fit_with(
+                &MatrixSamples::new(&x, &y),
+                Some(&validation),
+                &config,
+                |_| {},
+            )
+            .unwrap();
         (net, history)
     };
     let (a, history) = train(0.3, 5);
@@ -895,8 +910,86 @@ fn dropout_without_hidden_layers_changes_nothing() {
             dropout,
             ..TrainConfig::default()
         };
-        net.fit(&x, &y, &config);
+        net.fit(&x, &y, &config).unwrap();
         net
     };
     assert!(train(0.5) == train(0.0));
+}
+
+#[test]
+fn a_run_whose_loss_becomes_nan_stops_at_that_step_with_an_error() {
+    // Full batch, so step t is epoch t. A rate of 1e30 sends the weights past f32's range
+    // in one step; the next step's loss is not finite and its update is not applied.
+    let (x, y) = blobs(40, 4, 1);
+    let mut net = Network::builder(2)
+        .hidden(8, Activation::Relu)
+        .output(4)
+        .seed(1)
+        .build();
+    let config = TrainConfig {
+        epochs: 5,
+        batch: Batch::Full,
+        learning_rate: 1e30,
+        momentum: 0.0,
+        ..TrainConfig::default()
+    };
+    let err = net.fit(&x, &y, &config).unwrap_err();
+    assert_eq!((err.epoch, err.step, err.learning_rate), (2, 2, 1e30));
+    let simplenn::NonFinite::Loss(loss) = err.cause else {
+        panic!("expected a non-finite loss, got {:?}", err.cause);
+    };
+    assert!(!loss.is_finite());
+    assert_eq!(err.history.epochs.len(), 1, "epoch 1 completed");
+    assert!(err.history.epochs[0].loss.is_finite());
+    let message = err.to_string();
+    for part in [
+        "epoch 2",
+        "step 2",
+        "learning rate 1000000000000000000000000000000",
+        "smaller learning rate",
+    ] {
+        assert!(message.contains(part), "{message:?} lacks {part:?}");
+    }
+
+    // The error is the first non-finite loss: one epoch with the same rate succeeds.
+    let mut again = Network::builder(2)
+        .hidden(8, Activation::Relu)
+        .output(4)
+        .seed(1)
+        .build();
+    let one = TrainConfig {
+        epochs: 1,
+        ..config.clone()
+    };
+    assert!(again.fit(&x, &y, &one).is_ok());
+    // ...and the failing step left the parameters where that first step put them.
+    assert_eq!(again, net);
+}
+
+#[test]
+fn a_parameter_that_is_not_finite_is_found_at_the_end_of_the_epoch() {
+    // A bias of −∞ behind a ReLU makes that unit output 0 for every sample: the loss stays
+    // finite, so only the check of the parameters can catch it.
+    let (x, y) = blobs(40, 4, 2);
+    let mut net = Network::builder(2)
+        .hidden(8, Activation::Relu)
+        .output(4)
+        .seed(2)
+        .build();
+    net.layers_mut()[0].bias_mut()[3] = f32::NEG_INFINITY;
+    assert!(net.loss(&x, &y).is_finite());
+    let config = TrainConfig {
+        epochs: 3,
+        batch: Batch::Size(16), // 3 steps an epoch
+        learning_rate: 0.1,
+        ..TrainConfig::default()
+    };
+    let err = net.fit(&x, &y, &config).unwrap_err();
+    assert_eq!((err.epoch, err.step), (1, 3));
+    assert_eq!(err.cause, simplenn::NonFinite::Parameter { layer: 0 });
+    assert!(err.history.epochs.is_empty());
+    assert!(
+        err.to_string()
+            .contains("a parameter of layer 0 is not a finite number")
+    );
 }

@@ -31,6 +31,15 @@ pub enum Failure {
     Usage(String),
     /// A file could not be read or written, or its contents are wrong: exit status 1.
     Data(simplenn::Error),
+    /// Training diverged (its loss became NaN), with what to try: exit status 1, and
+    /// nothing is saved.
+    Diverged(String),
+}
+
+impl From<simplenn::Diverged> for Failure {
+    fn from(e: simplenn::Diverged) -> Self {
+        Failure::Diverged(e.to_string())
+    }
 }
 
 impl From<simplenn::Error> for Failure {
@@ -44,6 +53,7 @@ impl fmt::Display for Failure {
         match self {
             Failure::Usage(m) => f.write_str(m),
             Failure::Data(e) => write!(f, "{e}"),
+            Failure::Diverged(m) => f.write_str(m),
         }
     }
 }
@@ -73,6 +83,11 @@ pub fn exit_with(result: Result<(), Failure>, program: &str) -> ExitCode {
         }
         Err(Failure::Data(e)) => {
             eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Diverged(m)) => {
+            eprintln!("error: {m}");
+            eprintln!("Nothing was saved.");
             ExitCode::from(1)
         }
     }
