@@ -3,7 +3,7 @@
 //! the same test set. Writes a markdown table, an SVG chart and a JSON file of every run.
 //!
 //! ```sh
-//! cargo run --release --example ablation -- --data ../shared/data/mnist-10k
+//! cargo run --release --example ablation -- --data path/to/mnist
 //! ```
 //!
 //! Run with `--help` for the options.
@@ -32,15 +32,15 @@ Options:
                    train files, tests on the t10k files [default: the built-in
                    data/mnist-10k, with a seeded 20% of it held out as the test set]
   --seeds N        seeds 1..=N, each rung trained once per seed [default: 3]
-  --rungs N        only the first N rungs of the ladder [default: all 9]
+  --rungs N        only the first N rungs of the ladder [default: all 14]
   --max-epochs N   cap every rung's epochs at N: a quick preview, not the real numbers
   --threads N      threads for the matrix products [default: all cores, or SIMPLENN_THREADS]
   --out DIR        where to write ablation.md, ablation.svg and ablation.json
                    [default: ablation]
   -h, --help       print this help
 
-With --data ../shared/data/mnist-10k and the defaults it trains 27 networks and takes
-about 5 minutes on 2 cores.
+With a folder that holds MNIST's test set and the defaults, it trains 42 networks (14 rungs,
+3 seeds) and takes 3 to 6 minutes on 2 cores.
 
 Exit status: 0 on success, 2 for a usage error, 1 for a data or I/O error.";
 

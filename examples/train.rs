@@ -13,7 +13,7 @@ mod common;
 use common::{Args, CLASSES, Failure, check_range, check_writable, write_file};
 use simplenn::dataset::Dataset;
 use simplenn::json::Json;
-use simplenn::plot::{GalleryImage, LineChart, Series, gallery_svg};
+use simplenn::plot::{GalleryImage, LineChart, Series, WeightImage, gallery_svg, weights_svg};
 use simplenn::progress::{Progress, format_count};
 use simplenn::{
     Activation, Batch, EpochStats, History, Init, Network, Schedule, TrainConfig, TrainEvent,
@@ -72,8 +72,8 @@ Training:
 Output:
   --save FILE         write the trained model (load it with the predict example)
   --metrics FILE      write a JSON summary: config, per-epoch statistics, accuracies, seconds
-  --plots DIR         write loss.svg, accuracy.svg, learning-rate.svg and misclassified.svg
-                      into DIR
+  --plots DIR         write loss.svg, accuracy.svg, learning-rate.svg, misclassified.svg
+                      and weights.svg (the first layer's weights as images) into DIR
   -h, --help          print this help
 
 Exit status: 0 on success, 2 for a usage error, 1 for a data or I/O error
@@ -513,6 +513,7 @@ fn run() -> Result<(), Failure> {
     if let Some(dir) = &s.plots {
         write_plots(
             dir,
+            &net,
             &history.epochs,
             test_accuracy,
             shown,
@@ -520,7 +521,8 @@ fn run() -> Result<(), Failure> {
             loaded.test.is_some(),
         )?;
         say!(
-            "wrote loss.svg, accuracy.svg, learning-rate.svg and misclassified.svg to {}",
+            "wrote loss.svg, accuracy.svg, learning-rate.svg, misclassified.svg and weights.svg \
+             to {}",
             dir.display()
         );
     }
@@ -672,6 +674,7 @@ fn config_json(
 
 fn write_plots(
     dir: &std::path::Path,
+    net: &Network,
     history: &[EpochStats],
     test_accuracy: Option<f64>,
     shown: Option<&Dataset>,
@@ -761,5 +764,57 @@ fn write_plots(
         }
         None => gallery_svg("No held-out images to show", &[], 10),
     };
-    write_file(&dir.join("misclassified.svg"), &gallery)
+    write_file(&dir.join("misclassified.svg"), &gallery)?;
+    let (width, height) = shown.map_or((28, 28), |d| (d.images().width(), d.images().height()));
+    write_file(
+        &dir.join("weights.svg"),
+        &first_layer_svg(net, width, height),
+    )
+}
+
+/// Units of the first layer drawn in weights.svg.
+const WEIGHT_IMAGES: usize = 64;
+
+/// The first layer's weights into each of its first units, drawn as the image they are
+/// multiplied with: what pattern of ink makes the unit respond.
+fn first_layer_svg(net: &Network, width: usize, height: usize) -> String {
+    let first = &net.layers()[0];
+    if width * height != first.inputs() {
+        return weights_svg(
+            "The first layer does not read images: nothing to draw",
+            &[],
+            8,
+        );
+    }
+    let units = first.outputs();
+    let shown = units.min(WEIGHT_IMAGES);
+    // Column j of W holds unit j's weights, one per pixel.
+    let columns: Vec<Vec<f32>> = (0..shown)
+        .map(|j| {
+            (0..first.inputs())
+                .map(|i| first.weights()[(i, j)])
+                .collect()
+        })
+        .collect();
+    let is_output = net.layers().len() == 1;
+    let images: Vec<WeightImage> = columns
+        .iter()
+        .enumerate()
+        .map(|(j, values)| WeightImage {
+            values,
+            width,
+            height,
+            caption: if is_output {
+                format!("class {j}")
+            } else {
+                format!("unit {j}")
+            },
+        })
+        .collect();
+    let title = if shown < units {
+        format!("First-layer weights of the first {shown} of {units} units (red +, blue −)")
+    } else {
+        format!("First-layer weights of all {units} units (red +, blue −)")
+    };
+    weights_svg(&title, &images, 8)
 }

@@ -43,6 +43,7 @@
 //! | [`network`] | [`Network`]: layers, forward pass, backpropagation |
 //! | [`train`] | [`TrainConfig`], SGD with momentum, schedules, [`Network::fit`] |
 //! | [`augment`] | random translations of training images |
+//! | [`textbook`] | backpropagation and the training loop in their plainest form, for reading first |
 //! | [`preset`] | the original project's recipe |
 //! | [`float`] | [`Float`]: the element type, `f32` for training, `f64` for gradient checks |
 //!
@@ -78,6 +79,7 @@ pub mod preset;
 pub mod progress;
 pub mod rng;
 pub mod samples;
+pub mod textbook;
 pub mod train;
 
 pub use activation::Activation;

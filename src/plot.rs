@@ -116,6 +116,21 @@ pub struct GalleryImage<'a> {
     pub caption: String,
 }
 
+/// One picture in a [`weights_svg`]: signed values, row by row, such as the 784 weights from
+/// the pixels of a 28 × 28 image into one hidden unit, and a caption.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeightImage<'a> {
+    /// `width * height` values, row-major, of any sign; the largest magnitude is drawn at
+    /// full strength.
+    pub values: &'a [f32],
+    /// Values per row.
+    pub width: usize,
+    /// Rows.
+    pub height: usize,
+    /// Written under the image, such as `unit 3`. A `\n` starts a new line.
+    pub caption: String,
+}
+
 /// Tick values for an axis covering `[min, max]`: equally spaced multiples of a step that is
 /// 1, 2 or 5 times a power of ten, with the first tick at or below `min` and the last at or
 /// above `max`, and at most `max_intervals` intervals between them.
@@ -881,6 +896,77 @@ pub fn gallery_svg(title: &str, images: &[GalleryImage], columns: usize) -> Stri
             image.height
         );
     }
+    let tiles: Vec<Tile> = images
+        .iter()
+        .map(|im| Tile {
+            width: im.width,
+            height: im.height,
+            caption: &im.caption,
+        })
+        .collect();
+    grid_svg(title, &tiles, columns, |out, i| pixel_runs(out, &images[i]))
+}
+
+/// A grid of images of signed values, `columns` to a row, such as the first layer's weights
+/// seen as the pictures they respond to: red where a value is positive, blue where it is
+/// negative, white near zero, each image scaled to its own largest magnitude.
+///
+/// Each image gets 7 shades each way, drawn as `<rect>`s of equal shade (runs, as in
+/// [`gallery_svg`]); values within a fourteenth of the largest are not drawn.
+///
+/// ```
+/// use simplenn::plot::{weights_svg, WeightImage};
+///
+/// let values = [1.0, -1.0, 0.0, 0.5];
+/// let image = WeightImage { values: &values, width: 2, height: 2, caption: "unit 0".into() };
+/// let svg = weights_svg("First layer", &[image], 8);
+/// assert_eq!(svg.matches(r#"height="1""#).count(), 3); // the zero is background
+/// assert!(svg.contains(">unit 0</text>"));
+/// ```
+///
+/// # Panics
+///
+/// If `columns` is 0, or an image's `values` is not `width * height` long.
+pub fn weights_svg(title: &str, images: &[WeightImage], columns: usize) -> String {
+    assert!(columns > 0, "weights_svg: columns must be at least 1");
+    for (i, image) in images.iter().enumerate() {
+        assert_eq!(
+            image.values.len(),
+            image.width * image.height,
+            "weights_svg: image {i} has {} values, but is {} × {}",
+            image.values.len(),
+            image.width,
+            image.height
+        );
+    }
+    let tiles: Vec<Tile> = images
+        .iter()
+        .map(|im| Tile {
+            width: im.width,
+            height: im.height,
+            caption: &im.caption,
+        })
+        .collect();
+    grid_svg(title, &tiles, columns, |out, i| {
+        signed_runs(out, &images[i])
+    })
+}
+
+/// What [`grid_svg`] needs to know about each image to lay the grid out.
+struct Tile<'a> {
+    width: usize,
+    height: usize,
+    caption: &'a str,
+}
+
+/// The layout shared by the galleries: a title, then a grid of framed, captioned tiles;
+/// `draw(out, i)` writes tile `i`'s pixels in image coordinates.
+fn grid_svg(
+    title: &str,
+    images: &[Tile],
+    columns: usize,
+    mut draw: impl FnMut(&mut String, usize),
+) -> String {
     let caption_size = 11.0;
     let line_height = 13.0;
     let margin = 16.0;
@@ -940,7 +1026,7 @@ pub fn gallery_svg(title: &str, images: &[GalleryImage], columns: usize) -> Stri
             num(x),
             num(y)
         );
-        pixel_runs(&mut svg.out, image);
+        draw(&mut svg.out, i);
         svg.out.push_str("</g>\n");
         let _ = writeln!(
             svg.out,
@@ -1010,5 +1096,57 @@ fn pixel_runs(out: &mut String, image: &GalleryImage) {
             out.push_str(rects);
             out.push_str("</g>\n");
         }
+    }
+}
+
+/// Shades each way in a [`weights_svg`]: level 0 is white (not drawn), ±7 full strength.
+const SIGNED_LEVELS: i32 = 7;
+
+/// One `<rect>` per maximal horizontal run of equal signed level, zero runs skipped,
+/// grouped by level: red for positive values, blue for negative ones.
+fn signed_runs(out: &mut String, image: &WeightImage) {
+    let largest = image.values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let level = |v: f32| -> i32 {
+        if largest > 0.0 && v.is_finite() {
+            (v / largest * SIGNED_LEVELS as f32).round() as i32
+        } else {
+            0
+        }
+    };
+    let levels = (2 * SIGNED_LEVELS + 1) as usize;
+    let mut by_level: Vec<String> = vec![String::new(); levels];
+    for (row, values) in image.values.chunks(image.width.max(1)).enumerate() {
+        let mut start = 0;
+        while start < values.len() {
+            let here = level(values[start]);
+            let len = values[start..]
+                .iter()
+                .take_while(|&&v| level(v) == here)
+                .count();
+            if here != 0 {
+                let _ = writeln!(
+                    by_level[(here + SIGNED_LEVELS) as usize],
+                    r#"<rect x="{start}" y="{row}" width="{len}" height="1"/>"#
+                );
+            }
+            start += len;
+        }
+    }
+    for (i, rects) in by_level.iter().enumerate() {
+        if rects.is_empty() {
+            continue;
+        }
+        let here = i as i32 - SIGNED_LEVELS;
+        // From white towards #b2182b (positive) or #2166ac (negative), ColorBrewer's RdBu ends.
+        let end = if here > 0 {
+            [178, 24, 43]
+        } else {
+            [33, 102, 172]
+        };
+        let t = here.abs() as f64 / SIGNED_LEVELS as f64;
+        let [r, g, b] = end.map(|c: i32| (255.0 - (255.0 - c as f64) * t).round() as u8);
+        let _ = writeln!(out, r##"<g fill="#{r:02x}{g:02x}{b:02x}">"##);
+        out.push_str(rects);
+        out.push_str("</g>\n");
     }
 }

@@ -119,30 +119,35 @@ pub struct Rung<T: Float> {
 }
 
 // ANCHOR: ladder
-/// The road from the original recipe to [`recommended`], one ingredient at a time: each
-/// rung is the one before with one thing changed. Training every rung on the same data
-/// and testing on the same test set measures what each ingredient is worth; the `ablation`
-/// example does exactly that.
+/// The road from the original recipe to [`recommended`], one change at a time: each rung is
+/// the one before with one thing changed. Training every rung on the same data and testing
+/// on the same test set measures what each change is worth; the `ablation` example does
+/// exactly that.
 ///
-/// | rung | network | training |
-/// | --- | --- | --- |
-/// | original | 784-10-10, uniform ±0.5 | full batch, lr 0.1, 600 epochs |
-/// | + mini-batches | same | batches of 64, lr 0.1, 10 epochs |
-/// | + He init | He initialisation | same |
-/// | + 128 hidden | 784-128-10 | same |
-/// | + depth, momentum | 784-256-128-10 | momentum 0.9, lr 0.05, 15 epochs |
-/// | + width, cosine, decay | 784-512-256-10 | cosine from 0.05, weight decay 5·10⁻⁴, 30 epochs |
-/// | + shifts | same | random shifts of ±2 pixels |
-/// | + label smoothing | same | label smoothing 0.1 |
-/// | + 60 epochs | same | 60 epochs: [`recommended`] |
+/// | rung | what changes from the rung before |
+/// | --- | --- |
+/// | original | 784-10-10, uniform ±0.5, full batch, lr 0.1, 600 epochs |
+/// | + mini-batches | batches of 64 for 10 epochs, instead of the full batch for 600 |
+/// | + He init | weights from N(0, 2/fan-in), biases 0 |
+/// | + 128 hidden | 784-128-10 |
+/// | + 512 hidden | 784-512-10 |
+/// | + second layer | 784-512-256-10 |
+/// | + momentum | momentum 0.9 at lr 0.01: the same effective step, 0.1 |
+/// | + larger steps | lr 0.05: an effective step of 0.5 |
+/// | + cosine | the rate falls from 0.05 to 0 along half a cosine |
+/// | + weight decay | L2 weight decay 5·10⁻⁴ |
+/// | + 30 epochs | 30 epochs instead of 10 |
+/// | + shifts | random shifts of up to 2 pixels |
+/// | + label smoothing | label smoothing 0.1 |
+/// | + 60 epochs | 60 epochs: [`recommended`] |
 ///
 /// ```
 /// let rungs = simplenn::preset::ladder::<f32>(784, 10, 1);
-/// assert_eq!(rungs.len(), 9);
+/// assert_eq!(rungs.len(), 14);
 /// assert_eq!(rungs[0].network.to_string(), "784 → 10 relu → 10 softmax");
 /// let (best, config) = simplenn::preset::recommended::<f32>(784, 10, 1);
-/// assert_eq!(rungs[8].network, best);
-/// assert_eq!(rungs[8].config, config);
+/// assert_eq!(rungs[13].network, best);
+/// assert_eq!(rungs[13].config, config);
 /// ```
 pub fn ladder<T: Float>(inputs: usize, classes: usize, seed: u64) -> Vec<Rung<T>> {
     let mut rungs = Vec::new();
@@ -173,50 +178,88 @@ pub fn ladder<T: Float>(inputs: usize, classes: usize, seed: u64) -> Vec<Rung<T>
     config.epochs = 10;
     rung(
         "+ mini-batches",
-        "shuffled mini-batches of 64 instead of the full batch, for \
-        10 epochs: over a hundred steps per epoch instead of one",
+        "shuffled mini-batches of 64 for 10 epochs, instead of the full batch for 600: \
+        a step for every 64 samples instead of one per pass over the data, and 10 passes \
+        instead of 600",
         &[10],
         original,
         &config,
     );
 
+    let he = Init::He;
     rung(
         "+ He init",
         "weights drawn from N(0, 2/fan-in), biases zero",
         &[10],
-        Init::He,
+        he,
         &config,
     );
-
     rung(
         "+ 128 hidden",
         "128 hidden units instead of 10",
         &[128],
-        Init::He,
+        he,
+        &config,
+    );
+    rung(
+        "+ 512 hidden",
+        "512 hidden units instead of 128",
+        &[RECOMMENDED_HIDDEN[0]],
+        he,
+        &config,
+    );
+    rung(
+        "+ second layer",
+        "a second hidden layer, of 256 units",
+        &RECOMMENDED_HIDDEN,
+        he,
         &config,
     );
 
     config.momentum = 0.9;
-    config.learning_rate = 0.05;
-    config.epochs = 15;
+    config.learning_rate = 0.01;
     rung(
-        "+ depth, momentum",
-        "two hidden layers, 256 and 128; momentum 0.9, learning rate \
-        0.05, 15 epochs",
-        &[256, 128],
-        Init::He,
+        "+ momentum",
+        "momentum 0.9, with the learning rate cut from 0.1 to 0.01 so that the \
+        effective step, learning rate / (1 − momentum), stays 0.1",
+        &RECOMMENDED_HIDDEN,
+        he,
+        &config,
+    );
+
+    config.learning_rate = 0.05;
+    rung(
+        "+ larger steps",
+        "learning rate 0.05: an effective step of 0.5",
+        &RECOMMENDED_HIDDEN,
+        he,
         &config,
     );
 
     config.schedule = Schedule::Cosine { min_fraction: 0.0 };
+    rung(
+        "+ cosine",
+        "the learning rate falls from 0.05 to 0 along half a cosine over the run",
+        &RECOMMENDED_HIDDEN,
+        he,
+        &config,
+    );
+
     config.weight_decay = 5e-4;
+    rung(
+        "+ weight decay",
+        "L2 weight decay 5e-4 on the weights",
+        &RECOMMENDED_HIDDEN,
+        he,
+        &config,
+    );
+
     config.epochs = 30;
     rung(
-        "+ width, cosine, decay",
-        "hidden layers of 512 and 256; learning rate from 0.05 down \
-        to 0 along a cosine; L2 weight decay 5e-4; 30 epochs",
+        "+ 30 epochs",
+        "30 epochs instead of 10",
         &RECOMMENDED_HIDDEN,
-        Init::He,
+        he,
         &config,
     );
 
@@ -226,26 +269,25 @@ pub fn ladder<T: Float>(inputs: usize, classes: usize, seed: u64) -> Vec<Rung<T>
         "each training image moved by up to 2 pixels each way, anew every time \
         it is drawn",
         &RECOMMENDED_HIDDEN,
-        Init::He,
+        he,
         &config,
     );
 
     config.label_smoothing = 0.1;
     rung(
         "+ label smoothing",
-        "targets of 0.91 and 0.01 instead of 1 and 0 (label smoothing \
-        0.1)",
+        "targets of 0.91 and 0.01 instead of 1 and 0 (label smoothing 0.1)",
         &RECOMMENDED_HIDDEN,
-        Init::He,
+        he,
         &config,
     );
 
     config.epochs = 60;
     rung(
         "+ 60 epochs",
-        "twice as long: 60 epochs",
+        "60 epochs instead of 30",
         &RECOMMENDED_HIDDEN,
-        Init::He,
+        he,
         &config,
     );
     rungs

@@ -406,6 +406,7 @@ fn train_save_predict_and_submit_end_to_end() {
         "accuracy.svg",
         "learning-rate.svg",
         "misclassified.svg",
+        "weights.svg",
     ] {
         let text = std::fs::read_to_string(plots.join(svg)).unwrap();
         assert!(
@@ -681,7 +682,7 @@ fn ablation_writes_a_table_a_chart_and_every_run() {
 fn ablation_usage_errors_exit_2_naming_the_flag() {
     for (args, flag) in [
         (&["--seeds", "0"][..], "--seeds"),
-        (&["--rungs", "10"], "--rungs"),
+        (&["--rungs", "15"], "--rungs"),
         (&["--max-epochs", "many"], "--max-epochs"),
         (&["--threads", "0"], "--threads"),
         (&["--bogus", "1"], "--bogus"),
@@ -805,5 +806,55 @@ fn a_diverging_run_exits_1_naming_the_step_and_saves_nothing() {
         !stdout(&out).contains("NaN"),
         "no epoch line reports a NaN loss"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn to_csv_writes_what_the_csv_reader_reads_back_as_the_same_images() {
+    let dir = temp_dir("to-csv");
+    let test_labels = write_toy_mnist(&dir, 40);
+    let out_dir = dir.join("csv");
+    let out = run(
+        "to_csv",
+        &[
+            "--data",
+            dir.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("(40 labelled images)"),
+        "{}",
+        stdout(&out)
+    );
+    let idx = simplenn::dataset::load_dir(&dir, 10).unwrap();
+
+    let simplenn::dataset::CsvData::Labelled(train) =
+        simplenn::dataset::load_csv(&out_dir.join("train.csv"), 10).unwrap()
+    else {
+        panic!("train.csv must be labelled");
+    };
+    assert_eq!(train.images().as_bytes(), idx.train.images().as_bytes());
+    assert_eq!(train.labels(), idx.train.labels());
+
+    let simplenn::dataset::CsvData::Unlabelled(test) =
+        simplenn::dataset::load_csv(&out_dir.join("test.csv"), 10).unwrap()
+    else {
+        panic!("test.csv must have no labels");
+    };
+    let idx_test = idx.test.unwrap();
+    assert_eq!(test.as_bytes(), idx_test.images().as_bytes());
+    assert_eq!(idx_test.labels(), &test_labels[..]);
+    // The same as the Kaggle-style test.csv the toy writer makes by hand.
+    assert_eq!(
+        std::fs::read(out_dir.join("test.csv")).unwrap(),
+        std::fs::read(dir.join("test.csv")).unwrap()
+    );
+
+    let missing = run("to_csv", &["--data", dir.to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("--out"), "{}", stderr(&missing));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -23,8 +23,12 @@
 //! 10⁻⁷·5/10⁻³ ≈ 10⁻³: useless. Hence `f64`.)
 //!
 //! ReLU has a kink at 0 where the derivative jumps; a difference that straddles it measures
-//! neither side. Each test therefore picks its random data so that no pre-activation is
-//! within `KINK_MARGIN` of zero, far more than a nudge of h can move it.
+//! neither side. What crosses the kink is a pre-activation `z`, and a nudge moves it: by up
+//! to 2h·|a| when the nudged parameter is a weight that multiplies the input `a`, by 2h for
+//! a bias, and, through the layers in between, by some amount for every `z` above. So each
+//! test picks its random data with no pre-activation within `KINK_MARGIN` of zero, and the
+//! finite difference does not trust that margin: at each of its four nudged points it
+//! recomputes every ReLU pre-activation and fails if one has changed sign.
 
 use simplenn::{Activation, Init, Matrix, Network, Regularisation, Rng, loss, train};
 
@@ -36,8 +40,10 @@ const TOLERANCE: f64 = 1e-6;
 /// Floor of the relative error's denominator: gradients smaller than this are held to an
 /// absolute error of `TOLERANCE · TINY = 10⁻¹³`, about the rounding floor of the estimate.
 const TINY: f64 = 1e-7;
-/// No ReLU pre-activation may be closer to zero than this: 10 times the largest nudge,
-/// 2h, so the five points of a difference all see the same side of every kink.
+/// No hidden pre-activation may start closer to zero than this. A nudge of 2h moves a
+/// pre-activation by 2h·|a| (a weight on input `a`; the inputs are N(0, 1), so |a| rarely
+/// exceeds 3) or 2h (a bias): 0.02 leaves a few times that. The differences check, rather
+/// than assume, that no pre-activation crosses zero (`assert_same_sides`).
 const KINK_MARGIN: f64 = 0.02;
 // ANCHOR_END: constants
 
@@ -106,19 +112,60 @@ fn check_network(
 }
 
 /// The five-point central difference of the loss along the parameter that `nudge(net, d)`
-/// moves by `d`, leaving the parameter where it was.
+/// moves by `d`, leaving the parameter where it was. Panics if a nudge moves a ReLU
+/// pre-activation across zero.
 fn central_difference(
     net: &mut Network<f64>,
     x: &Matrix<f64>,
     labels: &[usize],
     nudge: impl Fn(&mut Network<f64>, f64),
 ) -> f64 {
+    let sides = relu_sides(net, x, None);
     five_point(|offset| {
         nudge(net, offset);
+        assert_same_sides(net, x, None, &sides, offset);
         let loss = net.loss(x, labels);
         nudge(net, -offset);
         loss
     })
+}
+
+/// Which side of zero every ReLU pre-activation of `net` is on for the batch `x` (with
+/// dropout `masks` applied to the hidden outputs, if given), computed from the definition.
+fn relu_sides(net: &Network<f64>, x: &Matrix<f64>, masks: Option<&[Matrix<f64>]>) -> Vec<bool> {
+    let mut a = x.clone();
+    let mut sides = Vec::new();
+    let hidden = &net.layers()[..net.layers().len() - 1];
+    for (l, layer) in hidden.iter().enumerate() {
+        let mut z = a.matmul(layer.weights());
+        z.add_row(layer.bias());
+        if layer.activation() == Activation::Relu {
+            sides.extend(z.as_slice().iter().map(|&v| v > 0.0));
+        }
+        a = z.map(|v| layer.activation().apply(v));
+        if let Some(masks) = masks {
+            a = a.hadamard(&masks[l]);
+        }
+    }
+    sides
+}
+
+/// Panics unless every ReLU pre-activation is on the side of zero it was on in `before`:
+/// a difference whose points straddle a kink would measure neither slope.
+fn assert_same_sides(
+    net: &Network<f64>,
+    x: &Matrix<f64>,
+    masks: Option<&[Matrix<f64>]>,
+    before: &[bool],
+    offset: f64,
+) {
+    let after = relu_sides(net, x, masks);
+    if let Some(k) = before.iter().zip(&after).position(|(b, a)| b != a) {
+        panic!(
+            "a nudge of {offset:e} moved ReLU pre-activation {k} across zero: the data \
+             are too close to a kink for a finite difference"
+        );
+    }
 }
 
 /// `(8·(f(h) − f(−h)) − (f(2h) − f(−2h))) / 12h`: the derivative at 0, error O(h⁴).
@@ -403,9 +450,11 @@ fn check_regularised(
     let mut worst: f64 = 0.0;
     for l in 0..net.layers().len() {
         let (rows, cols) = net.layers()[l].weights().shape();
+        let sides = relu_sides(net, x, Some(masks));
         let mut numeric_of = |nudge: &dyn Fn(&mut Network<f64>, f64)| {
             five_point(|d| {
                 nudge(net, d);
+                assert_same_sides(net, x, Some(masks), &sides, d);
                 let loss = regularised_loss_by_definition(net, x, labels, masks, epsilon);
                 nudge(net, -d);
                 loss
@@ -510,4 +559,17 @@ fn negative_label_smoothing_is_refused() {
         dropout_masks: None,
     };
     net.loss_and_gradients_with(&x, &labels, &r);
+}
+
+#[test]
+#[should_panic(expected = "across zero")]
+fn a_difference_that_straddles_a_relu_kink_is_refused() {
+    let (mut net, x, labels) = setup(&[(5, Activation::Relu)], 3);
+    // Move unit 0's bias so that sample 0's pre-activation sits 0.0005 above the kink, well
+    // inside the reach of a nudge of 2h = 0.002.
+    let z = x.matmul(net.layers()[0].weights())[(0, 0)] + net.layers()[0].bias()[0];
+    net.layers_mut()[0].bias_mut()[0] -= z - 0.0005;
+    central_difference(&mut net, &x, &labels, |n, d| {
+        n.layers_mut()[0].bias_mut()[0] += d
+    });
 }

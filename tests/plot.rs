@@ -5,7 +5,9 @@
 //! Whether a chart *looks* right is checked by eye: render one with `rsvg-convert` or a
 //! browser. These tests pin down what can be stated exactly.
 
-use simplenn::plot::{BarChart, GalleryImage, LineChart, Series, gallery_svg, nice_ticks};
+use simplenn::plot::{
+    BarChart, GalleryImage, LineChart, Series, WeightImage, gallery_svg, nice_ticks, weights_svg,
+};
 
 /// Checks the XML well-formedness rules our writer could break: tags nest and balance,
 /// attribute values are double-quoted and contain no `<` or raw `"`, every `&` starts a
@@ -659,4 +661,95 @@ fn gallery_rejects_a_wrong_pixel_count() {
 #[should_panic(expected = "columns must be at least 1")]
 fn gallery_rejects_zero_columns() {
     gallery_svg("bad", &[], 0);
+}
+
+#[test]
+fn weights_are_red_when_positive_blue_when_negative_each_image_to_its_own_scale() {
+    #[rustfmt::skip]
+    let values = [
+        2.0,  2.0, 0.0,  // one run at full red
+        -2.0, 1.0, 0.1,  // full blue, half red; 0.1 is within 1/14 of 2, so background
+    ];
+    let small: Vec<f32> = values.iter().map(|v| v / 1000.0).collect();
+    let images = [
+        WeightImage {
+            values: &values,
+            width: 3,
+            height: 2,
+            caption: "unit 0".into(),
+        },
+        WeightImage {
+            values: &small,
+            width: 3,
+            height: 2,
+            caption: "unit 1".into(),
+        },
+    ];
+    let svg = weights_svg("First layer", &images, 8);
+    assert_xml(&svg);
+    // Each image is scaled to its own largest magnitude: the tiny one draws the same runs.
+    let runs: Vec<&str> = svg
+        .lines()
+        .filter(|l| l.starts_with("<rect") && l.contains(r#"height="1""#))
+        .collect();
+    assert_eq!(runs.len(), 6, "{runs:#?}");
+    for want in [
+        r#"<rect x="0" y="0" width="2" height="1"/>"#,
+        r#"<rect x="0" y="1" width="1" height="1"/>"#,
+        r#"<rect x="1" y="1" width="1" height="1"/>"#,
+    ] {
+        assert_eq!(
+            runs.iter().filter(|&&r| r == want).count(),
+            2,
+            "{want}: {runs:#?}"
+        );
+    }
+    // Level +7 is #b2182b, −7 is #2166ac; +1.0 of 2.0 rounds to level 4 of 7.
+    assert!(svg.contains(r##"<g fill="#b2182b">"##), "{svg}");
+    assert!(svg.contains(r##"<g fill="#2166ac">"##), "{svg}");
+    let half = |c: u8| (255.0 - (255.0 - c as f64) * 4.0 / 7.0).round() as u8;
+    let mid = format!(
+        "<g fill=\"#{:02x}{:02x}{:02x}\">",
+        half(178),
+        half(24),
+        half(43)
+    );
+    assert!(svg.contains(&mid), "{mid} in {svg}");
+    assert!(texts(&svg).contains(&"unit 1"));
+}
+
+#[test]
+fn all_zero_or_non_finite_weights_draw_nothing() {
+    let zeros = [0.0f32; 4];
+    let odd = [f32::NAN, 0.0, 0.0, 0.0];
+    let images = [
+        WeightImage {
+            values: &zeros,
+            width: 2,
+            height: 2,
+            caption: "zeros".into(),
+        },
+        WeightImage {
+            values: &odd,
+            width: 2,
+            height: 2,
+            caption: "nan".into(),
+        },
+    ];
+    let svg = weights_svg("t", &images, 2);
+    assert_xml(&svg);
+    assert_eq!(svg.matches(r#"height="1""#).count(), 0, "{svg}");
+}
+
+#[test]
+#[should_panic(expected = "weights_svg: image 0 has 3 values, but is 2 × 2")]
+fn weights_of_the_wrong_length_panic() {
+    let values = [1.0f32; 3];
+    let image = WeightImage {
+        values: &values,
+        width: 2,
+        height: 2,
+        caption: String::new(),
+    };
+    weights_svg("t", &[image], 4);
 }

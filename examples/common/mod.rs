@@ -258,10 +258,21 @@ pub fn load_labelled(data: Option<String>, csv: Option<String>) -> Result<Loaded
             )),
         },
         (data, None) => {
+            // A folder given on the command line is shown as given; the built-in one
+            // relative to the current folder when it is inside it (`data/mnist-10k` from
+            // the repository's root), so that output does not depend on where the clone is.
+            let source = match &data {
+                Some(dir) => dir.clone(),
+                None => {
+                    let dir = builtin_data_dir();
+                    let cwd = std::env::current_dir().unwrap_or_default();
+                    dir.strip_prefix(&cwd).unwrap_or(&dir).display().to_string()
+                }
+            };
             let dir = data.map(PathBuf::from).unwrap_or_else(builtin_data_dir);
             let loaded = dataset::load_dir(&dir, CLASSES)?;
             Ok(Loaded {
-                source: dir.display().to_string(),
+                source,
                 train: loaded.train,
                 test: loaded.test,
             })
