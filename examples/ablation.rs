@@ -40,7 +40,7 @@ Options:
   -h, --help       print this help
 
 With a folder that holds MNIST's test set and the defaults, it trains 42 networks (14 rungs,
-3 seeds) and takes 3 to 6 minutes on 2 cores.
+3 seeds) and takes 2 to 6 minutes on 2 cores.
 
 Exit status: 0 on success, 2 for a usage error, 1 for a data or I/O error.";
 

@@ -38,7 +38,7 @@ Options:
   --out DIR      where to write accuracy.svg and loss.svg [default: init_plateau]
   -h, --help     print this help
 
-The two runs take about 20 s together on 2 cores with the defaults.
+The two runs take 5 to 25 s together on 2 cores with the defaults.
 
 Exit status: 0 on success, 2 for a usage error, 1 for a data or I/O error.";
 

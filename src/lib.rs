@@ -1,12 +1,31 @@
 //! # simplenn
 //!
 //! A neural network built from scratch in Rust with nothing but the standard library, and
-//! trained on MNIST: the `Matrix` type, the matrix products, the random number generator,
-//! softmax, backpropagation and the optimisers are all here, each in a module named for the
-//! idea and short enough to read in one sitting. The book in `book/` walks through the code.
+//! trained on MNIST's handwritten digits: the [`Matrix`] type, the matrix products, the
+//! random number generator, softmax, backpropagation and the optimisers are all here, each
+//! in a module named for the idea and short enough to read in one sitting. It has no
+//! dependencies, and its gradients are checked against finite differences.
 //!
-//! It began as a NumPy project: a 784-10-10 network trained with full-batch gradient
-//! descent. [`preset::original`] reproduces it; the rest of the crate goes beyond it.
+//! It began as a NumPy project, a 784-10-10 network trained by full-batch gradient descent
+//! ([`preset::original`] reproduces it: 85–86% on MNIST's test set from 10,000 training
+//! digits). The default recipe, [`preset::recommended`], reaches 98.4% on the same data.
+//!
+//! ## Try it
+//!
+//! From a clone of the repository, which carries 10,000 MNIST digits so that nothing needs
+//! downloading:
+//!
+//! ```sh
+//! cargo run --release --example train   # train the default network, epoch by epoch
+//! cargo test                            # every test: gradient checks, parsers, training
+//! ```
+//!
+//! ## The book
+//!
+//! The repository's `book/` is an mdBook that teaches the forward pass, backpropagation,
+//! softmax's numerics, gradient checking and training alongside this code, with every
+//! listing included from the source: `cargo install mdbook && mdbook serve book`, then
+//! open <http://localhost:3000>. It needs no network once mdBook is installed.
 //!
 //! ## A network in a few lines
 //!
@@ -44,14 +63,19 @@
 //! | [`train`] | [`TrainConfig`], SGD with momentum, schedules, [`Network::fit`] |
 //! | [`augment`] | random translations of training images |
 //! | [`textbook`] | backpropagation and the training loop in their plainest form, for reading first |
-//! | [`preset`] | the original project's recipe |
+//! | [`preset`] | the original project's recipe, the recommended one, and the ladder between them |
+//! | [`dataset`], [`idx`], [`csv`], [`gzip`] | MNIST's files, Kaggle's CSV and gzip, read and checked |
+//! | [`model`] | saving and loading a trained network |
 //! | [`float`] | [`Float`]: the element type, `f32` for training, `f64` for gradient checks |
 //!
 //! ## Panics and errors
 //!
 //! Passing matrices of incompatible shapes is a programmer error, like indexing out of
 //! bounds: such calls panic with a message that names both shapes. Each function documents
-//! its panics.
+//! its panics. What a correct program must still expect is an error value: a data or model
+//! file that is damaged or not what it claims gives an [`Error`] naming the file, the
+//! offset or line, and what was wrong; training whose loss stops being a number gives a
+//! [`Diverged`] naming the epoch, the step and the learning rate.
 
 #![warn(missing_docs)]
 // `unsafe` is allowed in one module only, `matmul::kernels` (the SIMD micro-kernels).

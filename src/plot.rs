@@ -911,8 +911,8 @@ pub fn gallery_svg(title: &str, images: &[GalleryImage], columns: usize) -> Stri
 /// seen as the pictures they respond to: red where a value is positive, blue where it is
 /// negative, white near zero, each image scaled to its own largest magnitude.
 ///
-/// Each image gets 7 shades each way, drawn as `<rect>`s of equal shade (runs, as in
-/// [`gallery_svg`]); values within a fourteenth of the largest are not drawn.
+/// Each image gets 7 shades each way (values within a fourteenth of the largest are white)
+/// and is embedded as a small palette PNG, one pixel per value, drawn without smoothing.
 ///
 /// ```
 /// use simplenn::plot::{weights_svg, WeightImage};
@@ -920,7 +920,7 @@ pub fn gallery_svg(title: &str, images: &[GalleryImage], columns: usize) -> Stri
 /// let values = [1.0, -1.0, 0.0, 0.5];
 /// let image = WeightImage { values: &values, width: 2, height: 2, caption: "unit 0".into() };
 /// let svg = weights_svg("First layer", &[image], 8);
-/// assert_eq!(svg.matches(r#"height="1""#).count(), 3); // the zero is background
+/// assert_eq!(svg.matches("data:image/png;base64,").count(), 1);
 /// assert!(svg.contains(">unit 0</text>"));
 /// ```
 ///
@@ -948,7 +948,7 @@ pub fn weights_svg(title: &str, images: &[WeightImage], columns: usize) -> Strin
         })
         .collect();
     grid_svg(title, &tiles, columns, |out, i| {
-        signed_runs(out, &images[i])
+        signed_image(out, &images[i])
     })
 }
 
@@ -1099,54 +1099,131 @@ fn pixel_runs(out: &mut String, image: &GalleryImage) {
     }
 }
 
-/// Shades each way in a [`weights_svg`]: level 0 is white (not drawn), ±7 full strength.
+/// Shades each way in a [`weights_svg`]: level 0 is white, ±7 full strength.
 const SIGNED_LEVELS: i32 = 7;
 
-/// One `<rect>` per maximal horizontal run of equal signed level, zero runs skipped,
-/// grouped by level: red for positive values, blue for negative ones.
-fn signed_runs(out: &mut String, image: &WeightImage) {
-    let largest = image.values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-    let level = |v: f32| -> i32 {
-        if largest > 0.0 && v.is_finite() {
-            (v / largest * SIGNED_LEVELS as f32).round() as i32
-        } else {
-            0
-        }
-    };
-    let levels = (2 * SIGNED_LEVELS + 1) as usize;
-    let mut by_level: Vec<String> = vec![String::new(); levels];
-    for (row, values) in image.values.chunks(image.width.max(1)).enumerate() {
-        let mut start = 0;
-        while start < values.len() {
-            let here = level(values[start]);
-            let len = values[start..]
-                .iter()
-                .take_while(|&&v| level(v) == here)
-                .count();
-            if here != 0 {
-                let _ = writeln!(
-                    by_level[(here + SIGNED_LEVELS) as usize],
-                    r#"<rect x="{start}" y="{row}" width="{len}" height="1"/>"#
-                );
-            }
-            start += len;
-        }
-    }
-    for (i, rects) in by_level.iter().enumerate() {
-        if rects.is_empty() {
-            continue;
-        }
-        let here = i as i32 - SIGNED_LEVELS;
-        // From white towards #b2182b (positive) or #2166ac (negative), ColorBrewer's RdBu ends.
-        let end = if here > 0 {
-            [178, 24, 43]
-        } else {
-            [33, 102, 172]
-        };
-        let t = here.abs() as f64 / SIGNED_LEVELS as f64;
-        let [r, g, b] = end.map(|c: i32| (255.0 - (255.0 - c as f64) * t).round() as u8);
-        let _ = writeln!(out, r##"<g fill="#{r:02x}{g:02x}{b:02x}">"##);
-        out.push_str(rects);
-        out.push_str("</g>\n");
-    }
+/// The palette of a [`weights_svg`] image: index `level + 7` for levels −7 to 7, from blue
+/// (#2166ac, ColorBrewer's RdBu end) through white to red (#b2182b).
+fn signed_palette() -> Vec<[u8; 3]> {
+    (-SIGNED_LEVELS..=SIGNED_LEVELS)
+        .map(|level| {
+            let end: [u8; 3] = if level > 0 {
+                [178, 24, 43]
+            } else {
+                [33, 102, 172]
+            };
+            let t = level.abs() as f64 / SIGNED_LEVELS as f64;
+            end.map(|c| (255.0 - (255.0 - c as f64) * t).round() as u8)
+        })
+        .collect()
 }
+
+/// The palette index of each value of `image`: its level from −7 to 7 (scaled to the
+/// image's largest magnitude; 0 for non-finite values or an all-zero image), plus 7.
+fn signed_indices(image: &WeightImage) -> Vec<u8> {
+    let largest = image
+        .values
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(0.0f32, |m, v| m.max(v.abs()));
+    image
+        .values
+        .iter()
+        .map(|&v| {
+            let level = if largest > 0.0 && v.is_finite() {
+                (v / largest * SIGNED_LEVELS as f32).round() as i32
+            } else {
+                0
+            };
+            (level + SIGNED_LEVELS) as u8
+        })
+        .collect()
+}
+
+/// Draws a weight image as an embedded PNG, one PNG pixel per value, scaled up without
+/// smoothing. A weight image is dense (every pixel has a value, and noise breaks it into
+/// short runs), so rectangles would cost a megabyte for a grid of 64; a palette PNG costs
+/// about a kilobyte per image.
+fn signed_image(out: &mut String, image: &WeightImage) {
+    let png = png_indexed(
+        image.width,
+        image.height,
+        &signed_palette(),
+        &signed_indices(image),
+    );
+    let _ = writeln!(
+        out,
+        r#"<image width="{}" height="{}" preserveAspectRatio="none" style="image-rendering:pixelated" href="data:image/png;base64,{}"/>"#,
+        image.width,
+        image.height,
+        base64(&png)
+    );
+}
+
+// ANCHOR: png
+/// An indexed-colour PNG (ISO/IEC 15948): the 8-byte signature, then chunks of
+/// `length, type, data, CRC-32`: `IHDR` (size, 8 bits per pixel, colour type 3), `PLTE` (the
+/// palette), `IDAT` (the pixels, each row after a filter byte 0, as a zlib stream of stored
+/// DEFLATE blocks) and `IEND`.
+fn png_indexed(width: usize, height: usize, palette: &[[u8; 3]], indices: &[u8]) -> Vec<u8> {
+    let mut png = vec![0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n'];
+    let mut header = Vec::with_capacity(13);
+    header.extend_from_slice(&(width as u32).to_be_bytes());
+    header.extend_from_slice(&(height as u32).to_be_bytes());
+    header.extend_from_slice(&[8, 3, 0, 0, 0]); // depth, colour type, compression, filter, interlace
+    png_chunk(&mut png, b"IHDR", &header);
+    png_chunk(&mut png, b"PLTE", palette.as_flattened());
+    let mut rows = Vec::with_capacity(height * (width + 1));
+    for row in indices.chunks(width.max(1)) {
+        rows.push(0); // filter type 0: the row as it is
+        rows.extend_from_slice(row);
+    }
+    // zlib (RFC 1950): CMF 0x78 (deflate, 32 KiB window), FLG 0x01 (so that CMF·256 + FLG
+    // is a multiple of 31), the DEFLATE stream, then the Adler-32 of the data, big-endian.
+    let mut zlib = vec![0x78, 0x01];
+    zlib.extend_from_slice(&crate::gzip::deflate_stored(&rows));
+    zlib.extend_from_slice(&adler32(&rows).to_be_bytes());
+    png_chunk(&mut png, b"IDAT", &zlib);
+    png_chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+fn png_chunk(png: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let start = png.len();
+    png.extend_from_slice(kind);
+    png.extend_from_slice(data);
+    let crc = crate::crc32::crc32(&png[start..]); // over the type and the data
+    png.extend_from_slice(&crc.to_be_bytes());
+}
+
+/// Adler-32 (RFC 1950 §8.2): two sums modulo 65521, of the bytes and of the running sums.
+fn adler32(data: &[u8]) -> u32 {
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in data {
+        a = (a + byte as u32) % 65521;
+        b = (b + a) % 65521;
+    }
+    (b << 16) | a
+}
+
+/// Base64 (RFC 4648 §4), with `=` padding, for a `data:` URI.
+fn base64(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for group in bytes.chunks(3) {
+        let n = group
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= group.len() {
+                out.push(DIGITS[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+// ANCHOR_END: png

@@ -393,8 +393,8 @@ fn real_train_csv() {
         // Straight to stderr: the test harness captures `eprintln!`.
         let _ = writeln!(
             std::io::stderr(),
-            "SKIPPED real_train_csv: SIMPLENN_DATA_DIR is not set (point it at the shared \
-             data folder)"
+            "SKIPPED real_train_csv: SIMPLENN_DATA_DIR is not set (point it at a folder holding \
+             mnist-10k/train.csv: see the book's \"Getting the data\")"
         );
         return;
     };

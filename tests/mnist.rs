@@ -19,7 +19,7 @@ fn load(name: &str, test: &str) -> Option<DataDir> {
         // worse than none.
         let _ = writeln!(
             std::io::stderr(),
-            "SKIPPED {test}: SIMPLENN_DATA_DIR is not set (point it at the shared data folder)"
+            "SKIPPED {test}: SIMPLENN_DATA_DIR is not set (point it at a folder holding mnist-10k/ and fashion-mnist/: see the book's \"Getting the data\")"
         );
         return None;
     };

@@ -1,6 +1,7 @@
 //! Tests of [`simplenn::plot`]: every chart is well-formed XML with its text escaped, the
 //! axis ticks are nice numbers that cover the data, missing values leave no trace, and the
-//! gallery draws exactly the runs of ink it should.
+//! gallery draws exactly the runs of ink it should, and the weight images embed valid PNGs of
+//! exactly the shades they should.
 //!
 //! Whether a chart *looks* right is checked by eye: render one with `rsvg-convert` or a
 //! browser. These tests pin down what can be stated exactly.
@@ -663,12 +664,91 @@ fn gallery_rejects_zero_columns() {
     gallery_svg("bad", &[], 0);
 }
 
+/// The images a weights chart embeds, decoded from first principles: base64 (RFC 4648),
+/// the PNG chunks with their CRC-32s (ISO/IEC 15948), the zlib stream (RFC 1950) with its
+/// Adler-32, each row's filter byte. Returns, per image, `(width, height, palette, indices)`.
+#[allow(clippy::type_complexity)]
+fn embedded_pngs(svg: &str) -> Vec<(u32, u32, Vec<[u8; 3]>, Vec<u8>)> {
+    let digit = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => (c - b'A') as u32,
+            b'a'..=b'z' => (c - b'a' + 26) as u32,
+            b'0'..=b'9' => (c - b'0' + 52) as u32,
+            b'+' => 62,
+            b'/' => 63,
+            _ => panic!("not base64: {c}"),
+        }
+    };
+    let mut images = Vec::new();
+    for part in svg.split("data:image/png;base64,").skip(1) {
+        let text = &part.as_bytes()[..part.find('"').unwrap()];
+        assert_eq!(text.len() % 4, 0);
+        let mut png = Vec::new();
+        for group in text.chunks(4) {
+            let pad = group.iter().filter(|&&c| c == b'=').count();
+            let n = group[..4 - pad]
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, &c)| n | digit(c) << (18 - 6 * i));
+            png.extend_from_slice(&n.to_be_bytes()[1..4 - pad]);
+        }
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        let (mut at, mut header, mut palette, mut zlib) = (8, Vec::new(), Vec::new(), Vec::new());
+        let mut kinds = Vec::new();
+        while at < png.len() {
+            let len = u32::from_be_bytes(png[at..at + 4].try_into().unwrap()) as usize;
+            let kind = &png[at + 4..at + 8];
+            let data = &png[at + 8..at + 8 + len];
+            let crc = u32::from_be_bytes(png[at + 8 + len..at + 12 + len].try_into().unwrap());
+            assert_eq!(
+                crc,
+                simplenn::crc32::crc32(&png[at + 4..at + 8 + len]),
+                "CRC"
+            );
+            kinds.push(String::from_utf8(kind.to_vec()).unwrap());
+            match kind {
+                b"IHDR" => header = data.to_vec(),
+                b"PLTE" => palette = data.chunks(3).map(|c| [c[0], c[1], c[2]]).collect(),
+                b"IDAT" => zlib.extend_from_slice(data),
+                _ => {}
+            }
+            at += 12 + len;
+        }
+        assert_eq!(kinds, ["IHDR", "PLTE", "IDAT", "IEND"]);
+        let width = u32::from_be_bytes(header[0..4].try_into().unwrap());
+        let height = u32::from_be_bytes(header[4..8].try_into().unwrap());
+        assert_eq!(
+            &header[8..],
+            &[8, 3, 0, 0, 0],
+            "8-bit indexed, no interlace"
+        );
+        assert_eq!((zlib[0], zlib[1]), (0x78, 0x01));
+        assert_eq!((zlib[0] as u32 * 256 + zlib[1] as u32) % 31, 0, "FCHECK");
+        let (rows, used) = simplenn::gzip::inflate(&zlib[2..]).unwrap();
+        let adler = u32::from_be_bytes(zlib[2 + used..2 + used + 4].try_into().unwrap());
+        let (mut a, mut b) = (1u64, 0u64);
+        for &byte in &rows {
+            a = (a + byte as u64) % 65521;
+            b = (b + a) % 65521;
+        }
+        assert_eq!(adler as u64, (b << 16) | a, "Adler-32");
+        let mut indices = Vec::new();
+        for row in rows.chunks(width as usize + 1) {
+            assert_eq!(row[0], 0, "filter type 0");
+            indices.extend_from_slice(&row[1..]);
+        }
+        assert_eq!(indices.len(), (width * height) as usize);
+        images.push((width, height, palette, indices));
+    }
+    images
+}
+
 #[test]
 fn weights_are_red_when_positive_blue_when_negative_each_image_to_its_own_scale() {
     #[rustfmt::skip]
     let values = [
-        2.0,  2.0, 0.0,  // one run at full red
-        -2.0, 1.0, 0.1,  // full blue, half red; 0.1 is within 1/14 of 2, so background
+        2.0,  2.0, 0.0,  // full red twice, white
+        -2.0, 1.0, 0.1,  // full blue, 1.0 of 2.0 is level 4 of 7 (3.5 rounds up), 0.1 white
     ];
     let small: Vec<f32> = values.iter().map(|v| v / 1000.0).collect();
     let images = [
@@ -687,41 +767,28 @@ fn weights_are_red_when_positive_blue_when_negative_each_image_to_its_own_scale(
     ];
     let svg = weights_svg("First layer", &images, 8);
     assert_xml(&svg);
-    // Each image is scaled to its own largest magnitude: the tiny one draws the same runs.
-    let runs: Vec<&str> = svg
-        .lines()
-        .filter(|l| l.starts_with("<rect") && l.contains(r#"height="1""#))
-        .collect();
-    assert_eq!(runs.len(), 6, "{runs:#?}");
-    for want in [
-        r#"<rect x="0" y="0" width="2" height="1"/>"#,
-        r#"<rect x="0" y="1" width="1" height="1"/>"#,
-        r#"<rect x="1" y="1" width="1" height="1"/>"#,
-    ] {
-        assert_eq!(
-            runs.iter().filter(|&&r| r == want).count(),
-            2,
-            "{want}: {runs:#?}"
-        );
+    let pngs = embedded_pngs(&svg);
+    assert_eq!(pngs.len(), 2);
+    // Palette index = level + 7; each image to its own largest magnitude, so both the same.
+    for (width, height, palette, indices) in &pngs {
+        assert_eq!((*width, *height), (3, 2));
+        assert_eq!(indices, &[14, 14, 7, 0, 11, 7]);
+        assert_eq!(palette.len(), 15);
+        assert_eq!(palette[14], [178, 24, 43], "level +7 is #b2182b");
+        assert_eq!(palette[0], [33, 102, 172], "level −7 is #2166ac");
+        assert_eq!(palette[7], [255, 255, 255], "level 0 is white");
+        let mid = |c: u8| (255.0 - (255.0 - c as f64) * 4.0 / 7.0).round() as u8;
+        assert_eq!(palette[11], [mid(178), mid(24), mid(43)]);
     }
-    // Level +7 is #b2182b, −7 is #2166ac; +1.0 of 2.0 rounds to level 4 of 7.
-    assert!(svg.contains(r##"<g fill="#b2182b">"##), "{svg}");
-    assert!(svg.contains(r##"<g fill="#2166ac">"##), "{svg}");
-    let half = |c: u8| (255.0 - (255.0 - c as f64) * 4.0 / 7.0).round() as u8;
-    let mid = format!(
-        "<g fill=\"#{:02x}{:02x}{:02x}\">",
-        half(178),
-        half(24),
-        half(43)
-    );
-    assert!(svg.contains(&mid), "{mid} in {svg}");
     assert!(texts(&svg).contains(&"unit 1"));
+    // Drawn at three screen pixels per value, without smoothing.
+    assert_eq!(svg.matches("image-rendering:pixelated").count(), 2);
 }
 
 #[test]
-fn all_zero_or_non_finite_weights_draw_nothing() {
+fn all_zero_or_non_finite_weights_are_white() {
     let zeros = [0.0f32; 4];
-    let odd = [f32::NAN, 0.0, 0.0, 0.0];
+    let odd = [f32::NAN, 1.0, f32::INFINITY, -1.0];
     let images = [
         WeightImage {
             values: &zeros,
@@ -733,12 +800,40 @@ fn all_zero_or_non_finite_weights_draw_nothing() {
             values: &odd,
             width: 2,
             height: 2,
-            caption: "nan".into(),
+            caption: "odd".into(),
         },
     ];
     let svg = weights_svg("t", &images, 2);
     assert_xml(&svg);
-    assert_eq!(svg.matches(r#"height="1""#).count(), 0, "{svg}");
+    let pngs = embedded_pngs(&svg);
+    assert_eq!(pngs[0].3, [7, 7, 7, 7]);
+    assert_eq!(
+        pngs[1].3,
+        [7, 14, 7, 0],
+        "non-finite values are white, not the scale"
+    );
+}
+
+#[test]
+fn a_grid_of_64_digit_sized_weight_images_is_small() {
+    let mut rng = simplenn::Rng::new(5);
+    let noise: Vec<Vec<f32>> = (0..64)
+        .map(|_| (0..784).map(|_| rng.normal() as f32).collect())
+        .collect();
+    let images: Vec<WeightImage> = noise
+        .iter()
+        .enumerate()
+        .map(|(j, values)| WeightImage {
+            values,
+            width: 28,
+            height: 28,
+            caption: format!("unit {j}"),
+        })
+        .collect();
+    let svg = weights_svg("64 units of noise", &images, 8);
+    assert_xml(&svg);
+    assert!(svg.len() < 120_000, "{} bytes", svg.len());
+    assert_eq!(embedded_pngs(&svg).len(), 64);
 }
 
 #[test]

@@ -247,3 +247,37 @@ fn smoothed_loss_is_finite_for_extreme_logits() {
 fn smoothing_outside_zero_to_one_is_refused() {
     softmax_cross_entropy_smoothed(&Matrix::<f64>::zeros(1, 2), &[0], 1.5);
 }
+
+/// The squared error `½ Σⱼ (pⱼ − yⱼ)²` of softmax probabilities, from the definition.
+fn squared_error(z: &[f64], y: usize) -> f64 {
+    let p = softmax_by_definition(z);
+    p.iter()
+        .enumerate()
+        .map(|(j, &pj)| 0.5 * (pj - if j == y { 1.0 } else { 0.0 }).powi(2))
+        .sum()
+}
+
+#[test]
+fn squared_error_barely_moves_a_confidently_wrong_network_where_cross_entropy_pushes_hard() {
+    // The book's example: logits (0, 8) for an image of class 0. The network gives its own
+    // class p₀ = 1/(1 + e⁸) ≈ 0.000335: confidently wrong.
+    let (z, y) = ([0.0, 8.0], 0);
+    let p0 = 1.0 / (1.0 + 8f64.exp());
+    assert!((p0 - 3.3535e-4).abs() < 1e-8);
+
+    // Cross-entropy: ∂L/∂z₀ = p₀ − 1, close to −1.
+    let (_, grad) = softmax_cross_entropy(&Matrix::<f64>::from_rows(&[z]), &[y]);
+    assert!((grad[(0, 0)] - (p0 - 1.0)).abs() < 1e-15);
+
+    // Squared error: ∂L/∂z₀ = −2·p₀·(1 − p₀)², by central differences of the definition.
+    let h = 1e-5;
+    let numeric =
+        (squared_error(&[z[0] + h, z[1]], y) - squared_error(&[z[0] - h, z[1]], y)) / (2.0 * h);
+    let closed = -2.0 * p0 * (1.0 - p0).powi(2);
+    assert!((numeric - closed).abs() < 1e-9, "{numeric} vs {closed}");
+    assert!((closed - -6.7025e-4).abs() < 1e-8, "{closed}");
+
+    // About 1,500 times weaker: the more wrong the network, the less squared error moves it.
+    let ratio = grad[(0, 0)] / closed;
+    assert!((1490.0..1492.0).contains(&ratio), "{ratio}");
+}
