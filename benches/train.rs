@@ -1,4 +1,4 @@
-//! One training epoch of the MLP: 784-128-10, ReLU, He initialisation, softmax
+//! One training epoch of a small MLP, 784-128-10, ReLU, He initialisation, softmax
 //! cross-entropy, SGD with mini-batches of 64, learning rate 0.1, no momentum, on 10,000
 //! synthetic 28×28 `u8` images held as a `Dataset` (each batch converted to `f32` as it is
 //! drawn), on 1 and 2 threads. Multiply by 6 for a 60,000-image Fashion-MNIST epoch.

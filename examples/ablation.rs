@@ -3,7 +3,7 @@
 //! the same test set. Writes a markdown table, an SVG chart and a JSON file of every run.
 //!
 //! ```sh
-//! cargo run --release --example ablation -- --data path/to/mnist
+//! cargo run --release --example ablation -- --data datasets/mnist-10k
 //! ```
 //!
 //! Run with `--help` for the options.

@@ -4,7 +4,7 @@
 //! read.
 //!
 //! ```sh
-//! cargo run --release --example to_csv -- --data path/to/mnist --out path/to/csv
+//! cargo run --release --example to_csv -- --data datasets/mnist-10k --out datasets/mnist-10k
 //! ```
 
 #[macro_use]

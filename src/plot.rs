@@ -886,24 +886,10 @@ const GALLERY_SCALE: usize = 3;
 /// If `columns` is 0, or an image's `pixels` is not `width * height` long.
 pub fn gallery_svg(title: &str, images: &[GalleryImage], columns: usize) -> String {
     assert!(columns > 0, "gallery_svg: columns must be at least 1");
-    for (i, image) in images.iter().enumerate() {
-        assert_eq!(
-            image.pixels.len(),
-            image.width * image.height,
-            "gallery_svg: image {i} has {} pixels, but is {} × {}",
-            image.pixels.len(),
-            image.width,
-            image.height
-        );
-    }
-    let tiles: Vec<Tile> = images
+    let sizes = images
         .iter()
-        .map(|im| Tile {
-            width: im.width,
-            height: im.height,
-            caption: &im.caption,
-        })
-        .collect();
+        .map(|im| (im.pixels.len(), im.width, im.height, &*im.caption));
+    let tiles = tiles("gallery_svg", "pixels", sizes);
     grid_svg(title, &tiles, columns, |out, i| pixel_runs(out, &images[i]))
 }
 
@@ -929,24 +915,10 @@ pub fn gallery_svg(title: &str, images: &[GalleryImage], columns: usize) -> Stri
 /// If `columns` is 0, or an image's `values` is not `width * height` long.
 pub fn weights_svg(title: &str, images: &[WeightImage], columns: usize) -> String {
     assert!(columns > 0, "weights_svg: columns must be at least 1");
-    for (i, image) in images.iter().enumerate() {
-        assert_eq!(
-            image.values.len(),
-            image.width * image.height,
-            "weights_svg: image {i} has {} values, but is {} × {}",
-            image.values.len(),
-            image.width,
-            image.height
-        );
-    }
-    let tiles: Vec<Tile> = images
+    let sizes = images
         .iter()
-        .map(|im| Tile {
-            width: im.width,
-            height: im.height,
-            caption: &im.caption,
-        })
-        .collect();
+        .map(|im| (im.values.len(), im.width, im.height, &*im.caption));
+    let tiles = tiles("weights_svg", "values", sizes);
     grid_svg(title, &tiles, columns, |out, i| {
         signed_image(out, &images[i])
     })
@@ -957,6 +929,33 @@ struct Tile<'a> {
     width: usize,
     height: usize,
     caption: &'a str,
+}
+
+/// The tiles of a gallery from each image's `(number of values, width, height, caption)`.
+///
+/// # Panics
+/// If an image does not hold `width * height` values, naming the caller (`function`) and
+/// what it holds (`unit`).
+fn tiles<'a>(
+    function: &str,
+    unit: &str,
+    images: impl Iterator<Item = (usize, usize, usize, &'a str)>,
+) -> Vec<Tile<'a>> {
+    images
+        .enumerate()
+        .map(|(i, (len, width, height, caption))| {
+            assert_eq!(
+                len,
+                width * height,
+                "{function}: image {i} has {len} {unit}, but is {width} × {height}"
+            );
+            Tile {
+                width,
+                height,
+                caption,
+            }
+        })
+        .collect()
 }
 
 /// The layout shared by the galleries: a title, then a grid of framed, captioned tiles;
