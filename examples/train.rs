@@ -788,20 +788,12 @@ fn first_layer_svg(net: &Network, width: usize, height: usize) -> String {
     }
     let units = first.outputs();
     let shown = units.min(WEIGHT_IMAGES);
-    // Column j of W holds unit j's weights, one per pixel.
-    let columns: Vec<Vec<f32>> = (0..shown)
-        .map(|j| {
-            (0..first.inputs())
-                .map(|i| first.weights()[(i, j)])
-                .collect()
-        })
-        .collect();
+    // Column j of W holds unit j's weights, one per pixel: row j of Wᵀ.
+    let columns = first.weights().transpose();
     let is_output = net.layers().len() == 1;
-    let images: Vec<WeightImage> = columns
-        .iter()
-        .enumerate()
-        .map(|(j, values)| WeightImage {
-            values,
+    let images: Vec<WeightImage> = (0..shown)
+        .map(|j| WeightImage {
+            values: columns.row(j),
             width,
             height,
             caption: if is_output {

@@ -141,11 +141,11 @@ pub fn inflate(data: &[u8]) -> Result<(Vec<u8>, usize)> {
 /// write files that other tools can read, and to test a decoder: every byte of the output
 /// is fixed by RFC 1951 and RFC 1952, so it is easy to check.
 pub fn compress_stored(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(10 + data.len() + 5 * data.len().div_ceil(MAX_STORED) + 13);
+    let mut out = Vec::with_capacity(10 + stored_len(data.len()) + 8);
     // ID1 ID2, CM = 8, FLG = 0 (no optional fields), MTIME = 0 ("not available"),
     // XFL = 0, OS = 255 ("unknown").
     out.extend_from_slice(&[0x1f, 0x8b, CM_DEFLATE, 0, 0, 0, 0, 0, 0, 255]);
-    out.extend_from_slice(&deflate_stored(data));
+    push_stored_blocks(data, &mut out);
     out.extend_from_slice(&crc32(data).to_le_bytes());
     // ISIZE is the length modulo 2^32 (RFC 1952 §2.3.1): truncating is the definition.
     out.extend_from_slice(&(data.len() as u32).to_le_bytes());
@@ -156,8 +156,17 @@ pub fn compress_stored(data: &[u8]) -> Vec<u8> {
 /// [`compress_stored`] wraps in gzip, and what a zlib stream (a PNG's pixels) wraps in two
 /// header bytes and a checksum. [`inflate`] reads it back.
 pub fn deflate_stored(data: &[u8]) -> Vec<u8> {
-    let blocks = data.len().div_ceil(MAX_STORED).max(1);
-    let mut out = Vec::with_capacity(5 * blocks + data.len());
+    let mut out = Vec::with_capacity(stored_len(data.len()));
+    push_stored_blocks(data, &mut out);
+    out
+}
+
+/// The length of `len` bytes in stored blocks: 5 bytes of header per block, at least one.
+fn stored_len(len: usize) -> usize {
+    5 * len.div_ceil(MAX_STORED).max(1) + len
+}
+
+fn push_stored_blocks(data: &[u8], out: &mut Vec<u8>) {
     let mut chunks = data.chunks(MAX_STORED).peekable();
     if data.is_empty() {
         // The stream still needs one block: final, stored, empty.
@@ -173,7 +182,6 @@ pub fn deflate_stored(data: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&(!len).to_le_bytes());
         out.extend_from_slice(chunk);
     }
-    out
 }
 
 // ---------------------------------------------------------------------------------------
