@@ -16,7 +16,8 @@ use simplenn::json::Json;
 use simplenn::plot::{GalleryImage, LineChart, Series, WeightImage, gallery_svg, weights_svg};
 use simplenn::progress::{Progress, format_count};
 use simplenn::{
-    Activation, Batch, EpochStats, History, Init, Network, Schedule, TrainConfig, TrainEvent,
+    Activation, Batch, EpochStats, History, Init, LayerSpec, Network, Schedule, Shape, TrainConfig,
+    TrainEvent,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,10 +37,16 @@ Data (default: the 10,000 MNIST training digits built into data/mnist-10k):
 
 Network:
   --preset NAME       'original': the original NumPy recipe (784-10-10, ReLU, uniform
-                      init, full batch, lr 0.1, 600 epochs); flags given with it override
-                      its settings
+                      init, full batch, lr 0.1, 600 epochs); 'cnn': a small convolutional
+                      network (--arch conv5:16,pool2,conv5:32,pool2,dense128, 15 epochs);
+                      flags given with it override its settings
   --hidden LIST       hidden layer sizes, e.g. 128 or 256,128; 'none' for no hidden layer
                       [default: 512,256]
+  --arch LIST         any stack of hidden layers, input side first, e.g.
+                      conv5:16,pool2,conv5:32,pool2,dense128: denseN (N units), convK:C
+                      (C kernels of KxK, 'same' padding, stride 1), poolK (KxK max-pooling);
+                      options after colons: an activation (dense64:tanh), for convK:C also
+                      sN (stride), valid, same or pN (padding), as in conv3:32:s2:valid
   --activation NAME   relu, sigmoid, tanh or identity [default: relu]
   --init NAME         he, xavier or original, for every layer [default: he with relu,
                       xavier with the other activations]
@@ -91,6 +98,8 @@ struct Settings {
     shift: Option<usize>,
     hidden: Vec<usize>,
     activation: Activation,
+    /// `--arch` (or a preset's), which replaces `hidden` and `activation`.
+    arch: Option<Vec<LayerSpec>>,
     /// For every layer, the output one too: by default the scheme made for the hidden
     /// activation, as `preset::recommended` does.
     init: Init,
@@ -112,7 +121,9 @@ fn parse_settings() -> Result<Option<Settings>, Failure> {
         return Ok(None);
     }
     let preset = args.value("--preset");
-    // Defaults: the recommended recipe, or the preset's.
+    // Defaults: the recommended recipe, or the preset's. `arch` is set for a preset whose
+    // layers are not a list of dense sizes.
+    let mut arch = None;
     let (mut hidden, mut activation, mut init, mut config) = match preset.as_deref() {
         None => (
             simplenn::preset::RECOMMENDED_HIDDEN.to_vec(),
@@ -129,14 +140,30 @@ fn parse_settings() -> Result<Option<Settings>, Failure> {
                 ..TrainConfig::original()
             },
         ),
+        Some("cnn") => {
+            arch = Some(simplenn::preset::cnn_layers());
+            let config = simplenn::preset::cnn::<f32>(Shape::image(28, 28, 1), CLASSES, 1).1;
+            (Vec::new(), Activation::Relu, None, config)
+        }
         Some(other) => {
             return Err(Failure::Usage(format!(
-                "--preset: unknown preset '{other}' (the one preset is 'original')"
+                "--preset: unknown preset '{other}' (the presets are 'original' and 'cnn')"
             )));
         }
     };
-    if let Some(list) = args.value("--hidden") {
-        hidden = parse_hidden(&list)?;
+    let hidden_flag = args.value("--hidden");
+    if let Some(list) = &hidden_flag {
+        hidden = parse_hidden(list)?;
+        arch = None;
+    }
+    if let Some(text) = args.value("--arch") {
+        if hidden_flag.is_some() {
+            return Err(Failure::Usage(
+                "--arch and --hidden both describe the hidden layers: give one".to_string(),
+            ));
+        }
+        arch =
+            Some(simplenn::arch::parse(&text).map_err(|e| Failure::Usage(format!("--arch: {e}")))?);
     }
     if let Some(a) = args.value("--activation") {
         activation = a
@@ -286,6 +313,7 @@ fn parse_settings() -> Result<Option<Settings>, Failure> {
         shift,
         hidden,
         activation,
+        arch,
         init,
         config,
         threads,
@@ -373,14 +401,32 @@ fn run() -> Result<(), Failure> {
         ));
     }
 
-    let mut builder = Network::builder(features)
-        .output(CLASSES)
-        .seed(s.config.seed);
-    for &units in &s.hidden {
-        builder = builder.hidden(units, s.activation);
-    }
-    builder = builder.init(s.init);
-    let mut net: Network = builder.build();
+    let mut net: Network = match &s.arch {
+        None => {
+            let mut builder = Network::builder(features)
+                .output(CLASSES)
+                .seed(s.config.seed);
+            for &units in &s.hidden {
+                builder = builder.hidden(units, s.activation);
+            }
+            builder.init(s.init).build()
+        }
+        Some(layers) => {
+            let mut builder = Network::builder_for(Shape::image(height, width, 1))
+                .output(CLASSES)
+                .seed(s.config.seed)
+                .init(s.init);
+            for &layer in layers {
+                builder = builder.layer(layer);
+            }
+            builder.try_build().map_err(|e| {
+                Failure::Usage(format!(
+                    "--arch: {e} (on {width}×{height} images; the hidden layers are {})",
+                    simplenn::arch::describe(layers)
+                ))
+            })?
+        }
+    };
 
     say!(
         "data: {} ({} training, {} validation, {})",
@@ -635,41 +681,55 @@ fn config_json(
     test: Option<&Dataset>,
 ) -> Json {
     let c = &s.config;
-    Json::Object(vec![
-        ("data".into(), source.into()),
-        ("preset".into(), s.preset.clone().into()),
-        ("network".into(), net.to_string().into()),
-        (
-            "hidden".into(),
-            Json::Array(s.hidden.iter().map(|&h| h.into()).collect()),
-        ),
-        ("activation".into(), s.activation.name().into()),
-        ("init".into(), s.init.name().into()),
-        ("epochs".into(), c.epochs.into()),
-        (
-            "batch".into(),
-            match c.batch {
-                Batch::Full => "full".into(),
-                Batch::Size(n) => n.into(),
-            },
-        ),
-        ("learning_rate".into(), c.learning_rate.into()),
-        ("schedule".into(), c.schedule.to_string().as_str().into()),
-        ("warmup_epochs".into(), c.warmup_epochs.into()),
-        ("momentum".into(), c.momentum.into()),
-        ("weight_decay".into(), c.weight_decay.into()),
-        ("label_smoothing".into(), c.label_smoothing.into()),
-        ("dropout".into(), c.dropout.into()),
-        ("shift".into(), c.shift.into()),
-        ("keep_best".into(), c.keep_best.into()),
-        ("patience".into(), c.patience.into()),
-        ("seed".into(), (c.seed as f64).into()),
-        ("threads".into(), s.threads.into()),
-        ("val_fraction".into(), s.val_fraction.into()),
-        ("train_samples".into(), train.len().into()),
-        ("val_samples".into(), validation.len().into()),
-        ("test_samples".into(), test.map(|t| t.len()).into()),
-    ])
+    Json::Object(
+        vec![
+            ("data".into(), source.into()),
+            ("preset".into(), s.preset.clone().into()),
+            ("network".into(), net.to_string().into()),
+        ]
+        .into_iter()
+        .chain(match &s.arch {
+            None => vec![
+                (
+                    "hidden".into(),
+                    Json::Array(s.hidden.iter().map(|&h| h.into()).collect()),
+                ),
+                ("activation".into(), s.activation.name().into()),
+            ],
+            Some(layers) => vec![(
+                "arch".into(),
+                simplenn::arch::describe(layers).as_str().into(),
+            )],
+        })
+        .chain([
+            ("init".into(), s.init.name().into()),
+            ("epochs".into(), c.epochs.into()),
+            (
+                "batch".into(),
+                match c.batch {
+                    Batch::Full => "full".into(),
+                    Batch::Size(n) => n.into(),
+                },
+            ),
+            ("learning_rate".into(), c.learning_rate.into()),
+            ("schedule".into(), c.schedule.to_string().as_str().into()),
+            ("warmup_epochs".into(), c.warmup_epochs.into()),
+            ("momentum".into(), c.momentum.into()),
+            ("weight_decay".into(), c.weight_decay.into()),
+            ("label_smoothing".into(), c.label_smoothing.into()),
+            ("dropout".into(), c.dropout.into()),
+            ("shift".into(), c.shift.into()),
+            ("keep_best".into(), c.keep_best.into()),
+            ("patience".into(), c.patience.into()),
+            ("seed".into(), (c.seed as f64).into()),
+            ("threads".into(), s.threads.into()),
+            ("val_fraction".into(), s.val_fraction.into()),
+            ("train_samples".into(), train.len().into()),
+            ("val_samples".into(), validation.len().into()),
+            ("test_samples".into(), test.map(|t| t.len()).into()),
+        ])
+        .collect(),
+    )
 }
 
 fn write_plots(
@@ -778,14 +838,19 @@ const WEIGHT_IMAGES: usize = 64;
 /// The first layer's weights into each of its first units, drawn as the image they are
 /// multiplied with: what pattern of ink makes the unit respond.
 fn first_layer_svg(net: &Network, width: usize, height: usize) -> String {
-    let first = &net.layers()[0];
-    if width * height != first.inputs() {
+    if let Some(conv) = net.layers()[0].as_conv2d() {
+        return filters_svg(conv);
+    }
+    let Some(first) = net.layers()[0]
+        .as_dense()
+        .filter(|d| d.inputs() == width * height)
+    else {
         return weights_svg(
             "The first layer does not read images: nothing to draw",
             &[],
             8,
         );
-    }
+    };
     let units = first.outputs();
     let shown = units.min(WEIGHT_IMAGES);
     // Column j of W holds unit j's weights, one per pixel: row j of Wᵀ.
@@ -808,5 +873,31 @@ fn first_layer_svg(net: &Network, width: usize, height: usize) -> String {
     } else {
         format!("First-layer weights of all {units} units (red +, blue −)")
     };
+    weights_svg(&title, &images, 8)
+}
+
+/// A convolution's learned kernels, each drawn as the `k × k` patch of ink it responds to
+/// (the first input channel's weights, the only one for grey images).
+fn filters_svg(conv: &simplenn::Conv2d) -> String {
+    let (k, c) = (conv.kernel(), conv.input_shape().channels);
+    let columns = conv.weights().transpose(); // row o: kernel o, (ky·k + kx)·C + ch
+    let kernels: Vec<Vec<f32>> = (0..columns.rows())
+        .map(|o| columns.row(o).iter().step_by(c).copied().collect())
+        .collect();
+    let images: Vec<WeightImage> = kernels
+        .iter()
+        .enumerate()
+        .map(|(o, values)| WeightImage {
+            values,
+            width: k,
+            height: k,
+            caption: format!("filter {o}"),
+        })
+        .collect();
+    let channel = if c > 1 { ", input channel 0" } else { "" };
+    let title = format!(
+        "The first layer's {} learned {k}×{k} filters{channel} (red +, blue −)",
+        kernels.len()
+    );
     weights_svg(&title, &images, 8)
 }

@@ -41,26 +41,52 @@ impl Init {
         fan_out: usize,
         rng: &mut Rng,
     ) -> (Matrix<T>, Vec<T>) {
+        self.draw(fan_in, fan_out, fan_in, fan_out, rng)
+    }
+
+    /// Draws a convolution's `(k·k·C) × OC` weights and `OC` biases (`k = kernel`,
+    /// `C = in_channels`, `OC = out_channels`). A unit of the output reads `k·k·C` inputs,
+    /// its fan-in; each input is read by `k·k·OC` weights, its fan-out (Glorot & Bengio's
+    /// definition for convolutions, and PyTorch's).
+    pub fn sample_conv<T: Float>(
+        self,
+        kernel: usize,
+        in_channels: usize,
+        out_channels: usize,
+        rng: &mut Rng,
+    ) -> (Matrix<T>, Vec<T>) {
+        let taps = kernel * kernel;
+        let (fan_in, fan_out) = (taps * in_channels, taps * out_channels);
+        self.draw(fan_in, out_channels, fan_in, fan_out, rng)
+    }
+
+    /// A `rows × cols` weight matrix and `cols` biases, scaled for the given fans.
+    fn draw<T: Float>(
+        self,
+        rows: usize,
+        cols: usize,
+        fan_in: usize,
+        fan_out: usize,
+        rng: &mut Rng,
+    ) -> (Matrix<T>, Vec<T>) {
         match self {
             Init::Original => {
-                let weights = Matrix::random_uniform(fan_in, fan_out, -0.5, 0.5, rng);
-                let bias = (0..fan_out)
-                    .map(|_| uniform_sample(rng, -0.5, 0.5))
-                    .collect();
+                let weights = Matrix::random_uniform(rows, cols, -0.5, 0.5, rng);
+                let bias = (0..cols).map(|_| uniform_sample(rng, -0.5, 0.5)).collect();
                 (weights, bias)
             }
             Init::Xavier => {
                 let r = (6.0 / (fan_in + fan_out) as f64).sqrt();
                 (
-                    Matrix::random_uniform(fan_in, fan_out, -r, r, rng),
-                    vec![T::ZERO; fan_out],
+                    Matrix::random_uniform(rows, cols, -r, r, rng),
+                    vec![T::ZERO; cols],
                 )
             }
             Init::He => {
                 let std = (2.0 / fan_in as f64).sqrt();
                 (
-                    Matrix::random_normal(fan_in, fan_out, 0.0, std, rng),
-                    vec![T::ZERO; fan_out],
+                    Matrix::random_normal(rows, cols, 0.0, std, rng),
+                    vec![T::ZERO; cols],
                 )
             }
         }

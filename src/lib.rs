@@ -82,6 +82,7 @@
 #![deny(unsafe_code)]
 
 pub mod activation;
+pub mod arch;
 pub mod augment;
 pub mod confusion;
 pub mod crc32;
@@ -93,6 +94,7 @@ pub mod gzip;
 pub mod idx;
 pub mod init;
 pub mod json;
+pub mod layer;
 pub mod loss;
 pub mod matmul;
 pub mod matrix;
@@ -103,6 +105,7 @@ pub mod preset;
 pub mod progress;
 pub mod rng;
 pub mod samples;
+pub mod shape;
 pub mod textbook;
 pub mod train;
 
@@ -110,11 +113,14 @@ pub use activation::Activation;
 pub use error::{Error, ErrorKind, Location};
 pub use float::Float;
 pub use init::Init;
+pub use layer::{Conv2d, Dense, Layer, MaxPool2d, Padding};
 pub use matrix::Matrix;
 pub use network::{
-    Dense, Evaluation, Gradients, LayerGradients, Network, NetworkBuilder, Regularisation,
+    BadArchitecture, Evaluation, Gradients, LayerGradients, LayerSpec, Network, NetworkBuilder,
+    Regularisation,
 };
 pub use rng::Rng;
+pub use shape::Shape;
 pub use train::{
     Batch, Diverged, EpochStats, History, NonFinite, Schedule, TrainConfig, TrainEvent,
 };

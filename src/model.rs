@@ -25,6 +25,35 @@
 //! `4·(2·3 + 3) = 36` bytes of layer 0 (weights at 36, biases at 60), `4·(3·2 + 2) = 32`
 //! bytes of layer 1 (weights at 72, biases at 96), and the CRC at 104: 108 bytes in all.
 //!
+//! ## Version 2: any stack of layers
+//!
+//! A network with convolutions or pooling is written as version 2 (a stack of dense layers
+//! is still written as version 1, so that it loads in every release). The same rules hold:
+//! little-endian, `f32` parameters, the layout first, reserved bytes zero, the CRC last.
+//!
+//! | offset | size | type | meaning |
+//! | --- | --- | --- | --- |
+//! | 0 | 8 | bytes | magic, as in version 1 |
+//! | 8 | 4 | u32 | format version, `2` |
+//! | 12 | 4 | u32 | `L`, the number of layers, `1..=`[`MAX_LAYERS`] |
+//! | 16 | 12 | 3 × u32 | the input shape: height, width, channels, each `> 0` |
+//! | 28 + 20l | 1 | u8 | layer `l`'s kind: `0` dense, `1` conv2d, `2` maxpool2d |
+//! | 29 + 20l | 1 | u8 | its activation, codes as in version 1 (`0` for pooling) |
+//! | 30 + 20l | 2 | bytes | reserved, zero |
+//! | 32 + 20l | 16 | 4 × u32 | dense: outputs, 0, 0, 0; conv2d: output channels, kernel size, stride, padding; maxpool2d: window, 0, 0, 0 |
+//! | `P = 28 + 20L` | | f32 … | the parameters of the layers that have them, in order |
+//! | `E − 4` | 4 | u32 | CRC-32 of bytes `0..E−4` |
+//!
+//! Each layer's shapes follow from the one before (a dense layer reads its input as a flat
+//! vector of all its values). A dense layer stores `inputs × outputs` weights row-major, then
+//! its biases, as in version 1; a convolution its `(k·k·C) × OC` weights row-major (row
+//! `(ky·k + kx)·C + c`, column `o`, see [`crate::layer::conv2d`]), then `OC` biases; pooling
+//! stores nothing. A reader checks every record against the shape it receives (a kernel
+//! larger than the padded image, a pooling window larger than the image, a layer with more
+//! than [`MAX_SAMPLE_VALUES`] values per sample are errors), works out the file's exact
+//! length with checked arithmetic and compares it with the real one, all before it allocates
+//! a parameter.
+//!
 //! ## Why it looks like this
 //!
 //! - **The magic** is PNG's trick (see the PNG specification, section 12.12). The first
@@ -119,8 +148,10 @@ use crate::activation::Activation;
 use crate::crc32::crc32;
 use crate::error::{Error, Result};
 use crate::float::Float;
+use crate::layer::{Conv2d, Dense, Layer, MaxPool2d};
 use crate::matrix::Matrix;
-use crate::network::{Dense, Network};
+use crate::network::Network;
+use crate::shape::Shape;
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -130,8 +161,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// The first 8 bytes of every model file: `\x89 S N N \r \n \x1A \n` (see the module docs).
 pub const MAGIC: [u8; 8] = [0x89, b'S', b'N', b'N', b'\r', b'\n', 0x1A, b'\n'];
 
-/// The format version this build writes, and the newest it reads.
-pub const VERSION: u32 = 1;
+/// The newest format version this build reads and writes. It writes the oldest version
+/// that can hold the network: version 1 for a stack of dense layers (so that such a file
+/// loads in every release), version 2 when there are convolutions or pooling.
+pub const VERSION: u32 = 2;
+
+/// The most values one sample may have at any layer of a version-2 file (2²⁶, 256 MB of
+/// `f32` per sample): a layer without parameters costs no bytes in the file, so without a
+/// limit a file of 100 bytes could describe feature maps that need terabytes.
+pub const MAX_SAMPLE_VALUES: usize = 1 << 26;
 
 /// The most layers a model file may have. Far more than a dense network trains well with;
 /// the limit only keeps a damaged header from describing billions of layers.
@@ -179,25 +217,39 @@ pub fn to_bytes<T: Float>(network: &Network<T>) -> Vec<u8> {
     encode(network)
 }
 
-/// Writes the file, once [`check_storable`] has said every field fits.
+/// Writes the file, once [`check_storable`] has said every field fits: version 1 for a
+/// stack of dense layers, version 2 otherwise.
 fn encode<T: Float>(network: &Network<T>) -> Vec<u8> {
-    let layers = network.layers();
+    if network.layers().iter().all(|l| l.as_dense().is_some()) {
+        encode_v1(network)
+    } else {
+        encode_v2(network)
+    }
+}
+
+/// Version 1: dense layers only.
+fn encode_v1<T: Float>(network: &Network<T>) -> Vec<u8> {
+    let layers: Vec<&Dense<T>> = network
+        .layers()
+        .iter()
+        .filter_map(Layer::as_dense)
+        .collect();
     let parameters = network.parameter_count();
     let mut out =
         Vec::with_capacity(FIXED_HEADER + LAYER_ENTRY * layers.len() + 4 * parameters + CRC_SIZE);
     // ANCHOR: format
     // The header: everything a reader needs to know how long the file must be.
     out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes()); // format version 1
     out.extend_from_slice(&(layers.len() as u32).to_le_bytes());
     out.extend_from_slice(&(network.inputs() as u32).to_le_bytes());
-    for layer in layers {
+    for layer in &layers {
         out.extend_from_slice(&(layer.outputs() as u32).to_le_bytes());
         out.push(activation_code(layer.activation()));
         out.extend_from_slice(&[0; 3]); // reserved: keeps every f32 4-byte aligned
     }
     // The parameters, layer by layer: weights row-major (inputs × outputs), then biases.
-    for layer in layers {
+    for layer in &layers {
         for &w in layer.weights().as_slice() {
             out.extend_from_slice(&stored(w).to_le_bytes());
         }
@@ -209,6 +261,69 @@ fn encode<T: Float>(network: &Network<T>) -> Vec<u8> {
     let crc = crc32(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     // ANCHOR_END: format
+    out
+}
+
+/// Bytes before a version-2 layer table: magic, version, layer count, input shape.
+const V2_FIXED_HEADER: usize = 28;
+/// Bytes per layer in a version-2 layer table.
+const V2_RECORD: usize = 20;
+
+/// A version-2 layer record's kind code.
+const KIND_DENSE: u8 = 0;
+/// See [`KIND_DENSE`].
+const KIND_CONV2D: u8 = 1;
+/// See [`KIND_DENSE`].
+const KIND_MAX_POOL2D: u8 = 2;
+
+/// Version 2: any stack of layers.
+fn encode_v2<T: Float>(network: &Network<T>) -> Vec<u8> {
+    let layers = network.layers();
+    let mut out = Vec::with_capacity(
+        V2_FIXED_HEADER + V2_RECORD * layers.len() + 4 * network.parameter_count() + CRC_SIZE,
+    );
+    let u32s = |out: &mut Vec<u8>, values: &[usize]| {
+        for &v in values {
+            out.extend_from_slice(&(v as u32).to_le_bytes());
+        }
+    };
+    // ANCHOR: format_v2
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&2u32.to_le_bytes()); // format version 2
+    out.extend_from_slice(&(layers.len() as u32).to_le_bytes());
+    let input = network.input_shape();
+    u32s(&mut out, &[input.height, input.width, input.channels]);
+    // One 20-byte record per layer: kind, activation, 2 reserved bytes, four u32 fields.
+    for layer in layers {
+        let (kind, fields) = match layer {
+            Layer::Dense(d) => (KIND_DENSE, [d.outputs(), 0, 0, 0]),
+            Layer::Conv2d(c) => (
+                KIND_CONV2D,
+                [
+                    c.output_shape().channels,
+                    c.kernel(),
+                    c.stride(),
+                    c.padding(),
+                ],
+            ),
+            Layer::MaxPool2d(p) => (KIND_MAX_POOL2D, [p.size(), 0, 0, 0]),
+        };
+        out.push(kind);
+        out.push(layer.activation().map_or(0, activation_code));
+        out.extend_from_slice(&[0; 2]); // reserved
+        u32s(&mut out, &fields);
+    }
+    // The parameters of the layers that have them, in order: weights row-major, then biases.
+    for layer in layers {
+        if let (Some(weights), Some(bias)) = (layer.weights(), layer.bias()) {
+            for &w in weights.as_slice().iter().chain(bias) {
+                out.extend_from_slice(&stored(w).to_le_bytes());
+            }
+        }
+    }
+    let crc = crc32(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    // ANCHOR_END: format_v2
     out
 }
 
@@ -228,29 +343,58 @@ fn check_storable<T: Float>(network: &Network<T>) -> Result<()> {
         ));
     }
     let too_wide = |n: usize| n == 0 || u32::try_from(n).is_err();
-    if too_wide(network.inputs()) {
+    let dense_only = layers.iter().all(|l| l.as_dense().is_some());
+    let input = network.input_shape();
+    if dense_only && too_wide(network.inputs()) {
         return refuse(format!(
             "{} inputs (the format needs 1..={})",
             network.inputs(),
             u32::MAX
         ));
     }
+    let shapes = std::iter::once(input).chain(layers.iter().map(Layer::output_shape));
+    if !dense_only {
+        for (l, shape) in shapes.enumerate() {
+            if shape.volume() > MAX_SAMPLE_VALUES {
+                let what = if l == 0 {
+                    "the input".to_string()
+                } else {
+                    format!("layer {}'s output", l - 1)
+                };
+                return refuse(format!(
+                    "{what} is {shape}, more than the {MAX_SAMPLE_VALUES} values per sample the \
+                     format allows"
+                ));
+            }
+        }
+    }
     for (l, layer) in layers.iter().enumerate() {
-        if too_wide(layer.outputs()) {
+        let fields = match layer {
+            Layer::Dense(d) => vec![d.outputs()],
+            Layer::Conv2d(c) => vec![c.output_shape().channels, c.kernel(), c.stride()],
+            Layer::MaxPool2d(p) => vec![p.size()],
+        };
+        if let Some(&n) = fields.iter().find(|&&n| too_wide(n)) {
             return refuse(format!(
-                "layer {l} has {} units (the format needs 1..={})",
-                layer.outputs(),
+                "layer {l} has a size of {n} (the format needs 1..={})",
                 u32::MAX
             ));
         }
-        let weights = layer.weights();
+        if let Layer::Conv2d(c) = layer {
+            if u32::try_from(c.padding()).is_err() {
+                return refuse(format!("layer {l}'s padding {} is too large", c.padding()));
+            }
+        }
+        let (Some(weights), Some(bias)) = (layer.weights(), layer.bias()) else {
+            continue;
+        };
         for (k, &w) in weights.as_slice().iter().enumerate() {
             if !stored(w).is_finite() {
                 let (i, j) = (k / weights.cols(), k % weights.cols());
                 return refuse(non_finite(l, &format!("weight ({i}, {j})"), w));
             }
         }
-        for (j, &b) in layer.bias().iter().enumerate() {
+        for (j, &b) in bias.iter().enumerate() {
             if !stored(b).is_finite() {
                 return refuse(non_finite(l, &format!("bias {j}"), b));
             }
@@ -276,10 +420,36 @@ fn non_finite<T: Float>(layer: usize, what: &str, x: T) -> String {
 /// problem; no input makes this panic. See the module docs for the format and the checks.
 pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<Network<T>> {
     check_magic(bytes)?;
-    let header = Header::parse(bytes)?;
-    check_crc(bytes)?;
-    let activations = header.activations(bytes)?;
-    header.read_network(bytes, &activations)
+    let version = check_version(bytes)?;
+    if version == 1 {
+        let header = Header::parse(bytes)?;
+        check_crc(bytes)?;
+        let activations = header.activations(bytes)?;
+        header.read_network(bytes, &activations)
+    } else {
+        let plan = Plan::parse(bytes)?;
+        check_crc(bytes)?;
+        plan.read_network(bytes)
+    }
+}
+
+/// Reads the version field and checks that this build understands it.
+fn check_version(bytes: &[u8]) -> Result<u32> {
+    let version =
+        u32_at(bytes, 8).ok_or_else(|| truncated(bytes, "the header needs", FIXED_HEADER))?;
+    if version == 0 {
+        return Err(error_at(
+            8,
+            "format version 0 does not exist (versions start at 1)",
+        ));
+    }
+    if version > VERSION {
+        return Err(error_at(
+            8,
+            format!("format version {version} is newer than this build understands ({VERSION})"),
+        ));
+    }
+    Ok(version)
 }
 
 /// The little-endian `u32` at `offset`, if the bytes reach that far.
@@ -359,21 +529,6 @@ impl Header {
         let field = |offset: usize| {
             u32_at(bytes, offset).ok_or_else(|| truncated(bytes, "the header needs", FIXED_HEADER))
         };
-        let version = field(8)?;
-        if version == 0 {
-            return Err(error_at(
-                8,
-                "format version 0 does not exist (versions start at 1)",
-            ));
-        }
-        if version > VERSION {
-            return Err(error_at(
-                8,
-                format!(
-                    "format version {version} is newer than this build understands ({VERSION})"
-                ),
-            ));
-        }
         let layer_count = field(12)?;
         if !(1..=MAX_LAYERS).contains(&layer_count) {
             return Err(error_at(
@@ -416,30 +571,7 @@ impl Header {
             fan_in = fan_out;
             sizes.push(outputs as usize);
         }
-        let Some(expected) = expected else {
-            return Err(error_at(
-                bytes.len(),
-                format!(
-                    "truncated: the header describes more than 2⁶⁴ bytes, the file has {}",
-                    bytes.len()
-                ),
-            ));
-        };
-        let actual = bytes.len() as u64;
-        if actual < expected {
-            return Err(truncated(bytes, "the header describes", expected));
-        }
-        if actual > expected {
-            return Err(error_at(
-                expected as usize, // < actual, so it fits
-                format!(
-                    "{} trailing byte{}: the header describes {expected} bytes, the file has \
-                     {actual}",
-                    actual - expected,
-                    if actual - expected == 1 { "" } else { "s" }
-                ),
-            ));
-        }
+        check_length(bytes, expected)?;
         // From here on, every size and offset fits in usize: the file is that long.
         Ok(Header { sizes })
     }
@@ -521,6 +653,281 @@ impl Header {
         }
         Ok(Network::from_layers(layers))
     }
+}
+
+/// One layer of a version-2 file, as its record describes it, checked: its input and
+/// output shapes, and where its parameters start.
+#[derive(Clone, Copy, Debug)]
+struct PlannedLayer {
+    kind: u8,
+    activation: Activation,
+    input: Shape,
+    output: Shape,
+    /// Conv2d: kernel, stride, padding; MaxPool2d: the window in `kernel`.
+    kernel: usize,
+    stride: usize,
+    padding: usize,
+    /// The weight matrix's shape, `(0, 0)` for pooling.
+    weights: (usize, usize),
+}
+
+/// A version-2 header, read and checked against the file's length.
+struct Plan {
+    layers: Vec<PlannedLayer>,
+    /// Where the parameters start.
+    params_start: usize,
+}
+
+impl Plan {
+    /// Reads the layer count, the input shape and every layer record, works out each
+    /// layer's shapes and parameter count with checked arithmetic, and checks that the file
+    /// is exactly as long as they imply, all before any parameter is allocated. Each error
+    /// names the offset of the field that is wrong.
+    fn parse(bytes: &[u8]) -> Result<Plan> {
+        let field = |offset: usize| {
+            u32_at(bytes, offset)
+                .map(|v| v as usize)
+                .ok_or_else(|| truncated(bytes, "the header needs", V2_FIXED_HEADER))
+        };
+        let layer_count = field(12)?;
+        if !(1..=MAX_LAYERS as usize).contains(&layer_count) {
+            return Err(error_at(
+                12,
+                format!("layer count {layer_count} is outside 1..={MAX_LAYERS}"),
+            ));
+        }
+        let input = Shape::image(field(16)?, field(20)?, field(24)?);
+        if input.height == 0 || input.width == 0 || input.channels == 0 {
+            return Err(error_at(
+                16,
+                format!("the input shape {input} has a zero side"),
+            ));
+        }
+        let too_many = |shape: Shape| shape.checked_volume().is_none_or(|v| v > MAX_SAMPLE_VALUES);
+        if too_many(input) {
+            return Err(error_at(
+                16,
+                format!(
+                    "the input shape {input} has more than the {MAX_SAMPLE_VALUES} values per \
+                     sample the format allows"
+                ),
+            ));
+        }
+        // Cannot overflow: layer_count ≤ MAX_LAYERS.
+        let params_start = V2_FIXED_HEADER + V2_RECORD * layer_count;
+        if bytes.len() < params_start + CRC_SIZE {
+            return Err(truncated(
+                bytes,
+                &format!("the header of {layer_count} layers and the CRC alone need"),
+                params_start + CRC_SIZE,
+            ));
+        }
+        let mut layers = Vec::with_capacity(layer_count);
+        let mut expected = Some((params_start + CRC_SIZE) as u64);
+        let mut shape = input;
+        for l in 0..layer_count {
+            let offset = V2_FIXED_HEADER + V2_RECORD * l;
+            // In bounds: the whole table is, checked above.
+            let record = &bytes[offset..offset + V2_RECORD];
+            let (kind, code) = (record[0], record[1]);
+            if let Some(k) = record[2..4].iter().position(|&b| b != 0) {
+                return Err(error_at(
+                    offset + 2 + k,
+                    format!("layer {l}'s reserved byte is {}, not 0", record[2 + k]),
+                ));
+            }
+            let f = |i: usize| field(offset + 4 + 4 * i);
+            let activation = match (kind, activation_from_code(code)) {
+                (KIND_MAX_POOL2D, _) if code == 0 => Activation::Identity,
+                (KIND_MAX_POOL2D, _) => {
+                    return Err(error_at(
+                        offset + 1,
+                        format!(
+                            "layer {l} is pooling, which has no activation, but its code is {code}"
+                        ),
+                    ));
+                }
+                (_, Some(a)) => a,
+                (_, None) => {
+                    return Err(error_at(
+                        offset + 1,
+                        format!(
+                            "layer {l} has unknown activation code {code} (0 identity, 1 relu, \
+                             2 sigmoid, 3 tanh)"
+                        ),
+                    ));
+                }
+            };
+            let unused = |from: usize| -> Result<()> {
+                for i in from..4 {
+                    if f(i)? != 0 {
+                        return Err(error_at(
+                            offset + 4 + 4 * i,
+                            format!("layer {l}'s unused field {i} is {}, not 0", f(i)?),
+                        ));
+                    }
+                }
+                Ok(())
+            };
+            let bad_shape = |at: usize, e: String| error_at(offset + at, format!("layer {l}: {e}"));
+            let planned = match kind {
+                KIND_DENSE => {
+                    unused(1)?;
+                    let outputs = f(0)?;
+                    if outputs == 0 {
+                        return Err(error_at(offset + 4, format!("layer {l} has 0 outputs")));
+                    }
+                    PlannedLayer {
+                        kind,
+                        activation,
+                        input: shape,
+                        output: Shape::flat(outputs),
+                        kernel: 0,
+                        stride: 0,
+                        padding: 0,
+                        weights: (shape.volume(), outputs),
+                    }
+                }
+                KIND_CONV2D => {
+                    let (channels, kernel, stride, padding) = (f(0)?, f(1)?, f(2)?, f(3)?);
+                    let output =
+                        Conv2d::<f32>::output_shape_for(shape, channels, kernel, stride, padding)
+                            .map_err(|e| bad_shape(4, format!("on its input of {shape}, {e}")))?;
+                    PlannedLayer {
+                        kind,
+                        activation,
+                        input: shape,
+                        output,
+                        kernel,
+                        stride,
+                        padding,
+                        weights: (kernel * kernel * shape.channels, channels),
+                    }
+                }
+                KIND_MAX_POOL2D => {
+                    unused(1)?;
+                    let size = f(0)?;
+                    let pool = MaxPool2d::try_new(shape, size)
+                        .map_err(|e| bad_shape(4, format!("on its input of {shape}, {e}")))?;
+                    PlannedLayer {
+                        kind,
+                        activation,
+                        input: shape,
+                        output: pool.output_shape(),
+                        kernel: size,
+                        stride: size,
+                        padding: 0,
+                        weights: (0, 0),
+                    }
+                }
+                _ => {
+                    return Err(error_at(
+                        offset,
+                        format!(
+                            "layer {l} has unknown kind {kind} (0 dense, 1 conv2d, 2 maxpool2d)"
+                        ),
+                    ));
+                }
+            };
+            if too_many(planned.output) {
+                return Err(error_at(
+                    offset + 4,
+                    format!(
+                        "layer {l}'s output {} has more than the {MAX_SAMPLE_VALUES} values per \
+                         sample the format allows",
+                        planned.output
+                    ),
+                ));
+            }
+            let (rows, cols) = planned.weights;
+            let params = if kind == KIND_MAX_POOL2D {
+                0
+            } else {
+                (rows as u64)
+                    .checked_mul(cols as u64)
+                    .and_then(|w| w.checked_add(cols as u64))
+                    .unwrap_or(u64::MAX)
+            };
+            expected = params.checked_mul(4).and_then(|b| b.checked_add(expected?));
+            shape = planned.output;
+            layers.push(planned);
+        }
+        check_length(bytes, expected)?;
+        Ok(Plan {
+            layers,
+            params_start,
+        })
+    }
+
+    /// Reads the parameters into layers; `parse` has checked that they fill the file up to
+    /// the CRC exactly.
+    fn read_network<T: Float>(&self, bytes: &[u8]) -> Result<Network<T>> {
+        let mut offset = self.params_start;
+        let mut read = |l: usize, count: usize, name: &dyn Fn(usize) -> String| {
+            let mut values = Vec::with_capacity(count);
+            for k in 0..count {
+                let x = f32::from_le_bytes(bytes[offset..offset + 4].try_into().expect("4 bytes"));
+                if !x.is_finite() {
+                    return Err(error_at(
+                        offset,
+                        format!("layer {l} {} is {x}, not a finite number", name(k)),
+                    ));
+                }
+                values.push(T::from_f64(f64::from(x)));
+                offset += 4;
+            }
+            Ok(values)
+        };
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for (l, p) in self.layers.iter().enumerate() {
+            let (rows, cols) = p.weights;
+            let layer: Layer<T> = if p.kind == KIND_MAX_POOL2D {
+                MaxPool2d::new(p.input, p.kernel).into()
+            } else {
+                let weights = read(l, rows * cols, &|k| {
+                    format!("weight ({}, {})", k / cols, k % cols)
+                })?;
+                let bias = read(l, cols, &|j| format!("bias {j}"))?;
+                let weights = Matrix::from_vec(rows, cols, weights);
+                if p.kind == KIND_DENSE {
+                    Dense::new(weights, bias, p.activation).into()
+                } else {
+                    Conv2d::new(p.input, weights, bias, p.stride, p.padding, p.activation).into()
+                }
+            };
+            layers.push(layer);
+        }
+        // The records chain by construction: each layer was planned on the one before's output.
+        Network::try_from_layers(layers).map_err(|e| error_at(V2_FIXED_HEADER, e.to_string()))
+    }
+}
+
+/// Compares the length the header describes (`None`: more than 2⁶⁴ bytes) with the file's.
+fn check_length(bytes: &[u8], expected: Option<u64>) -> Result<()> {
+    let Some(expected) = expected else {
+        return Err(error_at(
+            bytes.len(),
+            format!(
+                "truncated: the header describes more than 2⁶⁴ bytes, the file has {}",
+                bytes.len()
+            ),
+        ));
+    };
+    let actual = bytes.len() as u64;
+    if actual < expected {
+        return Err(truncated(bytes, "the header describes", expected));
+    }
+    if actual > expected {
+        return Err(error_at(
+            expected as usize, // < actual, so it fits
+            format!(
+                "{} trailing byte{}: the header describes {expected} bytes, the file has {actual}",
+                actual - expected,
+                if actual - expected == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Compares the CRC-32 in the last 4 bytes with the CRC of the rest.

@@ -1,8 +1,9 @@
-//! [`Network`]: a stack of dense layers ending in softmax, its forward pass and
+//! [`Network`]: a stack of [layers](crate::layer) ending in softmax, its forward pass and
 //! backpropagation.
 //!
 //! Shapes, with a batch of `m` samples as the rows of `X` and layer `l` mapping `nₗ₋₁`
-//! inputs to `nₗ` outputs:
+//! inputs to `nₗ` outputs (for a dense layer; a convolution's `nₗ` is its output volume
+//! `OH·OW·OC`, see [`crate::layer::conv2d`]):
 //!
 //! | symbol | meaning | shape |
 //! | --- | --- | --- |
@@ -17,98 +18,27 @@
 use crate::activation::Activation;
 use crate::float::Float;
 use crate::init::Init;
+use crate::layer::{Conv2d, Layer, MaxPool2d, Padding, Scratch};
 use crate::loss::{softmax_cross_entropy_inplace, softmax_cross_entropy_smoothed_inplace};
-use crate::matmul::{View, gemm, gemm_pair};
+use crate::matmul::View;
 use crate::matrix::{Matrix, argmax};
 use crate::rng::Rng;
 use crate::samples::{Inputs, MatrixSamples, Samples};
+use crate::shape::Shape;
 use std::fmt;
 
-/// Rows evaluated at a time by [`Network::evaluate`] and friends, to bound their memory.
+pub use crate::layer::Dense;
+
+/// Values evaluation may hold per chunk of samples (activations and scratch, 16 MB of `f32`);
+/// [`Network::evaluate`] and friends run `EVAL_VALUES / (values per sample)` rows at a time,
+/// at most [`EVAL_CHUNK`].
+const EVAL_VALUES: usize = 1 << 22;
+
+/// Rows evaluated at a time at most by [`Network::evaluate`] and friends.
 const EVAL_CHUNK: usize = 1024;
 
-/// One fully-connected layer: `a = σ(x·W + b)`.
-#[derive(Clone, PartialEq)]
-pub struct Dense<T: Float = f32> {
-    /// `inputs × outputs`: column `j` holds the weights into output unit `j`.
-    weights: Matrix<T>,
-    /// One bias per output unit.
-    bias: Vec<T>,
-    activation: Activation,
-}
-
-impl<T: Float> Dense<T> {
-    /// A layer from its weights (`inputs × outputs`), bias (length `outputs`) and activation.
-    ///
-    /// # Panics
-    /// If `bias.len() != weights.cols()`.
-    pub fn new(weights: Matrix<T>, bias: Vec<T>, activation: Activation) -> Self {
-        assert_eq!(
-            bias.len(),
-            weights.cols(),
-            "Dense::new: a bias of length {} for a {}×{} weight matrix",
-            bias.len(),
-            weights.rows(),
-            weights.cols()
-        );
-        Dense {
-            weights,
-            bias,
-            activation,
-        }
-    }
-
-    /// Number of inputs.
-    pub fn inputs(&self) -> usize {
-        self.weights.rows()
-    }
-
-    /// Number of outputs (units).
-    pub fn outputs(&self) -> usize {
-        self.weights.cols()
-    }
-
-    /// The weights, `inputs × outputs`.
-    pub fn weights(&self) -> &Matrix<T> {
-        &self.weights
-    }
-
-    /// The weights, mutable (a gradient check nudges them one by one).
-    pub fn weights_mut(&mut self) -> &mut Matrix<T> {
-        &mut self.weights
-    }
-
-    /// The bias, one per output.
-    pub fn bias(&self) -> &[T] {
-        &self.bias
-    }
-
-    /// The bias, mutable.
-    pub fn bias_mut(&mut self) -> &mut [T] {
-        &mut self.bias
-    }
-
-    /// The activation applied to this layer's output.
-    pub fn activation(&self) -> Activation {
-        self.activation
-    }
-
-    // ANCHOR: dense_forward
-    /// `out = σ(x·W + b)` for a batch `x` (one sample per row). `out` is reshaped to
-    /// `x.rows() × outputs` and its allocation reused.
-    pub fn forward_into(&self, x: View<'_, T>, out: &mut Matrix<T>) {
-        gemm(x, self.weights.view(), out); // z = x·W
-        let act = self.activation;
-        for r in 0..out.rows() {
-            for (z, &b) in out.row_mut(r).iter_mut().zip(&self.bias) {
-                *z = act.apply(*z + b); // a = σ(z + b), fused in one pass
-            }
-        }
-    }
-    // ANCHOR_END: dense_forward
-}
-
-/// The gradient of the loss with respect to one layer's parameters.
+/// The gradient of the loss with respect to one layer's parameters (empty for a layer
+/// without parameters, such as pooling).
 #[derive(Clone, Debug, PartialEq)]
 pub struct LayerGradients<T: Float = f32> {
     /// `∂L/∂W`, the same shape as the weights.
@@ -132,9 +62,12 @@ impl<T: Float> Gradients<T> {
             layers: network
                 .layers
                 .iter()
-                .map(|l| LayerGradients {
-                    weights: Matrix::zeros(l.inputs(), l.outputs()),
-                    bias: vec![T::ZERO; l.outputs()],
+                .map(|l| {
+                    let (rows, cols) = l.weights().map_or((0, 0), Matrix::shape);
+                    LayerGradients {
+                        weights: Matrix::zeros(rows, cols),
+                        bias: vec![T::ZERO; l.bias().map_or(0, <[T]>::len)],
+                    }
                 })
                 .collect(),
         }
@@ -151,8 +84,11 @@ pub(crate) struct Workspace<T: Float = f32> {
     /// With dropout, `dropped[l]` is hidden layer `l`'s output times its mask: what the layer
     /// above reads. Unused without dropout.
     dropped: Vec<Matrix<T>>,
-    /// `δˡ·Wˡᵀ`, the error on its way to the layer below.
+    /// `∂L/∂aˡ⁻¹`, the error on its way to the layer below (`δˡ·Wˡᵀ` for a dense layer).
     back: Matrix<T>,
+    /// What each layer keeps between its forward and backward pass (a convolution's
+    /// windows, pooling's arg-maxes).
+    scratch: Vec<Scratch<T>>,
 }
 
 impl<T: Float> Workspace<T> {
@@ -162,6 +98,7 @@ impl<T: Float> Workspace<T> {
             activations: Vec::new(),
             dropped: Vec::new(),
             back: Matrix::zeros(0, 0),
+            scratch: Vec::new(),
         }
     }
 }
@@ -226,15 +163,38 @@ pub struct Evaluation {
 /// ```
 #[derive(Clone, PartialEq)]
 pub struct Network<T: Float = f32> {
-    pub(crate) layers: Vec<Dense<T>>,
+    pub(crate) layers: Vec<Layer<T>>,
 }
 
+/// Why a stack of layers is not a network: the layer (counted from 0) and what does not fit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadArchitecture {
+    /// The layer the problem is at, counted from 0 on the input side.
+    pub layer: usize,
+    /// What is wrong, naming the shapes involved.
+    pub message: String,
+}
+
+impl fmt::Display for BadArchitecture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "layer {}: {}", self.layer, self.message)
+    }
+}
+
+impl std::error::Error for BadArchitecture {}
+
 impl<T: Float> Network<T> {
-    /// Starts describing a network with `inputs` input features.
+    /// Starts describing a network with `inputs` input features, read as a flat vector.
     pub fn builder(inputs: usize) -> NetworkBuilder<T> {
+        Self::builder_for(Shape::flat(inputs))
+    }
+
+    /// Starts describing a network whose samples have the given shape: images for a
+    /// convolutional network, `Shape::image(28, 28, 1)` for MNIST.
+    pub fn builder_for(input: Shape) -> NetworkBuilder<T> {
         NetworkBuilder {
-            inputs,
-            hidden: Vec::new(),
+            input,
+            layers: Vec::new(),
             outputs: None,
             init: None,
             seed: 0,
@@ -245,64 +205,98 @@ impl<T: Float> Network<T> {
     /// A network made of the given layers; the last one produces the logits.
     ///
     /// # Panics
-    /// If there are no layers, or one layer's outputs do not match the next one's inputs.
-    pub fn from_layers(layers: Vec<Dense<T>>) -> Self {
-        assert!(!layers.is_empty(), "Network::from_layers: no layers");
-        for (l, pair) in layers.windows(2).enumerate() {
-            assert_eq!(
-                pair[0].outputs(),
-                pair[1].inputs(),
-                "Network::from_layers: layer {l} has {} outputs (weights {}×{}) but layer {} \
-                 takes {} inputs (weights {}×{})",
-                pair[0].outputs(),
-                pair[0].inputs(),
-                pair[0].outputs(),
-                l + 1,
-                pair[1].inputs(),
-                pair[1].inputs(),
-                pair[1].outputs()
-            );
+    /// If there are no layers, or one layer's output does not fit the next one's input
+    /// ([`try_from_layers`](Self::try_from_layers) says so as an error).
+    pub fn from_layers<L: Into<Layer<T>>>(layers: Vec<L>) -> Self {
+        let layers = layers.into_iter().map(Into::into).collect();
+        Self::try_from_layers(layers).unwrap_or_else(|e| panic!("Network::from_layers: {e}"))
+    }
+
+    /// [`from_layers`](Self::from_layers), with an error naming the layer and both shapes
+    /// when the layers do not chain.
+    pub fn try_from_layers(layers: Vec<Layer<T>>) -> Result<Self, BadArchitecture> {
+        if layers.is_empty() {
+            return Err(BadArchitecture {
+                layer: 0,
+                message: "a network needs at least one layer".to_string(),
+            });
         }
-        Network { layers }
+        for (l, pair) in layers.windows(2).enumerate() {
+            let (below, above) = (&pair[0], &pair[1]);
+            if !above.accepts(below.output_shape()) {
+                let message = match (below, above) {
+                    (Layer::Dense(b), Layer::Dense(a)) => format!(
+                        "layer {l} has {} outputs (weights {}×{}) but layer {} takes {} inputs \
+                         (weights {}×{})",
+                        b.outputs(),
+                        b.inputs(),
+                        b.outputs(),
+                        l + 1,
+                        a.inputs(),
+                        a.inputs(),
+                        a.outputs()
+                    ),
+                    _ => format!(
+                        "layer {l} ({below:?}) gives {} but layer {} ({above:?}) takes {}",
+                        below.output_shape(),
+                        l + 1,
+                        above.input_shape()
+                    ),
+                };
+                return Err(BadArchitecture {
+                    layer: l + 1,
+                    message,
+                });
+            }
+        }
+        Ok(Network { layers })
     }
 
     /// The layers, input side first.
-    pub fn layers(&self) -> &[Dense<T>] {
+    pub fn layers(&self) -> &[Layer<T>] {
         &self.layers
     }
 
     /// The layers, mutable.
-    pub fn layers_mut(&mut self) -> &mut [Dense<T>] {
+    pub fn layers_mut(&mut self) -> &mut [Layer<T>] {
         &mut self.layers
     }
 
-    /// Number of input features.
-    pub fn inputs(&self) -> usize {
-        self.layers[0].inputs()
+    /// The shape of one input sample.
+    pub fn input_shape(&self) -> Shape {
+        self.layers[0].input_shape()
     }
 
-    /// Number of classes (outputs of the last layer).
+    /// Number of input features: the volume of [`input_shape`](Self::input_shape).
+    pub fn inputs(&self) -> usize {
+        self.input_shape().volume()
+    }
+
+    /// Number of classes (the volume of the last layer's output).
     pub fn classes(&self) -> usize {
-        self.layers[self.layers.len() - 1].outputs()
+        self.layers[self.layers.len() - 1].output_shape().volume()
     }
 
     /// Number of trainable parameters (weights and biases).
     pub fn parameter_count(&self) -> usize {
-        self.layers
-            .iter()
-            .map(|l| l.weights.len() + l.bias.len())
-            .sum()
+        self.layers.iter().map(Layer::parameter_count).sum()
     }
 
     // ANCHOR: forward
     /// Runs a batch through every layer, leaving layer `l`'s output in `activations[l]`.
-    fn forward_trace(&self, x: View<'_, T>, activations: &mut Vec<Matrix<T>>) {
+    fn forward_trace(
+        &self,
+        x: View<'_, T>,
+        activations: &mut Vec<Matrix<T>>,
+        scratch: &mut Vec<Scratch<T>>,
+    ) {
         self.check_input(x.cols());
         activations.resize_with(self.layers.len(), || Matrix::zeros(0, 0));
+        scratch.resize_with(self.layers.len(), Scratch::new);
         for (l, layer) in self.layers.iter().enumerate() {
             let (done, rest) = activations.split_at_mut(l);
             let input = if l == 0 { x } else { done[l - 1].view() };
-            layer.forward_into(input, &mut rest[0]);
+            layer.forward_into(input, &mut rest[0], &mut scratch[l]);
         }
     }
     // ANCHOR_END: forward
@@ -317,15 +311,17 @@ impl<T: Float> Network<T> {
         masks: &[Matrix<T>],
         activations: &mut Vec<Matrix<T>>,
         dropped: &mut Vec<Matrix<T>>,
+        scratch: &mut Vec<Scratch<T>>,
     ) {
         self.check_input(x.cols());
         let hidden = self.layers.len() - 1;
         activations.resize_with(self.layers.len(), || Matrix::zeros(0, 0));
         dropped.resize_with(hidden, || Matrix::zeros(0, 0));
+        scratch.resize_with(self.layers.len(), Scratch::new);
         for (l, layer) in self.layers.iter().enumerate() {
             let (done, rest) = dropped.split_at_mut(l);
             let input = if l == 0 { x } else { done[l - 1].view() };
-            layer.forward_into(input, &mut activations[l]);
+            layer.forward_into(input, &mut activations[l], &mut scratch[l]);
             if l < hidden {
                 let out = &mut rest[0];
                 out.clone_from(&activations[l]);
@@ -343,8 +339,19 @@ impl<T: Float> Network<T> {
     /// If `x.cols() != self.inputs()`.
     pub fn forward(&self, x: &Matrix<T>) -> Matrix<T> {
         let mut activations = Vec::new();
-        self.forward_trace(x.view(), &mut activations);
+        self.forward_trace(x.view(), &mut activations, &mut Vec::new());
         activations.pop().expect("a network has at least one layer")
+    }
+
+    /// Every layer's output for a batch, input side first; the last is the logits. What a
+    /// picture of a convolution's feature maps draws.
+    ///
+    /// # Panics
+    /// If `x.cols() != self.inputs()`.
+    pub fn forward_all(&self, x: &Matrix<T>) -> Vec<Matrix<T>> {
+        let mut activations = Vec::new();
+        self.forward_trace(x.view(), &mut activations, &mut Vec::new());
+        activations
     }
 
     /// Class probabilities, one row per sample (each row sums to 1).
@@ -471,11 +478,11 @@ impl<T: Float> Network<T> {
         for (l, (mask, layer)) in masks.iter().zip(hidden).enumerate() {
             assert_eq!(
                 mask.shape(),
-                (rows, layer.outputs()),
+                (rows, layer.output_shape().volume()),
                 "dropout mask {l} is {}×{} but hidden layer {l} gives {rows}×{} for this batch",
                 mask.rows(),
                 mask.cols(),
-                layer.outputs()
+                layer.output_shape().volume()
             );
         }
     }
@@ -497,11 +504,12 @@ impl<T: Float> Network<T> {
             activations,
             dropped,
             back,
+            scratch,
         } = ws;
         let masks = regularisation.dropout_masks;
         match masks {
-            None => self.forward_trace(x, activations),
-            Some(masks) => self.forward_trace_dropout(x, masks, activations, dropped),
+            None => self.forward_trace(x, activations, scratch),
+            Some(masks) => self.forward_trace_dropout(x, masks, activations, dropped, scratch),
         }
         let last = self.layers.len() - 1;
         let correct = count_correct(&activations[last], labels);
@@ -517,40 +525,45 @@ impl<T: Float> Network<T> {
 
         for l in (0..=last).rev() {
             let (below, from_l) = activations.split_at_mut(l);
-            let delta = &from_l[0]; // δˡ, m × nₗ
+            let output = &mut from_l[0]; // aˡ, to become δˡ
+            if l < last {
+                // `back` holds ∂L/∂aˡ, sent down by layer l + 1.
+                if let Some(masks) = masks {
+                    // Through dropout: a dropped unit passes no gradient back, a kept one
+                    // passes it scaled as its output was.
+                    for (g, &keep) in back.as_mut_slice().iter_mut().zip(masks[l].as_slice()) {
+                        *g *= keep;
+                    }
+                }
+                match self.layers[l].activation() {
+                    // δˡ = ∂L/∂aˡ ⊙ σ′(zˡ), written over aˡ, which σ′ is computed from.
+                    Some(act) => {
+                        for (a, &g) in output.as_mut_slice().iter_mut().zip(back.as_slice()) {
+                            *a = g * act.derivative_from_output(*a);
+                        }
+                    }
+                    // Pooling has no activation: its output's gradient is the δ it routes.
+                    None => std::mem::swap(output, back),
+                }
+            }
+            let delta = &*output; // δˡ, m × nₗ
             // aˡ⁻¹, m × nₗ₋₁: what layer l read, after dropout if there was any
             let input = match (l, masks) {
                 (0, _) => x,
                 (_, None) => below[l - 1].view(),
                 (_, Some(_)) => dropped[l - 1].view(),
             };
-
-            // ∂L/∂Wˡ = (aˡ⁻¹)ᵀ · δˡ   (nₗ₋₁ × m) · (m × nₗ) = nₗ₋₁ × nₗ
-            let weight_gradient = (input.t(), delta.view(), &mut grads.layers[l].weights);
-            if l == 0 {
-                gemm(weight_gradient.0, weight_gradient.1, weight_gradient.2);
-            } else {
-                // ...and, independent of it, δˡ · Wˡᵀ   (m × nₗ) · (nₗ × nₗ₋₁) = m × nₗ₋₁,
-                // the product δˡ⁻¹ needs below: the two run side by side.
-                let error_back = (delta.view(), self.layers[l].weights.t(), &mut *back);
-                gemm_pair(weight_gradient, error_back);
-            }
-            // ∂L/∂bˡ = Σ over the batch of δˡ   (nₗ)
-            delta.column_sums_into(&mut grads.layers[l].bias);
-
-            if l > 0 {
-                // δˡ⁻¹ = (δˡ · Wˡᵀ) ⊙ σ′(zˡ⁻¹), with δˡ · Wˡᵀ in `back` (computed above)
-                if let Some(masks) = masks {
-                    // Through dropout: a dropped unit passes no gradient back, a kept one
-                    // passes it scaled as its output was.
-                    for (g, &keep) in back.as_mut_slice().iter_mut().zip(masks[l - 1].as_slice()) {
-                        *g *= keep;
+            // Each layer's own backward pass: its parameters' gradient, and ∂L/∂aˡ⁻¹ into
+            // `back` when there is a layer below to send it to.
+            let back = (l > 0).then_some(&mut *back);
+            let grads = &mut grads.layers[l];
+            match &self.layers[l] {
+                Layer::Dense(dense) => dense.backward(input, delta, grads, back),
+                Layer::Conv2d(conv) => conv.backward(input, delta, &mut scratch[l], grads, back),
+                Layer::MaxPool2d(pool) => {
+                    if let Some(back) = back {
+                        pool.backward(delta, &scratch[l], back);
                     }
-                }
-                let a_below = &mut below[l - 1]; // aˡ⁻¹ becomes δˡ⁻¹ in place
-                let act = self.layers[l - 1].activation;
-                for (a, &g) in a_below.as_mut_slice().iter_mut().zip(back.as_slice()) {
-                    *a = g * act.derivative_from_output(*a);
                 }
             }
         }
@@ -558,7 +571,18 @@ impl<T: Float> Network<T> {
     }
     // ANCHOR_END: backprop
 
-    /// Runs `data` through the network `EVAL_CHUNK` rows at a time, handing each chunk's
+    /// Rows evaluated at a time: up to [`EVAL_CHUNK`], fewer when the layers' outputs are
+    /// so large that a chunk would need more than [`EVAL_VALUES`] values.
+    fn eval_chunk(&self) -> usize {
+        let per_sample: usize = self
+            .layers
+            .iter()
+            .map(|l| l.output_shape().volume() + l.scratch_per_sample())
+            .sum();
+        (EVAL_VALUES / per_sample.max(1)).clamp(1, EVAL_CHUNK)
+    }
+
+    /// Runs `data` through the network a chunk of rows at a time, handing each chunk's
     /// first row index and logits to `f`. A matrix is read in place; other inputs are
     /// converted one chunk at a time, so memory stays bounded however large the set.
     fn for_each_chunk(
@@ -568,11 +592,13 @@ impl<T: Float> Network<T> {
     ) {
         self.check_input(data.features());
         let mut activations = Vec::new();
+        let mut scratch = Vec::new();
         let mut buffer = Matrix::zeros(0, 0);
-        let mut indices = Vec::with_capacity(EVAL_CHUNK);
+        let chunk_rows = self.eval_chunk();
+        let mut indices = Vec::with_capacity(chunk_rows);
         let n = data.len();
-        for start in (0..n).step_by(EVAL_CHUNK) {
-            let end = (start + EVAL_CHUNK).min(n);
+        for start in (0..n).step_by(chunk_rows) {
+            let end = (start + chunk_rows).min(n);
             let chunk = match data.as_matrix() {
                 Some(x) => x.view_rows(start, end),
                 None => {
@@ -582,22 +608,29 @@ impl<T: Float> Network<T> {
                     buffer.view()
                 }
             };
-            self.forward_trace(chunk, &mut activations);
+            self.forward_trace(chunk, &mut activations, &mut scratch);
             f(start, &activations[self.layers.len() - 1]);
         }
     }
 
     fn check_input(&self, cols: usize) {
         let first = &self.layers[0];
-        assert_eq!(
-            cols,
-            first.inputs(),
-            "the input has {cols} features per sample but the network's first layer \
-             (weights {}×{}) takes {}",
-            first.inputs(),
-            first.outputs(),
-            first.inputs()
-        );
+        let takes = self.inputs();
+        if cols != takes {
+            match first {
+                Layer::Dense(d) => panic!(
+                    "the input has {cols} features per sample but the network's first layer \
+                     (weights {}×{}) takes {takes}",
+                    d.inputs(),
+                    d.outputs()
+                ),
+                _ => panic!(
+                    "the input has {cols} features per sample but the network's first layer \
+                     ({first:?}) takes {} = {takes}",
+                    self.input_shape()
+                ),
+            }
+        }
     }
 
     pub(crate) fn check_labels(&self, x: &Matrix<T>, labels: &[usize]) {
@@ -627,20 +660,44 @@ fn count_correct<T: Float>(logits: &Matrix<T>, labels: &[usize]) -> usize {
         .count()
 }
 
-/// `784 → 128 relu → 10 softmax`.
+/// `784 → 128 relu → 10 softmax`, or for a convolutional network
+/// `1×28×28 → conv5×5 16×28×28 relu → maxpool2×2 16×14×14 → … → 10 softmax`: the input
+/// shape, then each layer with its output shape.
 impl<T: Float> fmt::Display for Network<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.inputs())?;
+        write!(f, "{}", self.input_shape())?;
         for (l, layer) in self.layers.iter().enumerate() {
-            let name = if l + 1 == self.layers.len() && layer.activation == Activation::Identity {
-                "softmax"
-            } else {
-                layer.activation.name()
+            let last = l + 1 == self.layers.len();
+            let activation = |act: Activation| {
+                if last && act == Activation::Identity {
+                    "softmax"
+                } else {
+                    act.name()
+                }
             };
-            write!(f, " → {} {name}", layer.outputs())?;
+            match layer {
+                Layer::Dense(d) => write!(f, " → {} {}", d.outputs(), activation(d.activation()))?,
+                Layer::Conv2d(c) => {
+                    write!(f, " → conv{k}×{k}", k = c.kernel())?;
+                    if c.stride() > 1 {
+                        write!(f, "/{}", c.stride())?;
+                    }
+                    let shape = image_form(c.output_shape());
+                    write!(f, " {shape} {}", activation(c.activation()))?;
+                }
+                Layer::MaxPool2d(p) => {
+                    let shape = image_form(p.output_shape());
+                    write!(f, " → maxpool{k}×{k} {shape}", k = p.size())?
+                }
+            }
         }
         Ok(())
     }
+}
+
+/// `C×H×W`, even when the image is a single pixel.
+fn image_form(shape: Shape) -> String {
+    format!("{}×{}×{}", shape.channels, shape.height, shape.width)
 }
 
 /// `Network<f32>[Dense(784→128, relu), Dense(128→10, identity)]`: the architecture, not the
@@ -658,23 +715,43 @@ impl<T: Float> fmt::Debug for Network<T> {
     }
 }
 
-impl<T: Float> fmt::Debug for Dense<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Dense({}→{}, {})",
-            self.inputs(),
-            self.outputs(),
-            self.activation
-        )
-    }
+/// One layer of a network being described, before its parameters are drawn: what
+/// [`NetworkBuilder`] collects and the `train` example's `--arch` flag parses
+/// ([`crate::arch`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayerSpec {
+    /// A dense layer of `units` units.
+    Dense {
+        /// Output units.
+        units: usize,
+        /// The activation of its output.
+        activation: Activation,
+    },
+    /// A convolution with `channels` kernels of `kernel × kernel`.
+    Conv2d {
+        /// Output channels: the number of kernels.
+        channels: usize,
+        /// The kernels' side `k`.
+        kernel: usize,
+        /// Pixels between two windows.
+        stride: usize,
+        /// Zero padding around the image.
+        padding: Padding,
+        /// The activation of its output.
+        activation: Activation,
+    },
+    /// Max-pooling over `size × size` windows, stride `size`.
+    MaxPool2d {
+        /// The window's side.
+        size: usize,
+    },
 }
 
 /// Describes a [`Network`]'s architecture and initialisation; see [`Network::builder`].
 #[derive(Clone, Debug)]
 pub struct NetworkBuilder<T: Float = f32> {
-    inputs: usize,
-    hidden: Vec<(usize, Activation)>,
+    input: Shape,
+    layers: Vec<LayerSpec>,
     outputs: Option<usize>,
     init: Option<Init>,
     seed: u64,
@@ -682,13 +759,35 @@ pub struct NetworkBuilder<T: Float = f32> {
 }
 
 impl<T: Float> NetworkBuilder<T> {
-    /// Adds a hidden layer of `units` units with the given activation.
-    pub fn hidden(mut self, units: usize, activation: Activation) -> Self {
-        self.hidden.push((units, activation));
+    /// Adds a hidden dense layer of `units` units with the given activation.
+    pub fn hidden(self, units: usize, activation: Activation) -> Self {
+        self.layer(LayerSpec::Dense { units, activation })
+    }
+
+    /// Adds a convolution with `channels` kernels of `kernel × kernel`, stride 1, "same"
+    /// padding (the output as large as the input) and the given activation.
+    pub fn conv2d(self, channels: usize, kernel: usize, activation: Activation) -> Self {
+        self.layer(LayerSpec::Conv2d {
+            channels,
+            kernel,
+            stride: 1,
+            padding: Padding::Same,
+            activation,
+        })
+    }
+
+    /// Adds max-pooling over `size × size` windows.
+    pub fn max_pool(self, size: usize) -> Self {
+        self.layer(LayerSpec::MaxPool2d { size })
+    }
+
+    /// Adds any hidden layer.
+    pub fn layer(mut self, spec: LayerSpec) -> Self {
+        self.layers.push(spec);
         self
     }
 
-    /// Sets the number of classes: the output layer, whose logits go through softmax.
+    /// Sets the number of classes: the output layer, dense, whose logits go through softmax.
     pub fn output(mut self, classes: usize) -> Self {
         self.outputs = Some(classes);
         self
@@ -711,33 +810,79 @@ impl<T: Float> NetworkBuilder<T> {
     /// Draws the initial parameters and returns the network.
     ///
     /// # Panics
-    /// If [`output`](Self::output) was not called, or a layer has zero units.
+    /// If [`output`](Self::output) was not called, or the layers do not fit together
+    /// ([`try_build`](Self::try_build) returns that as an error).
     pub fn build(self) -> Network<T> {
+        self.try_build()
+            .unwrap_or_else(|e| panic!("NetworkBuilder: {e}"))
+    }
+
+    /// Draws the initial parameters and returns the network, or says which layer does not
+    /// fit and why: a layer of zero units, a kernel larger than the padded image, a pooling
+    /// window larger than the image.
+    ///
+    /// # Panics
+    /// If [`output`](Self::output) was not called: that is a programming error, not a bad
+    /// description.
+    pub fn try_build(self) -> Result<Network<T>, BadArchitecture> {
         let classes = self
             .outputs
             .expect("NetworkBuilder::build: call .output(classes) to set the output layer");
-        assert!(
-            self.inputs > 0,
-            "NetworkBuilder: a network needs at least one input"
-        );
-        let mut rng = Rng::new(self.seed);
-        let mut fan_in = self.inputs;
-        let mut layers = Vec::with_capacity(self.hidden.len() + 1);
-        let all = self
-            .hidden
-            .iter()
-            .copied()
-            .chain([(classes, Activation::Identity)]);
-        for (l, (units, activation)) in all.enumerate() {
-            assert!(units > 0, "NetworkBuilder: layer {l} has zero units");
-            let init = self.init.unwrap_or(match activation {
-                Activation::Relu => Init::He,
-                _ => Init::Xavier,
+        if self.input.checked_volume().is_none_or(|v| v == 0) {
+            return Err(BadArchitecture {
+                layer: 0,
+                message: format!("a network needs at least one input, not {}", self.input),
             });
-            let (weights, bias) = init.sample(fan_in, units, &mut rng);
-            layers.push(Dense::new(weights, bias, activation));
-            fan_in = units;
         }
-        Network { layers }
+        let mut rng = Rng::new(self.seed);
+        let mut shape = self.input;
+        let mut layers = Vec::with_capacity(self.layers.len() + 1);
+        let output = LayerSpec::Dense {
+            units: classes,
+            activation: Activation::Identity,
+        };
+        for (l, spec) in self.layers.iter().copied().chain([output]).enumerate() {
+            let bad = |message: String| BadArchitecture { layer: l, message };
+            let init_for = |activation: Activation| {
+                self.init.unwrap_or(match activation {
+                    Activation::Relu => Init::He,
+                    _ => Init::Xavier,
+                })
+            };
+            let layer: Layer<T> = match spec {
+                LayerSpec::Dense { units, activation } => {
+                    if units == 0 {
+                        return Err(bad("a dense layer has zero units".to_string()));
+                    }
+                    let (weights, bias) =
+                        init_for(activation).sample(shape.volume(), units, &mut rng);
+                    Dense::new(weights, bias, activation).into()
+                }
+                LayerSpec::Conv2d {
+                    channels,
+                    kernel,
+                    stride,
+                    padding,
+                    activation,
+                } => {
+                    let pixels = padding.pixels(kernel).map_err(bad)?;
+                    Conv2d::<T>::output_shape_for(shape, channels, kernel, stride, pixels)
+                        .map_err(|e| bad(format!("on its input of {shape}, {e}")))?;
+                    let (weights, bias) = init_for(activation).sample_conv(
+                        kernel,
+                        shape.channels,
+                        channels,
+                        &mut rng,
+                    );
+                    Conv2d::new(shape, weights, bias, stride, pixels, activation).into()
+                }
+                LayerSpec::MaxPool2d { size } => MaxPool2d::try_new(shape, size)
+                    .map_err(|e| bad(format!("on its input of {shape}, {e}")))?
+                    .into(),
+            };
+            shape = layer.output_shape();
+            layers.push(layer);
+        }
+        Ok(Network { layers })
     }
 }

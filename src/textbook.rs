@@ -2,8 +2,8 @@
 //!
 //! [`Network::loss_and_gradients`] and [`Network::fit`] carry everything a real training
 //! run needs: buffers kept from batch to batch, dropout, label smoothing, shifted images,
-//! schedules, momentum, two products run side by side. The functions here have none of it:
-//! one dense network, one batch, the equations of the book's chapters line for line. They
+//! schedules, momentum, two products run side by side, convolutions. The functions here
+//! have none of it: one dense network, one batch, the equations of the book's chapters line for line. They
 //! compute the same numbers all the same: `tests/textbook.rs` holds them to the production
 //! code bit for bit, so reading these is reading the real algorithm.
 //!
@@ -20,6 +20,7 @@
 //! ```
 
 use crate::float::Float;
+use crate::layer::Dense;
 use crate::loss::softmax_cross_entropy;
 use crate::matrix::Matrix;
 use crate::network::{Gradients, LayerGradients, Network};
@@ -30,18 +31,19 @@ use crate::rng::Rng;
 /// gradient with respect to every weight and bias, by backpropagation.
 ///
 /// # Panics
-/// If `x` or `labels` do not fit the network (see [`Network::evaluate`]).
+/// If `x` or `labels` do not fit the network (see [`Network::evaluate`]), or the network
+/// has a layer that is not dense.
 pub fn backprop<T: Float>(
     net: &Network<T>,
     x: &Matrix<T>,
     labels: &[usize],
 ) -> (f64, Gradients<T>) {
-    let layers = net.layers();
+    let layers = dense_layers(net);
 
     // Forward, keeping every layer's output: a[0] is the batch, a[l + 1] is layer l's
     // output, and the last one holds the logits.
     let mut a = vec![x.clone()];
-    for layer in layers {
+    for layer in &layers {
         let mut z = a[a.len() - 1].matmul(layer.weights()); // z = a·W
         z.add_row(layer.bias()); //                             + b
         z.map_inplace(|v| layer.activation().apply(v)); //      a = σ(z)
@@ -73,6 +75,15 @@ pub fn backprop<T: Float>(
 }
 // ANCHOR_END: backprop
 
+/// The network's layers, each of which must be dense.
+fn dense_layers<T: Float>(net: &Network<T>) -> Vec<&Dense<T>> {
+    let message = "textbook::backprop reads dense networks only";
+    net.layers()
+        .iter()
+        .map(|layer| layer.as_dense().expect(message))
+        .collect()
+}
+
 // ANCHOR: step
 /// One step of plain gradient descent: every parameter moves against its gradient,
 /// `θ ← θ − η·g`.
@@ -88,7 +99,10 @@ pub fn step<T: Float>(net: &mut Network<T>, grads: &Gradients<T>, learning_rate:
         net.layers().len()
     );
     for (layer, g) in net.layers_mut().iter_mut().zip(&grads.layers) {
-        let weights = layer.weights_mut().as_mut_slice();
+        let Some((weights, bias)) = layer.params_mut() else {
+            continue; // pooling has nothing to learn
+        };
+        let weights = weights.as_mut_slice();
         assert_eq!(
             weights.len(),
             g.weights.len(),
@@ -97,7 +111,7 @@ pub fn step<T: Float>(net: &mut Network<T>, grads: &Gradients<T>, learning_rate:
         for (w, &gw) in weights.iter_mut().zip(g.weights.as_slice()) {
             *w -= learning_rate * gw;
         }
-        for (b, &gb) in layer.bias_mut().iter_mut().zip(&g.bias) {
+        for (b, &gb) in bias.iter_mut().zip(&g.bias) {
             *b -= learning_rate * gb;
         }
     }

@@ -651,9 +651,12 @@ impl<T: Float> Sgd<T> {
             .zip(&grads.layers)
             .enumerate()
         {
+            let Some((weights, bias)) = layer.params_mut() else {
+                continue; // pooling has no parameters
+            };
             let mut v = self.velocity.get_mut(l);
             let v_weights = v.as_mut().map(|v| v.weights.as_mut_slice());
-            let weights = layer.weights_mut().as_mut_slice();
+            let weights = weights.as_mut_slice();
             update(
                 weights,
                 g.weights.as_slice(),
@@ -663,7 +666,7 @@ impl<T: Float> Sgd<T> {
                 decay,
             );
             let v_bias = v.map(|v| v.bias.as_mut_slice());
-            update(layer.bias_mut(), &g.bias, v_bias, lr, momentum, T::ZERO); // no decay
+            update(bias, &g.bias, v_bias, lr, momentum, T::ZERO); // no decay
         }
     }
 }
@@ -733,7 +736,7 @@ pub fn draw_dropout_masks<T: Float>(
     let hidden = &network.layers()[..network.layers().len() - 1];
     masks.resize_with(hidden.len(), || Matrix::zeros(0, 0));
     for (mask, layer) in masks.iter_mut().zip(hidden) {
-        mask.reset(rows, layer.outputs());
+        mask.reset(rows, layer.output_shape().volume());
         for m in mask.as_mut_slice() {
             *m = if rng.next_f64() < rate { T::ZERO } else { kept };
         }
@@ -953,8 +956,9 @@ impl<T: Float> Network<T> {
     /// The first layer holding a parameter that is NaN or infinite, if any.
     fn first_non_finite_layer(&self) -> Option<usize> {
         self.layers.iter().position(|layer| {
-            let weights = layer.weights().as_slice().iter();
-            !weights.chain(layer.bias()).all(|p| p.is_finite())
+            let weights = layer.weights().map_or(&[][..], Matrix::as_slice);
+            let bias = layer.bias().unwrap_or_default();
+            !weights.iter().chain(bias).all(|p| p.is_finite())
         })
     }
 }

@@ -89,11 +89,11 @@ fn check_network(
         }
     };
     for l in 0..net.layers().len() {
-        let (rows, cols) = net.layers()[l].weights().shape();
+        let (rows, cols) = net.layers()[l].weights().unwrap().shape();
         for i in 0..rows {
             for j in 0..cols {
                 let numeric = central_difference(net, x, labels, |n, d| {
-                    n.layers_mut()[l].weights_mut()[(i, j)] += d
+                    n.layers_mut()[l].weights_mut().unwrap()[(i, j)] += d
                 });
                 let analytic = grads.layers[l].weights[(i, j)];
                 record(analytic, numeric, &|| {
@@ -102,8 +102,9 @@ fn check_network(
             }
         }
         for j in 0..cols {
-            let numeric =
-                central_difference(net, x, labels, |n, d| n.layers_mut()[l].bias_mut()[j] += d);
+            let numeric = central_difference(net, x, labels, |n, d| {
+                n.layers_mut()[l].bias_mut().unwrap()[j] += d
+            });
             let analytic = grads.layers[l].bias[j];
             record(analytic, numeric, &|| format!("layer {l} bias {j}"));
         }
@@ -137,12 +138,12 @@ fn relu_sides(net: &Network<f64>, x: &Matrix<f64>, masks: Option<&[Matrix<f64>]>
     let mut sides = Vec::new();
     let hidden = &net.layers()[..net.layers().len() - 1];
     for (l, layer) in hidden.iter().enumerate() {
-        let mut z = a.matmul(layer.weights());
-        z.add_row(layer.bias());
-        if layer.activation() == Activation::Relu {
+        let mut z = a.matmul(layer.weights().unwrap());
+        z.add_row(layer.bias().unwrap());
+        if layer.activation().unwrap() == Activation::Relu {
             sides.extend(z.as_slice().iter().map(|&v| v > 0.0));
         }
-        a = z.map(|v| layer.activation().apply(v));
+        a = z.map(|v| layer.activation().unwrap().apply(v));
         if let Some(masks) = masks {
             a = a.hadamard(&masks[l]);
         }
@@ -183,10 +184,10 @@ fn min_abs_preactivation(net: &Network<f64>, x: &Matrix<f64>) -> f64 {
     let mut min = f64::INFINITY;
     let hidden = &net.layers()[..net.layers().len() - 1];
     for layer in hidden {
-        let mut z = a.matmul(layer.weights());
-        z.add_row(layer.bias());
+        let mut z = a.matmul(layer.weights().unwrap());
+        z.add_row(layer.bias().unwrap());
         min = z.as_slice().iter().fold(min, |m, v| m.min(v.abs()));
-        a = z.map(|v| layer.activation().apply(v));
+        a = z.map(|v| layer.activation().unwrap().apply(v));
     }
     min
 }
@@ -209,7 +210,7 @@ fn setup(hidden: &[(usize, Activation)], batch: usize) -> (Network<f64>, Matrix<
         // Xavier leaves biases at zero; give them values so their gradients are exercised.
         let mut rng = Rng::new(seed + 10_000);
         for layer in net.layers_mut() {
-            for b in layer.bias_mut() {
+            for b in layer.bias_mut().unwrap() {
                 *b = rng.uniform(-0.5, 0.5);
             }
         }
@@ -300,7 +301,7 @@ fn the_checker_catches_a_wrong_gradient() {
     // ...or a ReLU derivative taken as 1 everywhere (the gradient of a different network).
     let (mut relu, x, labels) = setup(&[(5, Activation::Relu)], 4);
     let mut linear = relu.clone();
-    let act = relu.layers()[0].activation();
+    let act = relu.layers()[0].activation().unwrap();
     assert_eq!(act, Activation::Relu);
     let layers: Vec<_> = linear
         .layers()
@@ -310,9 +311,13 @@ fn the_checker_catches_a_wrong_gradient() {
             let activation = if l == 0 {
                 Activation::Identity
             } else {
-                d.activation()
+                d.activation().unwrap()
             };
-            simplenn::Dense::new(d.weights().clone(), d.bias().to_vec(), activation)
+            simplenn::Dense::new(
+                d.weights().unwrap().clone(),
+                d.bias().unwrap().to_vec(),
+                activation,
+            )
         })
         .collect();
     linear = Network::from_layers(layers);
@@ -421,12 +426,14 @@ fn regularised_loss_by_definition(
     let mut a = x.clone();
     let (hidden, output) = net.layers().split_at(net.layers().len() - 1);
     for (layer, mask) in hidden.iter().zip(masks) {
-        let mut z = a.matmul(layer.weights());
-        z.add_row(layer.bias());
-        a = z.map(|v| layer.activation().apply(v)).hadamard(mask);
+        let mut z = a.matmul(layer.weights().unwrap());
+        z.add_row(layer.bias().unwrap());
+        a = z
+            .map(|v| layer.activation().unwrap().apply(v))
+            .hadamard(mask);
     }
-    let mut logits = a.matmul(output[0].weights());
-    logits.add_row(output[0].bias());
+    let mut logits = a.matmul(output[0].weights().unwrap());
+    logits.add_row(output[0].bias().unwrap());
     smoothed_loss_by_definition(&logits, labels, epsilon)
 }
 
@@ -449,7 +456,7 @@ fn check_regularised(
     assert!((loss - direct).abs() < 1e-13, "loss {loss} vs {direct}");
     let mut worst: f64 = 0.0;
     for l in 0..net.layers().len() {
-        let (rows, cols) = net.layers()[l].weights().shape();
+        let (rows, cols) = net.layers()[l].weights().unwrap().shape();
         let sides = relu_sides(net, x, Some(masks));
         let mut numeric_of = |nudge: &dyn Fn(&mut Network<f64>, f64)| {
             five_point(|d| {
@@ -462,12 +469,13 @@ fn check_regularised(
         };
         for i in 0..rows {
             for j in 0..cols {
-                let numeric = numeric_of(&|n, d| n.layers_mut()[l].weights_mut()[(i, j)] += d);
+                let numeric =
+                    numeric_of(&|n, d| n.layers_mut()[l].weights_mut().unwrap()[(i, j)] += d);
                 worst = worst.max(relative_error(grads.layers[l].weights[(i, j)], numeric));
             }
         }
         for j in 0..cols {
-            let numeric = numeric_of(&|n, d| n.layers_mut()[l].bias_mut()[j] += d);
+            let numeric = numeric_of(&|n, d| n.layers_mut()[l].bias_mut().unwrap()[j] += d);
             worst = worst.max(relative_error(grads.layers[l].bias[j], numeric));
         }
     }
@@ -567,9 +575,10 @@ fn a_difference_that_straddles_a_relu_kink_is_refused() {
     let (mut net, x, labels) = setup(&[(5, Activation::Relu)], 3);
     // Move unit 0's bias so that sample 0's pre-activation sits 0.0005 above the kink, well
     // inside the reach of a nudge of 2h = 0.002.
-    let z = x.matmul(net.layers()[0].weights())[(0, 0)] + net.layers()[0].bias()[0];
-    net.layers_mut()[0].bias_mut()[0] -= z - 0.0005;
+    let z =
+        x.matmul(net.layers()[0].weights().unwrap())[(0, 0)] + net.layers()[0].bias().unwrap()[0];
+    net.layers_mut()[0].bias_mut().unwrap()[0] -= z - 0.0005;
     central_difference(&mut net, &x, &labels, |n, d| {
-        n.layers_mut()[0].bias_mut()[0] += d
+        n.layers_mut()[0].bias_mut().unwrap()[0] += d
     });
 }

@@ -75,15 +75,19 @@ fn check_fixture(stem: &str, description: &str) {
     ];
     for (l, (layer, (outputs, code, weights, bias))) in net.layers().iter().zip(&layers).enumerate()
     {
-        assert_eq!(layer.outputs(), *outputs, "layer {l}");
-        assert_eq!(layer.activation(), codes[*code as usize], "layer {l}");
+        assert_eq!(layer.output_shape().volume(), *outputs, "layer {l}");
+        assert_eq!(
+            layer.activation().unwrap(),
+            codes[*code as usize],
+            "layer {l}"
+        );
         let bits = |xs: &[f32]| xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(
-            bits(layer.weights().as_slice()),
+            bits(layer.weights().unwrap().as_slice()),
             bits(weights),
             "layer {l} weights"
         );
-        assert_eq!(bits(layer.bias()), bits(bias), "layer {l} bias");
+        assert_eq!(bits(layer.bias().unwrap()), bits(bias), "layer {l} bias");
     }
 
     let digits = load_dir(

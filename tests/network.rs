@@ -118,7 +118,7 @@ fn builder_picks_he_for_relu_and_xavier_otherwise() {
         .output(10)
         .seed(2)
         .build();
-    let (_, relu_var) = mean_var(net.layers()[0].weights().as_slice());
+    let (_, relu_var) = mean_var(net.layers()[0].weights().unwrap().as_slice());
     assert!(
         (relu_var / (2.0 / 500.0) - 1.0).abs() < 0.03,
         "He: {relu_var}"
@@ -127,11 +127,12 @@ fn builder_picks_he_for_relu_and_xavier_otherwise() {
     assert!(
         net.layers()[1]
             .weights()
+            .unwrap()
             .as_slice()
             .iter()
             .all(|x| x.abs() <= xavier_limit)
     );
-    assert_eq!(net.layers()[2].activation(), Activation::Identity);
+    assert_eq!(net.layers()[2].activation().unwrap(), Activation::Identity);
 }
 
 #[test]
@@ -176,7 +177,7 @@ fn builder_without_output_panics() {
 }
 
 #[test]
-#[should_panic(expected = "layer 1 has zero units")]
+#[should_panic(expected = "layer 1: a dense layer has zero units")]
 fn builder_rejects_empty_layers() {
     Network::<f32>::builder(3)
         .hidden(2, Activation::Relu)
@@ -223,9 +224,10 @@ fn the_original_preset_is_the_original_recipe() {
         assert!(
             layer
                 .weights()
+                .unwrap()
                 .as_slice()
                 .iter()
-                .chain(layer.bias())
+                .chain(layer.bias().unwrap())
                 .all(|x| (-0.5..0.5).contains(x))
         );
     }

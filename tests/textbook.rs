@@ -40,8 +40,8 @@ fn the_worked_example_gives_the_numbers_in_the_book() {
     // Forward: z¹ = xW¹ + b¹ = (0.9, 0.1, −0.5); the ReLU zeroes the third unit.
     let hidden = net.layers()[0].clone();
     let hidden_only = Network::from_layers(vec![Dense::new(
-        hidden.weights().clone(),
-        hidden.bias().to_vec(),
+        hidden.weights().unwrap().clone(),
+        hidden.bias().unwrap().to_vec(),
         Activation::Identity,
     )]);
     assert_close("z¹", hidden_only.forward(&x).as_slice(), &[0.9, 0.1, -0.5]);
@@ -75,16 +75,16 @@ fn the_worked_example_gives_the_numbers_in_the_book() {
     };
     assert_close(
         "W¹ after",
-        l1.weights().as_slice(),
+        l1.weights().unwrap().as_slice(),
         &[0.0821, -0.2119, 0.3, 0.3642, 0.0761, -0.5],
     );
-    assert_close("b¹ after", l1.bias(), &[-0.0179, 0.0881, 0.2]);
+    assert_close("b¹ after", l1.bias().unwrap(), &[-0.0179, 0.0881, 0.2]);
     assert_close(
         "W² after",
-        l2.weights().as_slice(),
+        l2.weights().unwrap().as_slice(),
         &[0.1463, -0.0463, 0.494, 0.306, -0.4, 0.6],
     );
-    assert_close("b² after", l2.bias(), &[-0.0096, 0.0096]);
+    assert_close("b² after", l2.bias().unwrap(), &[-0.0096, 0.0096]);
     assert_close("z² after", net.forward(&x).as_slice(), &[0.1204, -0.0184]);
     assert_close("loss after", &[net.loss(&x, &labels)], &[0.7650]);
 }

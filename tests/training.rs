@@ -158,10 +158,10 @@ fn tiny() -> (Network<f64>, Matrix<f64>, Vec<usize>) {
 fn assert_close(a: &Network<f64>, b: &Network<f64>, what: &str) {
     for (la, lb) in a.layers().iter().zip(b.layers()) {
         assert!(
-            la.weights().max_abs_diff(lb.weights()) < 1e-14,
+            la.weights().unwrap().max_abs_diff(lb.weights().unwrap()) < 1e-14,
             "{what}: weights"
         );
-        for (x, y) in la.bias().iter().zip(lb.bias()) {
+        for (x, y) in la.bias().unwrap().iter().zip(lb.bias().unwrap()) {
             assert!((x - y).abs() < 1e-14, "{what}: bias");
         }
     }
@@ -170,8 +170,8 @@ fn assert_close(a: &Network<f64>, b: &Network<f64>, what: &str) {
 /// θ ← θ − η·g, done by hand from `loss_and_gradients`.
 fn manual_step(net: &mut Network<f64>, step: &[(Matrix<f64>, Vec<f64>)], lr: f64) {
     for (layer, (dw, db)) in net.layers_mut().iter_mut().zip(step) {
-        layer.weights_mut().add_scaled(-lr, dw);
-        for (b, g) in layer.bias_mut().iter_mut().zip(db) {
+        layer.weights_mut().unwrap().add_scaled(-lr, dw);
+        for (b, g) in layer.bias_mut().unwrap().iter_mut().zip(db) {
             *b -= lr * g;
         }
     }
@@ -300,7 +300,7 @@ fn weight_decay_adds_lambda_w_to_weight_gradients_only() {
     let mut expected = net.clone();
     let mut g = gradient_of(&expected, &x, &y);
     for ((dw, _), layer) in g.iter_mut().zip(expected.layers()) {
-        dw.add_scaled(lambda, layer.weights()); // biases are not decayed
+        dw.add_scaled(lambda, layer.weights().unwrap()); // biases are not decayed
     }
     manual_step(&mut expected, &g, lr);
 
@@ -326,7 +326,7 @@ fn weight_decay_is_coupled_it_goes_through_the_momentum() {
     let decayed = |net: &Network<f64>| {
         let mut g = gradient_of(net, &x, &y);
         for ((dw, _), layer) in g.iter_mut().zip(net.layers()) {
-            dw.add_scaled(lambda, layer.weights());
+            dw.add_scaled(lambda, layer.weights().unwrap());
         }
         g
     };
@@ -976,7 +976,7 @@ fn a_parameter_that_is_not_finite_is_found_at_the_end_of_the_epoch() {
         .output(4)
         .seed(2)
         .build();
-    net.layers_mut()[0].bias_mut()[3] = f32::NEG_INFINITY;
+    net.layers_mut()[0].bias_mut().unwrap()[3] = f32::NEG_INFINITY;
     assert!(net.loss(&x, &y).is_finite());
     let config = TrainConfig {
         epochs: 3,

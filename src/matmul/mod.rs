@@ -138,12 +138,44 @@ impl<'a, T: Float> View<'a, T> {
         }
     }
 
+    /// The elements as one row-major slice, when the view reads a matrix (or a range of its
+    /// rows) as stored; `None` for a transposed view or a range of columns.
+    pub fn contiguous(&self) -> Option<&'a [T]> {
+        let row_major = self.col_stride == 1 && (self.row_stride == self.cols || self.rows <= 1);
+        row_major.then(|| &self.data[..self.rows * self.cols])
+    }
+
     /// `"3×4"`, or `"(4×3)ᵀ"` for a transposed view, for panic messages.
     fn describe(&self) -> String {
         if self.is_transposed() {
             format!("({}×{})ᵀ", self.cols, self.rows)
         } else {
             format!("{}×{}", self.rows, self.cols)
+        }
+    }
+}
+
+impl<'a, T: Float> View<'a, T> {
+    /// The row-major `rows × cols` matrix stored in `data`, as a view: how a convolution reads
+    /// one buffer as two shapes (a layer's `m × (H·W·C)` output is also the `(m·H·W) × C`
+    /// matrix of its pixels), without copying.
+    ///
+    /// # Panics
+    /// If `data.len() != rows · cols`.
+    pub fn from_slice(data: &'a [T], rows: usize, cols: usize) -> Self {
+        assert_eq!(
+            data.len(),
+            rows * cols,
+            "View::from_slice: {} elements cannot be read as a {rows}×{cols} matrix",
+            data.len()
+        );
+        View {
+            data,
+            rows,
+            cols,
+            row_stride: cols,
+            col_stride: 1,
+            transposed: false,
         }
     }
 }
@@ -248,8 +280,26 @@ impl<T: Float> Matrix<T> {
 /// # Panics
 /// If `a.cols() != b.rows()`; the message names both shapes.
 pub fn gemm<T: Float>(a: View<'_, T>, b: View<'_, T>, c: &mut Matrix<T>) {
-    let (m, k, n) = dims(&a, &b);
+    let (m, _, n) = dims(&a, &b);
     c.reshape_for_overwrite(m, n); // the product writes every element
+    gemm_to_slice(a, b, c.as_mut_slice());
+}
+
+/// [`gemm`] into the `a.rows() × b.cols()` row-major slice `c`, which it overwrites: how a
+/// convolution writes each group of samples' product straight into its rows of the layer's
+/// output.
+///
+/// # Panics
+/// If `a.cols() != b.rows()`, or `c` is not `a.rows() · b.cols()` long.
+pub(crate) fn gemm_to_slice<T: Float>(a: View<'_, T>, b: View<'_, T>, c: &mut [T]) {
+    let (m, k, n) = dims(&a, &b);
+    assert_eq!(
+        c.len(),
+        m * n,
+        "gemm: a {m}×{n} product needs {} elements, the output has {}",
+        m * n,
+        c.len()
+    );
     let kern = kernels::micro_kernel::<T>(kernel());
     let by_columns = n > m;
     let tiles = if by_columns {
@@ -262,7 +312,7 @@ pub fn gemm<T: Float>(a: View<'_, T>, b: View<'_, T>, c: &mut Matrix<T>) {
         .min(tiles)
         .max(1);
     if threads == 1 {
-        packed::gemm_into(kern, a, b, c.as_mut_slice(), n);
+        packed::gemm_into(kern, a, b, c, n);
     } else if by_columns {
         gemm_column_bands(kern, a, b, c, threads);
     } else {
@@ -317,13 +367,13 @@ fn gemm_row_bands<T: Float>(
     kern: MicroKernel<T>,
     a: View<'_, T>,
     b: View<'_, T>,
-    c: &mut Matrix<T>,
+    c: &mut [T],
     threads: usize,
 ) {
     let (m, n) = (a.rows(), b.cols());
     let band = m.div_ceil(threads).next_multiple_of(kern.mr);
     std::thread::scope(|scope| {
-        let mut bands = c.as_mut_slice().chunks_mut(band * n).enumerate();
+        let mut bands = c.chunks_mut(band * n).enumerate();
         let last = bands.next_back();
         for (t, c_band) in bands {
             let a_band = a.rows_range(t * band, t * band + c_band.len() / n);
@@ -344,12 +394,11 @@ fn gemm_column_bands<T: Float>(
     kern: MicroKernel<T>,
     a: View<'_, T>,
     b: View<'_, T>,
-    c: &mut Matrix<T>,
+    c: &mut [T],
     threads: usize,
 ) {
     let (m, n) = (a.rows(), b.cols());
     let band = n.div_ceil(threads).next_multiple_of(kern.nr);
-    let c = c.as_mut_slice();
     let mut buffers: Vec<(usize, Vec<T>)> = (band..n)
         .step_by(band)
         .map(|j0| (j0, take_buffer(m * band.min(n - j0))))

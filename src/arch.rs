@@ -1,0 +1,221 @@
+//! Architectures written as text: `conv5:16,pool2,conv5:32,pool2,dense128`, the form the
+//! `train` example's `--arch` flag takes.
+//!
+//! A description is a comma-separated list of hidden layers, input side first; the dense
+//! output layer (one unit per class, then softmax) is always added after them. Each token is
+//! one layer:
+//!
+//! | token | layer |
+//! | --- | --- |
+//! | `denseN` | a dense layer of `N` units |
+//! | `convK:C` | a convolution with `C` kernels of `K × K`, stride 1, "same" padding |
+//! | `poolK` | max-pooling over `K × K` windows |
+//!
+//! A dense layer or a convolution may add options, each after a colon, in any order: an
+//! activation (`relu`, the default, `sigmoid`, `tanh` or `identity`); for a convolution also
+//! a stride `sN` and a padding, `same`, `valid` or `pN` (N pixels). So `conv3:32:s2:valid`
+//! is 32 kernels of 3 × 3 moving 2 pixels at a time with no padding, and `dense64:tanh` a
+//! dense layer of 64 tanh units. `none` (or an empty string) is no hidden layer at all.
+//!
+//! ```
+//! use simplenn::{Activation, arch};
+//! use simplenn::layer::Padding;
+//! use simplenn::network::LayerSpec;
+//!
+//! let layers = arch::parse("conv5:16,pool2,dense128:tanh").unwrap();
+//! assert_eq!(layers[0], LayerSpec::Conv2d {
+//!     channels: 16, kernel: 5, stride: 1, padding: Padding::Same, activation: Activation::Relu,
+//! });
+//! assert_eq!(layers[1], LayerSpec::MaxPool2d { size: 2 });
+//! assert_eq!(layers[2], LayerSpec::Dense { units: 128, activation: Activation::Tanh });
+//! assert_eq!(arch::describe(&layers), "conv5:16,pool2,dense128:tanh");
+//!
+//! let err = arch::parse("conv5:16,pool,dense128").unwrap_err();
+//! assert!(err.to_string().contains("'pool'"));
+//! ```
+
+use crate::activation::Activation;
+use crate::layer::Padding;
+use crate::network::LayerSpec;
+use std::fmt;
+
+/// Why a description could not be read: the token, where it is, and what was wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadArch {
+    /// The offending token, as written.
+    pub token: String,
+    /// Its position in the list, from 1.
+    pub position: usize,
+    /// What was wrong with it.
+    pub reason: String,
+}
+
+impl fmt::Display for BadArch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "layer {} '{}': {} (write denseN, convK:C or poolK, separated by commas, e.g. \
+             conv5:16,pool2,conv5:32,pool2,dense128)",
+            self.position, self.token, self.reason
+        )
+    }
+}
+
+impl std::error::Error for BadArch {}
+
+/// The largest kernel, pooling window, stride, padding or layer width a description may
+/// ask for: far beyond anything that trains, small enough that no arithmetic on them
+/// overflows before the network's shape checks can refuse them.
+pub const MAX_SIZE: usize = 1 << 20;
+
+/// Reads a description (see the [module documentation](self)) into the hidden layers it
+/// names.
+///
+/// # Errors
+/// [`BadArch`], naming the first token that is not a layer.
+pub fn parse(text: &str) -> Result<Vec<LayerSpec>, BadArch> {
+    let text = text.trim();
+    if text.is_empty() || text.eq_ignore_ascii_case("none") {
+        return Ok(Vec::new());
+    }
+    text.split(',')
+        .enumerate()
+        .map(|(i, token)| parse_token(token.trim(), i + 1))
+        .collect()
+}
+
+/// One token, as [`parse`] reads it.
+fn parse_token(token: &str, position: usize) -> Result<LayerSpec, BadArch> {
+    let bad = |reason: String| BadArch {
+        token: token.to_string(),
+        position,
+        reason,
+    };
+    let lower = token.to_ascii_lowercase();
+    let mut parts = lower.split(':');
+    let head = parts.next().unwrap_or_default();
+    let options: Vec<&str> = parts.collect();
+    let number = |digits: &str, what: &str| -> Result<usize, BadArch> {
+        match digits.parse::<usize>() {
+            Ok(n) if (1..=MAX_SIZE).contains(&n) => Ok(n),
+            Ok(_) => Err(bad(format!("{what} must be from 1 to {MAX_SIZE}"))),
+            Err(_) if digits.is_empty() => Err(bad(format!("{what} is missing"))),
+            Err(_) => Err(bad(format!("{what} '{digits}' is not a whole number"))),
+        }
+    };
+    if let Some(units) = head.strip_prefix("dense") {
+        let units = number(units, "the number of units")?;
+        let mut activation = Activation::Relu;
+        for option in options {
+            activation = option.parse().map_err(|_| {
+                bad(format!(
+                    "'{option}' is not an activation (relu, sigmoid, tanh, identity)"
+                ))
+            })?;
+        }
+        Ok(LayerSpec::Dense { units, activation })
+    } else if let Some(kernel) = head.strip_prefix("conv") {
+        let kernel = number(kernel, "the kernel size")?;
+        let Some((channels, options)) = options.split_first() else {
+            return Err(bad(
+                "the number of channels is missing: write convK:C".to_string()
+            ));
+        };
+        let channels = number(channels, "the number of channels")?;
+        let (mut stride, mut padding, mut activation) = (1, Padding::Same, Activation::Relu);
+        for &option in options {
+            if let Some(s) = option
+                .strip_prefix('s')
+                .filter(|s| s.starts_with(|c: char| c.is_ascii_digit()))
+            {
+                stride = number(s, "the stride")?;
+            } else if let Some(p) = option
+                .strip_prefix('p')
+                .filter(|p| p.starts_with(|c: char| c.is_ascii_digit()))
+            {
+                padding = match p.parse::<usize>() {
+                    Ok(p) if p <= MAX_SIZE => Padding::Pixels(p),
+                    _ => return Err(bad(format!("padding '{p}' must be from 0 to {MAX_SIZE}"))),
+                };
+            } else if option == "same" {
+                padding = Padding::Same;
+            } else if option == "valid" {
+                padding = Padding::Valid;
+            } else if let Ok(a) = option.parse() {
+                activation = a;
+            } else {
+                return Err(bad(format!(
+                    "'{option}' is not a convolution option (sN for a stride, same, valid or pN \
+                     for the padding, or an activation)"
+                )));
+            }
+        }
+        if padding == Padding::Same && kernel % 2 == 0 {
+            return Err(bad(format!(
+                "'same' padding needs an odd kernel size; give :valid or :pN for a {kernel}×{kernel} kernel"
+            )));
+        }
+        Ok(LayerSpec::Conv2d {
+            channels,
+            kernel,
+            stride,
+            padding,
+            activation,
+        })
+    } else if let Some(size) = head
+        .strip_prefix("maxpool")
+        .or_else(|| head.strip_prefix("pool"))
+    {
+        let size = number(size, "the window size")?;
+        if !options.is_empty() {
+            return Err(bad("pooling takes no options".to_string()));
+        }
+        Ok(LayerSpec::MaxPool2d { size })
+    } else {
+        Err(bad("unknown layer".to_string()))
+    }
+}
+
+/// The description of `layers` in the form [`parse`] reads, options at their defaults left
+/// out: `conv5:16,pool2,dense128`.
+pub fn describe(layers: &[LayerSpec]) -> String {
+    if layers.is_empty() {
+        return "none".to_string();
+    }
+    let tokens: Vec<String> = layers
+        .iter()
+        .map(|layer| match *layer {
+            LayerSpec::Dense { units, activation } => {
+                format!("dense{units}{}", activation_suffix(activation))
+            }
+            LayerSpec::Conv2d {
+                channels,
+                kernel,
+                stride,
+                padding,
+                activation,
+            } => {
+                let mut token = format!("conv{kernel}:{channels}");
+                if stride != 1 {
+                    token += &format!(":s{stride}");
+                }
+                match padding {
+                    Padding::Same => {}
+                    Padding::Valid => token += ":valid",
+                    Padding::Pixels(p) => token += &format!(":p{p}"),
+                }
+                token + &activation_suffix(activation)
+            }
+            LayerSpec::MaxPool2d { size } => format!("pool{size}"),
+        })
+        .collect();
+    tokens.join(",")
+}
+
+fn activation_suffix(activation: Activation) -> String {
+    if activation == Activation::Relu {
+        String::new()
+    } else {
+        format!(":{}", activation.name())
+    }
+}

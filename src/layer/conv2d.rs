@@ -1,0 +1,660 @@
+//! [`Conv2d`]: a 2-D convolution, `k × k` kernels slid over an image, computed as one
+//! matrix product.
+//!
+//! With the input `H × W × C` (channels last, see [`crate::shape`]), `OC` kernels of
+//! `k × k × C` weights, stride `s` and `p` pixels of zero padding on every side, output pixel
+//! `(oy, ox)` of channel `o` is
+//!
+//! ```text
+//! z[oy, ox, o] = b[o] + Σ_{ky, kx, c} x[oy·s + ky − p, ox·s + kx − p, c] · W[(ky·k + kx)·C + c, o]
+//! ```
+//!
+//! (a pixel outside the image reads 0), and the output is `OH × OW × OC` with
+//! `OH = (H + 2p − k)/s + 1`, likewise `OW`. [`reference`](mod@reference) computes exactly this with nested
+//! loops; it is the oracle the tests compare the fast path against.
+//!
+//! The fast path copies every window of a batch into one row of a matrix, *im2col*: for `m`
+//! samples, `cols` is `(m·OH·OW) × (k·k·C)`. Then the whole convolution is one product,
+//!
+//! ```text
+//! Z = cols · W      (m·OH·OW) × (k·k·C)  ·  (k·k·C) × OC  =  (m·OH·OW) × OC
+//! ```
+//!
+//! and `Z`, stored row-major, *is* the layer's `m × (OH·OW·OC)` output: one row per output
+//! pixel with its channels side by side. Backward, with `δ = ∂L/∂z` read the same way:
+//!
+//! ```text
+//! ∂L/∂W    = colsᵀ · δ        (k·k·C) × OC, summed over every pixel of every sample
+//! ∂L/∂b    = column sums of δ  OC
+//! ∂L/∂cols = δ · Wᵀ           (m·OH·OW) × (k·k·C), then added back where each value came from
+//! ```
+//!
+//! The last step, *col2im*, is im2col run backwards: a pixel read by several windows receives
+//! the sum of their gradients.
+//!
+//! The weights are stored as that `(k·k·C) × OC` matrix: row `(ky·k + kx)·C + c` holds the
+//! weights from input channel `c` at kernel position `(ky, kx)`, column `o` one kernel.
+
+use crate::activation::Activation;
+use crate::float::Float;
+use crate::layer::Scratch;
+use crate::matmul::{View, gemm, gemm_pair, gemm_to_slice};
+use crate::matrix::Matrix;
+use crate::network::LayerGradients;
+use crate::shape::Shape;
+use std::fmt;
+
+/// How much zero padding surrounds the image, as layer descriptions name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Padding {
+    /// `(k − 1)/2` pixels on every side, for an odd kernel size `k`: with stride 1 the output
+    /// is as large as the input ("same"), with stride `s` it is `⌈H/s⌉ × ⌈W/s⌉`.
+    Same,
+    /// No padding: every window lies inside the image, and the output shrinks by `k − 1`.
+    Valid,
+    /// This many pixels on every side.
+    Pixels(usize),
+}
+
+impl Padding {
+    /// The pixels on each side for a kernel of size `kernel`, or why there is no such number
+    /// ("same" needs an odd kernel to pad both sides equally).
+    pub fn pixels(self, kernel: usize) -> Result<usize, String> {
+        match self {
+            Padding::Same if kernel % 2 == 1 => Ok((kernel - 1) / 2),
+            Padding::Same => Err(format!(
+                "'same' padding needs an odd kernel size, so that both sides get the same \
+                 padding; {kernel} is even"
+            )),
+            Padding::Valid => Ok(0),
+            Padding::Pixels(p) => Ok(p),
+        }
+    }
+}
+
+/// Rows of im2col kept at once: the fast path convolves a batch a group of samples at a
+/// time, so that its `cols` buffer stays near `COLS_BUDGET` values (8 MB of `f32`) however
+/// large the batch (a full-batch step or an evaluation chunk would otherwise need gigabytes).
+/// The group size depends only on the layer's shape, never on the thread count, so results
+/// do not either.
+const COLS_BUDGET: usize = 1 << 21;
+
+/// A 2-D convolution layer: `a = σ(conv(x, W) + b)`; see the [module documentation](self).
+#[derive(Clone, PartialEq)]
+pub struct Conv2d<T: Float = f32> {
+    input: Shape,
+    output: Shape,
+    kernel: usize,
+    stride: usize,
+    padding: usize,
+    /// `(k·k·C) × OC`, one column per kernel.
+    weights: Matrix<T>,
+    /// One bias per output channel.
+    bias: Vec<T>,
+    activation: Activation,
+}
+
+impl<T: Float> Conv2d<T> {
+    /// The output shape of `channels` kernels of size `kernel × kernel` with this stride and
+    /// padding (pixels per side) on an `input`-shaped image, or why there is none.
+    pub fn output_shape_for(
+        input: Shape,
+        channels: usize,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+    ) -> Result<Shape, String> {
+        if kernel == 0 || stride == 0 || channels == 0 {
+            return Err(format!(
+                "a convolution needs a kernel size, a stride and a channel count of at least 1 \
+                 (got kernel {kernel}, stride {stride}, {channels} channels)"
+            ));
+        }
+        if input.channels == 0 || input.height == 0 || input.width == 0 {
+            return Err(format!(
+                "a convolution cannot read an empty input ({input})"
+            ));
+        }
+        let size = |side: usize| {
+            let padded = padding.checked_mul(2).and_then(|p| p.checked_add(side))?;
+            (padded >= kernel).then(|| (padded - kernel) / stride + 1)
+        };
+        let (Some(height), Some(width)) = (size(input.height), size(input.width)) else {
+            return Err(format!(
+                "a {kernel}×{kernel} kernel does not fit the {}×{} image with {padding} \
+                 pixels of padding",
+                input.height, input.width
+            ));
+        };
+        let output = Shape::image(height, width, channels);
+        let patch = kernel
+            .checked_mul(kernel)
+            .and_then(|kk| kk.checked_mul(input.channels));
+        if output.checked_volume().is_none() || patch.is_none() || input.checked_volume().is_none()
+        {
+            return Err(format!(
+                "a {kernel}×{kernel} convolution from {input} to {channels} channels is too large \
+                 to count"
+            ));
+        }
+        Ok(output)
+    }
+
+    /// A layer reading `input`-shaped samples, from its weights (`(k·k·C) × OC`, see the
+    /// module documentation), bias (length `OC`), stride, padding (pixels per side) and
+    /// activation. The kernel size `k` follows from the weights' shape.
+    ///
+    /// # Panics
+    /// If the weights are not `(k·k·C) × OC` for a whole `k`, the bias is not `OC` long, or
+    /// the kernel does not fit the padded image ([`output_shape_for`](Self::output_shape_for)).
+    pub fn new(
+        input: Shape,
+        weights: Matrix<T>,
+        bias: Vec<T>,
+        stride: usize,
+        padding: usize,
+        activation: Activation,
+    ) -> Self {
+        Self::try_new(input, weights, bias, stride, padding, activation)
+            .unwrap_or_else(|e| panic!("Conv2d::new: {e}"))
+    }
+
+    /// [`new`](Self::new), with the reason as an error instead of a panic.
+    pub fn try_new(
+        input: Shape,
+        weights: Matrix<T>,
+        bias: Vec<T>,
+        stride: usize,
+        padding: usize,
+        activation: Activation,
+    ) -> Result<Self, String> {
+        let per_tap = input.channels.max(1);
+        let taps = weights.rows() / per_tap;
+        let kernel = (1..=taps).find(|k| k * k >= taps).unwrap_or(0);
+        if input.channels == 0 || kernel * kernel * input.channels != weights.rows() {
+            return Err(format!(
+                "{}×{} weights are not (k·k·{}) × channels for any whole kernel size k",
+                weights.rows(),
+                weights.cols(),
+                input.channels
+            ));
+        }
+        if bias.len() != weights.cols() {
+            return Err(format!(
+                "a bias of length {} for {} output channels",
+                bias.len(),
+                weights.cols()
+            ));
+        }
+        let output = Self::output_shape_for(input, weights.cols(), kernel, stride, padding)?;
+        Ok(Conv2d {
+            input,
+            output,
+            kernel,
+            stride,
+            padding,
+            weights,
+            bias,
+            activation,
+        })
+    }
+
+    /// The shape of one input sample.
+    pub fn input_shape(&self) -> Shape {
+        self.input
+    }
+
+    /// The shape of one output sample: `OH × OW × OC`.
+    pub fn output_shape(&self) -> Shape {
+        self.output
+    }
+
+    /// The kernel size `k` (kernels are `k × k`).
+    pub fn kernel(&self) -> usize {
+        self.kernel
+    }
+
+    /// Pixels between two windows, across and down.
+    pub fn stride(&self) -> usize {
+        self.stride
+    }
+
+    /// Pixels of zero padding on every side.
+    pub fn padding(&self) -> usize {
+        self.padding
+    }
+
+    /// The weights, `(k·k·C) × OC`: column `o` is kernel `o`, row `(ky·k + kx)·C + c` its
+    /// weight for input channel `c` at `(ky, kx)`.
+    pub fn weights(&self) -> &Matrix<T> {
+        &self.weights
+    }
+
+    /// The weights, mutable.
+    pub fn weights_mut(&mut self) -> &mut Matrix<T> {
+        &mut self.weights
+    }
+
+    /// The bias, one per output channel.
+    pub fn bias(&self) -> &[T] {
+        &self.bias
+    }
+
+    /// The bias, mutable.
+    pub fn bias_mut(&mut self) -> &mut [T] {
+        &mut self.bias
+    }
+
+    /// Weights and bias together, mutable, for an optimiser's step.
+    pub(crate) fn params_mut(&mut self) -> (&mut Matrix<T>, &mut [T]) {
+        (&mut self.weights, &mut self.bias)
+    }
+
+    /// The activation applied to the output.
+    pub fn activation(&self) -> Activation {
+        self.activation
+    }
+
+    /// Values in one window, `k·k·C`: the columns of im2col.
+    fn patch(&self) -> usize {
+        self.weights.rows()
+    }
+
+    /// Samples convolved at a time by the fast path, so that im2col stays near
+    /// [`COLS_BUDGET`] values.
+    fn group_size(&self) -> usize {
+        let per_sample = self.output.height * self.output.width * self.patch();
+        (COLS_BUDGET / per_sample.max(1)).max(1)
+    }
+
+    /// The layer's output for a batch `x` (one sample per row), by the fast path: what the
+    /// network computes, as a function the tests can hold to [`reference::forward`].
+    ///
+    /// # Panics
+    /// If `x.cols()` is not the input volume.
+    pub fn forward(&self, x: &Matrix<T>) -> Matrix<T> {
+        let mut out = Matrix::zeros(0, 0);
+        self.forward_into(x.view(), &mut out, &mut Scratch::new());
+        out
+    }
+
+    /// `(∂L/∂W, ∂L/∂b, ∂L/∂x)` for a batch `x` and `δ = ∂L/∂z`, by the fast path (the
+    /// counterpart of [`reference::backward`]).
+    ///
+    /// # Panics
+    /// If the shapes do not fit the layer.
+    pub fn gradients(&self, x: &Matrix<T>, delta: &Matrix<T>) -> (Matrix<T>, Vec<T>, Matrix<T>) {
+        assert_eq!(
+            delta.shape(),
+            (x.rows(), self.output.volume()),
+            "Conv2d::gradients: δ is {}×{}, the layer gives {}×{} for this batch",
+            delta.rows(),
+            delta.cols(),
+            x.rows(),
+            self.output.volume()
+        );
+        let mut grads = LayerGradients {
+            weights: Matrix::zeros(0, 0),
+            bias: Vec::new(),
+        };
+        let mut back = Matrix::zeros(0, 0);
+        self.backward(
+            x.view(),
+            delta,
+            &mut Scratch::new(),
+            &mut grads,
+            Some(&mut back),
+        );
+        (grads.weights, grads.bias, back)
+    }
+
+    // ANCHOR: conv_forward
+    /// `out = σ(conv(x, W) + b)` for a batch `x`, one sample per row: im2col, one matrix
+    /// product per group of samples written straight into their rows of `out`, then bias
+    /// and activation.
+    pub(crate) fn forward_into(
+        &self,
+        x: View<'_, T>,
+        out: &mut Matrix<T>,
+        scratch: &mut Scratch<T>,
+    ) {
+        let x = rows_of(x, self.input.volume());
+        let m = x.len() / self.input.volume();
+        let (in_volume, out_volume) = (self.input.volume(), self.output.volume());
+        let pixels = self.output.height * self.output.width;
+        out.reshape_for_overwrite(m, out_volume);
+        let group = self.group_size();
+        for first in (0..m).step_by(group) {
+            let last = (first + group).min(m);
+            let cols = &mut scratch.cols;
+            cols.reshape_for_overwrite((last - first) * pixels, self.patch());
+            im2col(
+                self,
+                &x[first * in_volume..last * in_volume],
+                cols.as_mut_slice(),
+            );
+            scratch.cols_hold = Some(first);
+            // Z = cols · W, (pixels of the group) × OC: the group's rows of `out`.
+            let z = &mut out.as_mut_slice()[first * out_volume..last * out_volume];
+            gemm_to_slice(cols.view(), self.weights.view(), z);
+            let act = self.activation;
+            for pixel in z.chunks_exact_mut(self.output.channels) {
+                for (z, &b) in pixel.iter_mut().zip(&self.bias) {
+                    *z = act.apply(*z + b);
+                }
+            }
+        }
+    }
+    // ANCHOR_END: conv_forward
+
+    // ANCHOR: conv_backward
+    /// The backward pass, given the batch `x` the layer read and `δ = ∂L/∂z`
+    /// (`m × (OH·OW·OC)`): writes `∂L/∂W` and `∂L/∂b` into `grads` and, when the layer below
+    /// needs it, `∂L/∂x` into `back` (`m × (H·W·C)`).
+    pub(crate) fn backward(
+        &self,
+        x: View<'_, T>,
+        delta: &Matrix<T>,
+        scratch: &mut Scratch<T>,
+        grads: &mut LayerGradients<T>,
+        mut back: Option<&mut Matrix<T>>,
+    ) {
+        let x = rows_of(x, self.input.volume());
+        let m = delta.rows();
+        let (in_volume, out_volume) = (self.input.volume(), self.output.volume());
+        let (pixels, channels) = (self.output.height * self.output.width, self.output.channels);
+        if let Some(back) = back.as_deref_mut() {
+            back.reset(m, in_volume); // col2im adds into it
+        }
+        if m == 0 {
+            grads.weights.reset(self.patch(), channels);
+        }
+        let Scratch {
+            cols,
+            cols_hold,
+            dcols,
+            partial,
+            ..
+        } = scratch;
+        let group = self.group_size();
+        for first in (0..m).step_by(group) {
+            let last = (first + group).min(m);
+            let rows = (last - first) * pixels;
+            if *cols_hold != Some(first) {
+                // The forward pass left another group in `cols`: rebuild this one.
+                cols.reshape_for_overwrite(rows, self.patch());
+                im2col(
+                    self,
+                    &x[first * in_volume..last * in_volume],
+                    cols.as_mut_slice(),
+                );
+                *cols_hold = Some(first);
+            }
+            let d = &delta.as_slice()[first * out_volume..last * out_volume];
+            let delta_group = View::from_slice(d, rows, channels); // one row per output pixel
+            // ∂L/∂W = colsᵀ · δ: the first group writes it, the others add theirs.
+            let target = if first == 0 {
+                &mut grads.weights
+            } else {
+                &mut *partial
+            };
+            let weight_gradient = (cols.view().t(), delta_group, target);
+            match back.as_deref_mut() {
+                None => gemm(weight_gradient.0, weight_gradient.1, weight_gradient.2),
+                Some(back) => {
+                    // ∂L/∂cols = δ · Wᵀ, independent of the weight gradient: side by side.
+                    gemm_pair(
+                        weight_gradient,
+                        (delta_group, self.weights.t(), &mut *dcols),
+                    );
+                    let grad_x = &mut back.as_mut_slice()[first * in_volume..last * in_volume];
+                    col2im_add(self, dcols.as_slice(), grad_x);
+                }
+            }
+            if first > 0 {
+                grads.weights.add_scaled(T::ONE, partial);
+            }
+        }
+        // ∂L/∂b = Σ over every output pixel of every sample of δ.
+        grads.bias.clear();
+        grads.bias.resize(channels, T::ZERO);
+        for pixel in delta.as_slice().chunks_exact(channels) {
+            for (sum, &d) in grads.bias.iter_mut().zip(pixel) {
+                *sum += d;
+            }
+        }
+    }
+    // ANCHOR_END: conv_backward
+}
+
+/// The rows of a batch view as one slice: layers read batches that are whole matrices or
+/// ranges of their rows, never transposed.
+fn rows_of<'a, T: Float>(x: View<'a, T>, volume: usize) -> &'a [T] {
+    assert_eq!(
+        x.cols(),
+        volume,
+        "a convolution reading samples of {volume} values was given a {}×{} batch",
+        x.rows(),
+        x.cols()
+    );
+    x.contiguous()
+        .expect("a convolution reads a batch stored row by row, not a transposed view")
+}
+
+// ANCHOR: im2col
+/// Copies every window of the samples in `x` into a row of `cols` (`(m·OH·OW) × (k·k·C)`):
+/// row `(n·OH + oy)·OW + ox` holds the window of output pixel `(oy, ox)` of sample `n`, in
+/// the weights' order `(ky·k + kx)·C + c`, with zeros where the window hangs over the edge.
+///
+/// With channels last, the `k` pixels of one kernel row are `k·C` consecutive values of the
+/// input: each kernel row of each window is one copy.
+fn im2col<T: Float>(layer: &Conv2d<T>, x: &[T], cols: &mut [T]) {
+    let Conv2d {
+        input,
+        output,
+        kernel: k,
+        ..
+    } = *layer;
+    let c = input.channels;
+    let mut rows = cols.chunks_exact_mut(layer.patch());
+    for image in x.chunks_exact(input.volume()) {
+        for oy in 0..output.height {
+            for ox in 0..output.width {
+                let row = rows.next().expect("cols has a row per output pixel");
+                let (kx_in, x0) = layer.inside(ox, input.width);
+                for (ky, dst) in row.chunks_exact_mut(k * c).enumerate() {
+                    match layer.source_row(oy, ky, input.height) {
+                        Some(iy) if !kx_in.is_empty() => {
+                            let start = (iy * input.width + x0) * c;
+                            let inside = &mut dst[kx_in.start * c..kx_in.end * c];
+                            inside.copy_from_slice(&image[start..start + inside.len()]);
+                            dst[..kx_in.start * c].fill(T::ZERO);
+                            dst[kx_in.end * c..].fill(T::ZERO);
+                        }
+                        _ => dst.fill(T::ZERO), // the whole kernel row is padding
+                    }
+                }
+            }
+        }
+    }
+}
+// ANCHOR_END: im2col
+
+/// col2im: adds each row of `dcols` (the gradient of a window) back onto the pixels the
+/// window was copied from, in `grad_x` (one row per sample). The reverse of [`im2col`].
+fn col2im_add<T: Float>(layer: &Conv2d<T>, dcols: &[T], grad_x: &mut [T]) {
+    let Conv2d {
+        input,
+        output,
+        kernel: k,
+        ..
+    } = *layer;
+    let c = input.channels;
+    let mut rows = dcols.chunks_exact(layer.patch());
+    for image in grad_x.chunks_exact_mut(input.volume()) {
+        for oy in 0..output.height {
+            for ox in 0..output.width {
+                let row = rows.next().expect("dcols has a row per output pixel");
+                let (kx_in, x0) = layer.inside(ox, input.width);
+                for (ky, src) in row.chunks_exact(k * c).enumerate() {
+                    let iy = layer.source_row(oy, ky, input.height);
+                    if let (Some(iy), false) = (iy, kx_in.is_empty()) {
+                        let start = (iy * input.width + x0) * c;
+                        let inside = &src[kx_in.start * c..kx_in.end * c];
+                        for (g, &d) in image[start..start + inside.len()].iter_mut().zip(inside) {
+                            *g += d;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<T: Float> Conv2d<T> {
+    /// The input row read by kernel row `ky` of output row `oy`, if it is inside the image.
+    #[inline]
+    fn source_row(&self, oy: usize, ky: usize, height: usize) -> Option<usize> {
+        (oy * self.stride + ky)
+            .checked_sub(self.padding)
+            .filter(|&iy| iy < height)
+    }
+
+    /// For output column `ox`: the kernel columns whose pixels lie inside the image, and the
+    /// input column of the first of them.
+    #[inline]
+    fn inside(&self, ox: usize, width: usize) -> (std::ops::Range<usize>, usize) {
+        let left = ox * self.stride; // input column of kernel column 0, plus the padding
+        let start = self.padding.saturating_sub(left).min(self.kernel);
+        let end = (width + self.padding)
+            .saturating_sub(left)
+            .clamp(start, self.kernel);
+        (start..end, (left + start).saturating_sub(self.padding))
+    }
+}
+
+impl<T: Float> fmt::Debug for Conv2d<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Conv2d({}→{}, {k}×{k}, stride {}, padding {}, {})",
+            self.input,
+            self.output,
+            self.stride,
+            self.padding,
+            self.activation,
+            k = self.kernel
+        )
+    }
+}
+
+/// The convolution computed straight from its definition, with nested loops: slow, plainly
+/// right, and the oracle the tests hold the fast path to (like
+/// [`matmul::reference`](crate::matmul::reference)).
+// The reference follows the formula's indices, one loop per index, on purpose.
+#[allow(clippy::needless_range_loop)]
+pub mod reference {
+    use super::Conv2d;
+    use crate::float::Float;
+    use crate::matrix::Matrix;
+
+    /// Where the input value at padded position `(y, x)`, channel `c`, sits in a sample's
+    /// row; `None` in the padding, which reads as 0.
+    fn input_index<T: Float>(layer: &Conv2d<T>, y: usize, x: usize, c: usize) -> Option<usize> {
+        let (iy, ix) = (y.checked_sub(layer.padding)?, x.checked_sub(layer.padding)?);
+        let shape = layer.input;
+        (iy < shape.height && ix < shape.width).then(|| shape.index(iy, ix, c))
+    }
+
+    /// `σ(conv(x, W) + b)` for a batch, one sample per row, by the formula of the module
+    /// documentation.
+    ///
+    /// # Panics
+    /// If `x`'s rows are not the layer's input volume.
+    pub fn forward<T: Float>(layer: &Conv2d<T>, x: &Matrix<T>) -> Matrix<T> {
+        let (input, output, k, s) = (layer.input, layer.output, layer.kernel, layer.stride);
+        assert_eq!(
+            x.cols(),
+            input.volume(),
+            "conv2d::reference::forward: wrong input width"
+        );
+        let mut out = Matrix::zeros(x.rows(), output.volume());
+        for n in 0..x.rows() {
+            let image = x.row(n);
+            for oy in 0..output.height {
+                for ox in 0..output.width {
+                    for o in 0..output.channels {
+                        let mut z = layer.bias[o];
+                        for ky in 0..k {
+                            for kx in 0..k {
+                                for c in 0..input.channels {
+                                    let at = input_index(layer, oy * s + ky, ox * s + kx, c);
+                                    if let Some(i) = at {
+                                        let w = layer
+                                            .weights
+                                            .row((ky * k + kx) * input.channels + c)[o];
+                                        z += image[i] * w;
+                                    }
+                                }
+                            }
+                        }
+                        out.row_mut(n)[output.index(oy, ox, o)] = layer.activation.apply(z);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The gradients `(∂L/∂W, ∂L/∂b, ∂L/∂x)` for a batch `x` and `δ = ∂L/∂z`, each by the
+    /// chain rule applied to one term of the sum at a time: the term
+    /// `x[iy, ix, c] · W[(ky·k + kx)·C + c, o]` of `z[oy, ox, o]` adds
+    /// `δ[oy, ox, o] · x[iy, ix, c]` to that weight's gradient and
+    /// `δ[oy, ox, o] · W[…, o]` to that input's.
+    ///
+    /// # Panics
+    /// If the shapes do not fit the layer.
+    pub fn backward<T: Float>(
+        layer: &Conv2d<T>,
+        x: &Matrix<T>,
+        delta: &Matrix<T>,
+    ) -> (Matrix<T>, Vec<T>, Matrix<T>) {
+        let (input, output, k, s) = (layer.input, layer.output, layer.kernel, layer.stride);
+        assert_eq!(
+            x.cols(),
+            input.volume(),
+            "conv2d::reference::backward: wrong input width"
+        );
+        assert_eq!(
+            delta.shape(),
+            (x.rows(), output.volume()),
+            "conv2d::reference::backward: δ"
+        );
+        let mut dw = Matrix::zeros(layer.weights.rows(), layer.weights.cols());
+        let mut db = vec![T::ZERO; output.channels];
+        let mut dx = Matrix::zeros(x.rows(), input.volume());
+        for n in 0..x.rows() {
+            for oy in 0..output.height {
+                for ox in 0..output.width {
+                    for o in 0..output.channels {
+                        let d = delta.row(n)[output.index(oy, ox, o)];
+                        db[o] += d;
+                        for ky in 0..k {
+                            for kx in 0..k {
+                                for c in 0..input.channels {
+                                    let at = input_index(layer, oy * s + ky, ox * s + kx, c);
+                                    if let Some(i) = at {
+                                        let r = (ky * k + kx) * input.channels + c;
+                                        dw.row_mut(r)[o] += d * x.row(n)[i];
+                                        dx.row_mut(n)[i] += d * layer.weights.row(r)[o];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        (dw, db, dx)
+    }
+}

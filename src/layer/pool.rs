@@ -1,0 +1,234 @@
+//! [`MaxPool2d`]: each `k × k` block of pixels, channel by channel, replaced by its largest
+//! value.
+//!
+//! Windows do not overlap (the stride is `k`), so an `H × W × C` input gives
+//! `⌊H/k⌋ × ⌊W/k⌋ × C`; a last row or column that does not fill a window is left out, as
+//! PyTorch's `MaxPool2d(k)` does. Pooling has no parameters. Its backward pass is routing:
+//! the maximum is the only input the output depends on (locally, where the maximum is
+//! unique), so it receives the output's gradient and every other input of the window gets 0.
+//!
+//! **Ties.** When several inputs of a window share the maximum, the first in reading order
+//! (row by row, left to right within the window) is the arg-max and gets all the gradient,
+//! as in PyTorch. The loss is not differentiable there; any choice among the tied inputs is a
+//! valid subgradient, and a fixed one keeps training deterministic.
+
+use crate::float::Float;
+use crate::layer::Scratch;
+use crate::matmul::View;
+use crate::matrix::Matrix;
+use crate::shape::Shape;
+use std::fmt;
+
+/// Max-pooling over `size × size` windows with stride `size`; see the
+/// [module documentation](self).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct MaxPool2d {
+    input: Shape,
+    output: Shape,
+    size: usize,
+}
+
+impl MaxPool2d {
+    /// Pooling `input`-shaped samples over `size × size` windows.
+    ///
+    /// # Panics
+    /// If [`try_new`](Self::try_new) refuses the shape.
+    pub fn new(input: Shape, size: usize) -> Self {
+        Self::try_new(input, size).unwrap_or_else(|e| panic!("MaxPool2d::new: {e}"))
+    }
+
+    /// [`new`](Self::new), with an error if the window is 0 or larger than the image, or the
+    /// input has more values than the arg-max indices (`u32`) can count.
+    pub fn try_new(input: Shape, size: usize) -> Result<Self, String> {
+        if size == 0 {
+            return Err("a pooling window must be at least 1 pixel".to_string());
+        }
+        if size > input.height || size > input.width {
+            return Err(format!(
+                "a {size}×{size} pooling window does not fit the {}×{} image",
+                input.height, input.width
+            ));
+        }
+        if input
+            .checked_volume()
+            .is_none_or(|v| u32::try_from(v).is_err())
+        {
+            return Err(format!("a pooling input of {input} is too large"));
+        }
+        let output = Shape::image(input.height / size, input.width / size, input.channels);
+        Ok(MaxPool2d {
+            input,
+            output,
+            size,
+        })
+    }
+
+    /// The shape of one input sample.
+    pub fn input_shape(&self) -> Shape {
+        self.input
+    }
+
+    /// The shape of one output sample: `⌊H/k⌋ × ⌊W/k⌋ × C`.
+    pub fn output_shape(&self) -> Shape {
+        self.output
+    }
+
+    /// The window's side `k`, which is also the stride.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The pooled batch, by the fast path (see [`reference::forward`]).
+    ///
+    /// # Panics
+    /// If `x.cols()` is not the input volume.
+    pub fn forward<T: Float>(&self, x: &Matrix<T>) -> Matrix<T> {
+        let mut out = Matrix::zeros(0, 0);
+        self.forward_into(x.view(), &mut out, &mut Scratch::new());
+        out
+    }
+
+    /// `∂L/∂x` for a batch `x` and the gradient `δ` of the pooled output.
+    ///
+    /// # Panics
+    /// If the shapes do not fit the layer.
+    pub fn gradient<T: Float>(&self, x: &Matrix<T>, delta: &Matrix<T>) -> Matrix<T> {
+        assert_eq!(
+            delta.shape(),
+            (x.rows(), self.output.volume()),
+            "MaxPool2d::gradient: δ does not fit the batch"
+        );
+        let mut scratch = Scratch::new();
+        let mut out = Matrix::zeros(0, 0);
+        self.forward_into(x.view(), &mut out, &mut scratch);
+        let mut back = Matrix::zeros(0, 0);
+        self.backward(delta, &scratch, &mut back);
+        back
+    }
+
+    // ANCHOR: pool_forward
+    /// The maximum of every window, channel by channel, for a batch `x`; records in
+    /// `scratch` where each maximum came from, for the backward pass.
+    pub(crate) fn forward_into<T: Float>(
+        &self,
+        x: View<'_, T>,
+        out: &mut Matrix<T>,
+        scratch: &mut Scratch<T>,
+    ) {
+        let (input, output, k) = (self.input, self.output, self.size);
+        assert_eq!(x.cols(), input.volume(), "MaxPool2d: wrong input width");
+        let x = x
+            .contiguous()
+            .expect("pooling reads a batch stored row by row");
+        let m = x.len() / input.volume();
+        let c = input.channels;
+        out.reshape_for_overwrite(m, output.volume());
+        scratch.argmax.clear();
+        scratch.argmax.resize(m * output.volume(), 0);
+        let samples = x.chunks_exact(input.volume());
+        let results = out.as_mut_slice().chunks_exact_mut(output.volume());
+        let winners = scratch.argmax.chunks_exact_mut(output.volume());
+        for ((image, pooled), argmax) in samples.zip(results).zip(winners) {
+            for oy in 0..output.height {
+                for ox in 0..output.width {
+                    let at = output.index(oy, ox, 0);
+                    let (best, from) = (&mut pooled[at..at + c], &mut argmax[at..at + c]);
+                    // Start from the window's first pixel, then let any strictly larger
+                    // value take over: ties go to the first in reading order.
+                    let first = input.index(oy * k, ox * k, 0);
+                    best.copy_from_slice(&image[first..first + c]);
+                    for (ch, i) in from.iter_mut().enumerate() {
+                        *i = (first + ch) as u32;
+                    }
+                    for ky in 0..k {
+                        for kx in 0..k {
+                            let start = input.index(oy * k + ky, ox * k + kx, 0);
+                            let pixel = &image[start..start + c];
+                            for (ch, ((b, i), &v)) in
+                                best.iter_mut().zip(&mut *from).zip(pixel).enumerate()
+                            {
+                                if v > *b {
+                                    *b = v;
+                                    *i = (start + ch) as u32;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // ANCHOR_END: pool_forward
+
+    // ANCHOR: pool_backward
+    /// Routes each output's gradient `δ` to the input its maximum came from; every other
+    /// input's gradient is 0. `back` becomes `m × (H·W·C)`.
+    pub(crate) fn backward<T: Float>(
+        &self,
+        delta: &Matrix<T>,
+        scratch: &Scratch<T>,
+        back: &mut Matrix<T>,
+    ) {
+        let (in_volume, out_volume) = (self.input.volume(), self.output.volume());
+        back.reset(delta.rows(), in_volume);
+        let grads = back.as_mut_slice().chunks_exact_mut(in_volume);
+        let deltas = delta.as_slice().chunks_exact(out_volume);
+        let winners = scratch.argmax.chunks_exact(out_volume);
+        for ((grad, d), argmax) in grads.zip(deltas).zip(winners) {
+            for (&i, &d) in argmax.iter().zip(d) {
+                grad[i as usize] += d;
+            }
+        }
+    }
+    // ANCHOR_END: pool_backward
+}
+
+impl fmt::Debug for MaxPool2d {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "MaxPool2d({}→{}, {k}×{k})",
+            self.input,
+            self.output,
+            k = self.size
+        )
+    }
+}
+
+/// Max-pooling straight from its definition, for the tests to compare against.
+// The reference follows the formula's indices, one loop per index, on purpose.
+#[allow(clippy::needless_range_loop)]
+pub mod reference {
+    use super::MaxPool2d;
+    use crate::float::Float;
+    use crate::matrix::Matrix;
+
+    /// Each output is the maximum over its window; ties go to the first in reading order.
+    /// Returns the outputs and, for each, the index of its arg-max in the sample's row.
+    pub fn forward<T: Float>(pool: &MaxPool2d, x: &Matrix<T>) -> (Matrix<T>, Vec<Vec<usize>>) {
+        let (input, output, k) = (pool.input, pool.output, pool.size);
+        let mut out = Matrix::zeros(x.rows(), output.volume());
+        let mut argmax = vec![vec![0; output.volume()]; x.rows()];
+        for n in 0..x.rows() {
+            for oy in 0..output.height {
+                for ox in 0..output.width {
+                    for c in 0..input.channels {
+                        let mut best = input.index(oy * k, ox * k, c);
+                        for ky in 0..k {
+                            for kx in 0..k {
+                                let i = input.index(oy * k + ky, ox * k + kx, c);
+                                if x.row(n)[i] > x.row(n)[best] {
+                                    best = i;
+                                }
+                            }
+                        }
+                        let o = output.index(oy, ox, c);
+                        out.row_mut(n)[o] = x.row(n)[best];
+                        argmax[n][o] = best;
+                    }
+                }
+            }
+        }
+        (out, argmax)
+    }
+}

@@ -1,0 +1,109 @@
+//! [`Shape`]: what one sample looks like as it flows from layer to layer.
+//!
+//! A batch is always a [`Matrix`](crate::Matrix) with one sample per row. A convolution
+//! needs to know more than the row's length: that the 784 numbers of an MNIST digit are 28
+//! rows of 28 pixels with one channel, or that a hidden layer's 12,544 numbers are 16 feature
+//! maps of 28 × 28. A `Shape` says so; the network checks that each layer's output shape is
+//! what the next layer takes.
+//!
+//! # The layout of a row: channels last
+//!
+//! The numbers of one sample are stored pixel by pixel, row by row, with a pixel's channels
+//! side by side: value `(y, x, c)` is element `(y·W + x)·C + c` of the row. A grey image
+//! (`C = 1`) is then simply its pixels row by row, as MNIST stores them, and a flat vector of
+//! `n` features is the shape `1 × 1` with `n` channels.
+//!
+//! Why channels last, when PyTorch stores `c·H·W + y·W + x`? Because a convolution computed as
+//! a matrix product produces exactly this order: one row per output pixel, one column per
+//! output channel (see [`crate::layer::conv2d`]). The layer's output needs no reordering, and
+//! a dense layer after it reads the same row as a flat vector: flattening costs nothing.
+
+use std::fmt;
+
+/// The shape of one sample: `height × width` pixels of `channels` values each, stored
+/// channels last (see the [module documentation](self)).
+///
+/// ```
+/// use simplenn::Shape;
+/// let digit = Shape::image(28, 28, 1);
+/// assert_eq!(digit.volume(), 784);
+/// assert_eq!(digit.to_string(), "1×28×28"); // channels × height × width
+/// assert_eq!(Shape::flat(10).to_string(), "10");
+/// let maps = Shape::image(14, 14, 16);
+/// assert_eq!(maps.index(1, 2, 3), (1 * 14 + 2) * 16 + 3);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Shape {
+    /// Rows of pixels.
+    pub height: usize,
+    /// Pixels per row.
+    pub width: usize,
+    /// Values per pixel: 1 for a grey image, the number of feature maps after a convolution,
+    /// the number of features of a flat vector.
+    pub channels: usize,
+}
+
+impl Shape {
+    /// An image of `height × width` pixels with `channels` values each.
+    pub const fn image(height: usize, width: usize, channels: usize) -> Self {
+        Shape {
+            height,
+            width,
+            channels,
+        }
+    }
+
+    /// A flat vector of `features` numbers, what a dense layer takes and gives: a `1 × 1`
+    /// image with `features` channels.
+    pub const fn flat(features: usize) -> Self {
+        Shape::image(1, 1, features)
+    }
+
+    /// True for a flat vector (`1 × 1` pixels).
+    pub const fn is_flat(self) -> bool {
+        self.height == 1 && self.width == 1
+    }
+
+    /// The number of values, `height · width · channels`: the length of a sample's row.
+    ///
+    /// # Panics
+    /// If the product overflows `usize` (see [`checked_volume`](Self::checked_volume)).
+    pub fn volume(self) -> usize {
+        self.checked_volume()
+            .unwrap_or_else(|| panic!("the shape {self} has more values than a usize counts"))
+    }
+
+    /// The number of values, or `None` if it overflows `usize`: how a model file that
+    /// describes absurd shapes is refused.
+    pub fn checked_volume(self) -> Option<usize> {
+        self.height
+            .checked_mul(self.width)?
+            .checked_mul(self.channels)
+    }
+
+    /// Where value `(y, x, c)` sits in a sample's row: `(y·width + x)·channels + c`.
+    #[inline]
+    pub fn index(self, y: usize, x: usize, c: usize) -> usize {
+        debug_assert!(y < self.height && x < self.width && c < self.channels);
+        (y * self.width + x) * self.channels + c
+    }
+}
+
+/// `784` for a flat vector, `16×14×14` (channels × height × width, the order people write
+/// and PyTorch prints) for an image.
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_flat() {
+            write!(f, "{}", self.channels)
+        } else {
+            write!(f, "{}×{}×{}", self.channels, self.height, self.width)
+        }
+    }
+}
+
+impl From<usize> for Shape {
+    /// A flat vector of that many features: `Network::builder(784)` means `Shape::flat(784)`.
+    fn from(features: usize) -> Self {
+        Shape::flat(features)
+    }
+}
