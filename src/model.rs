@@ -617,42 +617,48 @@ impl Header {
         bytes: &[u8],
         activations: &[Activation],
     ) -> Result<Network<T>> {
-        let start = FIXED_HEADER + LAYER_ENTRY * self.layer_count();
-        let end = bytes.len() - CRC_SIZE;
-        let mut floats = bytes[start..end]
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
-        let mut offset = start;
-        let mut read = |l: usize, count: usize, name: &dyn Fn(usize) -> String| {
-            let mut values = Vec::with_capacity(count);
-            for k in 0..count {
-                let x = floats.next().unwrap_or(f32::NAN); // never runs out: see above
-                if !x.is_finite() {
-                    return Err(error_at(
-                        offset,
-                        format!("layer {l} {} is {x}, not a finite number", name(k)),
-                    ));
-                }
-                values.push(T::from_f64(f64::from(x)));
-                offset += 4;
-            }
-            Ok(values)
-        };
+        let mut offset = FIXED_HEADER + LAYER_ENTRY * self.layer_count();
         let mut layers = Vec::with_capacity(self.layer_count());
         for (l, &activation) in activations.iter().enumerate() {
             let (inputs, outputs) = (self.sizes[l], self.sizes[l + 1]);
-            let weights = read(l, inputs * outputs, &|k| {
-                format!("weight ({}, {})", k / outputs, k % outputs)
-            })?;
-            let bias = read(l, outputs, &|j| format!("bias {j}"))?;
-            layers.push(Dense::new(
-                Matrix::from_vec(inputs, outputs, weights),
-                bias,
-                activation,
-            ));
+            let (weights, bias) = read_parameters(bytes, &mut offset, l, inputs, outputs)?;
+            layers.push(Dense::new(weights, bias, activation));
         }
         Ok(Network::from_layers(layers))
     }
+}
+
+/// Reads layer `l`'s `rows × cols` weights and `cols` biases starting at `*offset`, which
+/// it moves past them, refusing a value that is not finite. The header has been checked
+/// against the file's length, so the values are there and no allocation exceeds the file.
+fn read_parameters<T: Float>(
+    bytes: &[u8],
+    offset: &mut usize,
+    l: usize,
+    rows: usize,
+    cols: usize,
+) -> Result<(Matrix<T>, Vec<T>)> {
+    let mut read = |count: usize, name: &dyn Fn(usize) -> String| {
+        let mut values = Vec::with_capacity(count);
+        for k in 0..count {
+            let at = *offset;
+            let x = f32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+            if !x.is_finite() {
+                return Err(error_at(
+                    at,
+                    format!("layer {l} {} is {x}, not a finite number", name(k)),
+                ));
+            }
+            values.push(T::from_f64(f64::from(x)));
+            *offset += 4;
+        }
+        Ok(values)
+    };
+    let weights = read(rows * cols, &|k| {
+        format!("weight ({}, {})", k / cols, k % cols)
+    })?;
+    let bias = read(cols, &|j| format!("bias {j}"))?;
+    Ok((Matrix::from_vec(rows, cols, weights), bias))
 }
 
 /// One layer of a version-2 file, as its record describes it, checked: its input and
@@ -840,15 +846,13 @@ impl Plan {
                 ));
             }
             let (rows, cols) = planned.weights;
-            let params = if kind == KIND_MAX_POOL2D {
-                0
-            } else {
-                (rows as u64)
-                    .checked_mul(cols as u64)
-                    .and_then(|w| w.checked_add(cols as u64))
-                    .unwrap_or(u64::MAX)
-            };
-            expected = params.checked_mul(4).and_then(|b| b.checked_add(expected?));
+            // Weights and biases; pooling's (0, 0) weights make that 0.
+            let params = (rows as u64)
+                .checked_mul(cols as u64)
+                .and_then(|w| w.checked_add(cols as u64));
+            expected = params
+                .and_then(|p| p.checked_mul(4))
+                .and_then(|b| b.checked_add(expected?));
             shape = planned.output;
             layers.push(planned);
         }
@@ -863,32 +867,13 @@ impl Plan {
     /// the CRC exactly.
     fn read_network<T: Float>(&self, bytes: &[u8]) -> Result<Network<T>> {
         let mut offset = self.params_start;
-        let mut read = |l: usize, count: usize, name: &dyn Fn(usize) -> String| {
-            let mut values = Vec::with_capacity(count);
-            for k in 0..count {
-                let x = f32::from_le_bytes(bytes[offset..offset + 4].try_into().expect("4 bytes"));
-                if !x.is_finite() {
-                    return Err(error_at(
-                        offset,
-                        format!("layer {l} {} is {x}, not a finite number", name(k)),
-                    ));
-                }
-                values.push(T::from_f64(f64::from(x)));
-                offset += 4;
-            }
-            Ok(values)
-        };
         let mut layers = Vec::with_capacity(self.layers.len());
         for (l, p) in self.layers.iter().enumerate() {
             let (rows, cols) = p.weights;
             let layer: Layer<T> = if p.kind == KIND_MAX_POOL2D {
                 MaxPool2d::new(p.input, p.kernel).into()
             } else {
-                let weights = read(l, rows * cols, &|k| {
-                    format!("weight ({}, {})", k / cols, k % cols)
-                })?;
-                let bias = read(l, cols, &|j| format!("bias {j}"))?;
-                let weights = Matrix::from_vec(rows, cols, weights);
+                let (weights, bias) = read_parameters(bytes, &mut offset, l, rows, cols)?;
                 if p.kind == KIND_DENSE {
                     Dense::new(weights, bias, p.activation).into()
                 } else {

@@ -140,8 +140,8 @@ fn every_truncation_and_every_flipped_byte_is_an_error() {
     }
 }
 
-/// A version-2 header with one layer record and no parameters, CRC fixed: a file that
-/// lies about its shapes.
+/// A version-2 header with these layer records (`kind | activation << 8`, then the four
+/// fields) and no parameters, CRC fixed: a file that lies about its shapes.
 fn header(input: [u32; 3], records: &[[u32; 5]]) -> Vec<u8> {
     let mut bytes = b"\x89SNN\r\n\x1a\n".to_vec();
     for v in [2, records.len() as u32, input[0], input[1], input[2]] {

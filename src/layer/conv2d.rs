@@ -168,9 +168,7 @@ impl<T: Float> Conv2d<T> {
         padding: usize,
         activation: Activation,
     ) -> Result<Self, String> {
-        let per_tap = input.channels.max(1);
-        let taps = weights.rows() / per_tap;
-        let kernel = (1..=taps).find(|k| k * k >= taps).unwrap_or(0);
+        let kernel = (weights.rows() / input.channels.max(1)).isqrt();
         if input.channels == 0 || kernel * kernel * input.channels != weights.rows() {
             return Err(format!(
                 "{}×{} weights are not (k·k·{}) × channels for any whole kernel size k",
