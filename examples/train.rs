@@ -17,7 +17,7 @@ use simplenn::plot::{GalleryImage, LineChart, Series, WeightImage, gallery_svg, 
 use simplenn::progress::{Progress, format_count};
 use simplenn::{
     Activation, Batch, EpochStats, History, Init, LayerSpec, Network, Schedule, Shape, TrainConfig,
-    TrainEvent,
+    TrainEvent, Training, train::checkpoint::Checkpoint,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,9 +59,11 @@ Training:
                       FACTOR every EVERY epochs; cosine or cosine:MIN, a half cosine down
                       to MIN times the rate [default: cosine]
   --warmup N          epochs over which the rate first climbs linearly to --lr [default: 0]
-  --momentum F        momentum, 0 to <1 [default: 0.9]
-  --weight-decay F    L2 weight decay, added to the weights' gradient (not the biases')
-                      [default: 0.0005]
+  --optimizer NAME    sgd; adam or adamw (Adam with coupled or decoupled weight decay;
+                      adam:BETA2:EPS to set those, default 0.999 and 1e-8) [default: sgd]
+  --momentum F        momentum, 0 to <1; Adam's beta1 [default: 0.9]
+  --weight-decay F    L2 weight decay of the weights (not the biases): added to their
+                      gradient, or with adamw taken off them directly [default: 0.0005]
   --label-smoothing E train against targets (1-E)*one-hot + E/10, 0 to <1 [default: 0.1]
   --dropout P         drop each hidden unit with probability P while training, 0 to <1
                       [default: 0]
@@ -69,6 +71,10 @@ Training:
                       or down, drawn anew every time it is used; 'auto' is 2, or less if
                       the median image has less empty border than that (0 for
                       Fashion-MNIST, whose pictures fill the frame) [default: auto]
+  --rotate DEG        augment: also turn each training image by up to DEG degrees, 0 to
+                      45 [default: 0]
+  --scale F           augment: also scale each training image by up to 1 +- F, 0 to <0.5
+                      [default: 0]
   --keep-best         end with the epoch of best validation accuracy, not the last one
   --patience N        stop after N epochs without a better validation accuracy
                       [default: off]
@@ -76,11 +82,20 @@ Training:
                       dropout [default: 1]
   --threads N         threads for the matrix products [default: all cores, or SIMPLENN_THREADS]
 
+Stopping and resuming:
+  --checkpoint FILE   after every epoch, save the run (model, optimiser state, random
+                      streams, history) to FILE, replacing it atomically
+  --resume FILE       continue the run saved in FILE, with the same data and settings
+                      (only --threads and --stop-after may be given with it); it ends
+                      exactly as if it had never stopped
+  --stop-after N      end the process after epoch N of the run (needs --checkpoint)
+
 Output:
   --save FILE         write the trained model (load it with the predict example)
   --metrics FILE      write a JSON summary: config, per-epoch statistics, accuracies, seconds
   --plots DIR         write loss.svg, accuracy.svg, learning-rate.svg, misclassified.svg
-                      and weights.svg (the first layer's weights as images) into DIR
+                      and weights.svg (the first layer's weights or filters as images) into
+                      DIR, and for a CNN feature-maps.svg (what each layer makes of a digit)
   -h, --help          print this help
 
 Exit status: 0 on success, 2 for a usage error, 1 for a data or I/O error
@@ -108,14 +123,25 @@ struct Settings {
     save: Option<PathBuf>,
     metrics: Option<PathBuf>,
     plots: Option<PathBuf>,
+    /// `--checkpoint`: where to save the run after every epoch.
+    checkpoint: Option<PathBuf>,
+    /// `--stop-after`: end the process after this epoch of the run, checkpoint saved.
+    stop_after: Option<usize>,
+    /// The arguments that describe the run: what a checkpoint keeps for `--resume`.
+    run_args: Vec<String>,
 }
 
 fn main() -> ExitCode {
     common::exit_with(run(), "train")
 }
 
-fn parse_settings() -> Result<Option<Settings>, Failure> {
-    let mut args = Args::parse(&["--help", "--keep-best"])?;
+/// Flags that change how the process runs, not the run: `--resume` takes them beside the
+/// checkpoint, and a checkpoint does not keep them.
+const PROCESS_FLAGS: [&str; 3] = ["--resume", "--stop-after", "--threads"];
+
+fn parse_settings(argv: Vec<String>) -> Result<Option<Settings>, Failure> {
+    let run_args = run_args(&argv);
+    let mut args = Args::parse_from(argv, &["--help", "--keep-best"])?;
     if args.switch("--help") {
         say!("{}", HELP.trim_end());
         return Ok(None);
@@ -233,6 +259,22 @@ fn parse_settings() -> Result<Option<Settings>, Failure> {
         }
         config.label_smoothing = e;
     }
+    if let Some(deg) = args.parsed::<f64>("--rotate", "a number of degrees")? {
+        config.rotation = check_range("--rotate", deg, 0.0..=45.0)?;
+    }
+    if let Some(f) = args.parsed::<f64>("--scale", "a number")? {
+        if !(0.0..0.5).contains(&f) {
+            return Err(Failure::Usage(format!(
+                "--scale: {f} must be at least 0 and below 0.5"
+            )));
+        }
+        config.scale = f;
+    }
+    if let Some(o) = args.value("--optimizer") {
+        config.optimizer = o
+            .parse()
+            .map_err(|e| Failure::Usage(format!("--optimizer: {e}")))?;
+    }
     if let Some(p) = args.parsed::<f64>("--dropout", "a number")? {
         if !(0.0..1.0).contains(&p) {
             return Err(Failure::Usage(format!(
@@ -304,6 +346,20 @@ fn parse_settings() -> Result<Option<Settings>, Failure> {
     let save = args.value("--save").map(PathBuf::from);
     let metrics = args.value("--metrics").map(PathBuf::from);
     let plots = args.value("--plots").map(PathBuf::from);
+    let checkpoint = args.value("--checkpoint").map(PathBuf::from);
+    let stop_after = args.parsed::<usize>("--stop-after", "a whole number of epochs")?;
+    if let Some(n) = stop_after {
+        if checkpoint.is_none() {
+            return Err(Failure::Usage(
+                "--stop-after ends the process before the run is over, so it needs \
+                 --checkpoint FILE to continue from (with --resume FILE)"
+                    .to_string(),
+            ));
+        }
+        if n == 0 {
+            return Err(Failure::Usage("--stop-after: at least 1 epoch".to_string()));
+        }
+    }
     args.reject_unknown()?;
     Ok(Some(Settings {
         data,
@@ -320,7 +376,97 @@ fn parse_settings() -> Result<Option<Settings>, Failure> {
         save,
         metrics,
         plots,
+        checkpoint,
+        stop_after,
+        run_args,
     }))
+}
+
+/// `argv` without the flags of [`PROCESS_FLAGS`] and their values.
+fn run_args(argv: &[String]) -> Vec<String> {
+    let mut kept = Vec::new();
+    let mut args = argv.iter();
+    while let Some(arg) = args.next() {
+        let name = arg.split_once('=').map_or(arg.as_str(), |(n, _)| n);
+        if PROCESS_FLAGS.contains(&name) {
+            if !arg.contains('=') {
+                args.next();
+            }
+        } else {
+            kept.push(arg.clone());
+        }
+    }
+    kept
+}
+
+/// For `--resume FILE`: the checkpoint, and the arguments to run with: the ones it kept,
+/// then the process flags given now. `None` without `--resume`.
+fn resume_args(argv: &[String]) -> Result<Option<(Checkpoint, PathBuf, Vec<String>)>, Failure> {
+    let mut path = None;
+    let mut process = Vec::new();
+    let mut args = argv.iter();
+    while let Some(arg) = args.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (arg.as_str(), None),
+        };
+        if !PROCESS_FLAGS.contains(&name) {
+            continue;
+        }
+        let value = inline.or_else(|| args.next().cloned());
+        if name == "--resume" {
+            path = value;
+        } else {
+            process.push(name.to_string());
+            process.extend(value);
+        }
+    }
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    if let Some(flag) = run_args(argv).first() {
+        return Err(Failure::Usage(format!(
+            "--resume continues a run with the settings it was started with, so {flag} \
+             cannot be given with it (only --threads and --stop-after can)"
+        )));
+    }
+    let checkpoint: Checkpoint = simplenn::train::checkpoint::load(&path)?;
+    let stored = Json::parse(&checkpoint.note).ok().and_then(|note| {
+        note.get("args")?
+            .as_array()?
+            .iter()
+            .map(|a| a.as_str().map(str::to_string))
+            .collect::<Option<Vec<String>>>()
+    });
+    let Some(mut run) = stored else {
+        return Err(Failure::Data(
+            simplenn::Error::checkpoint(None, "its note does not hold a train command line")
+                .in_file(&path),
+        ));
+    };
+    run.extend(process);
+    Ok(Some((checkpoint, PathBuf::from(path), run)))
+}
+
+/// The checkpoint's note: the run's arguments, and a fingerprint of its training data.
+fn checkpoint_note(args: &[String], data_crc: u32) -> String {
+    Json::object([
+        ("program", "train".into()),
+        (
+            "args",
+            Json::Array(args.iter().map(|a| a.as_str().into()).collect()),
+        ),
+        ("train_crc32", f64::from(data_crc).into()),
+    ])
+    .pretty()
+}
+
+/// CRC-32 of the training split's labels and pixels: a resumed run must see the same data.
+fn data_crc(train: &Dataset) -> u32 {
+    let mut crc = simplenn::crc32::Crc32::new();
+    crc.update(train.labels());
+    crc.update(train.images().as_bytes());
+    crc.finish()
 }
 
 fn parse_hidden(list: &str) -> Result<Vec<usize>, Failure> {
@@ -341,11 +487,21 @@ fn parse_hidden(list: &str) -> Result<Vec<usize>, Failure> {
 
 fn run() -> Result<(), Failure> {
     let start = Instant::now();
-    let Some(mut s) = parse_settings()? else {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let (resumed, argv) = match resume_args(&argv)? {
+        Some((checkpoint, path, args)) => (Some((checkpoint, path)), args),
+        None => (None, argv),
+    };
+    let Some(mut s) = parse_settings(argv)? else {
         return Ok(());
     };
     // Fail before training, not after, if an output cannot be written.
-    for (flag, path) in [("--save", &s.save), ("--metrics", &s.metrics)] {
+    let outputs = [
+        ("--save", &s.save),
+        ("--metrics", &s.metrics),
+        ("--checkpoint", &s.checkpoint),
+    ];
+    for (flag, path) in outputs {
         if let Some(path) = path {
             check_writable(flag, path)?;
         }
@@ -465,7 +621,21 @@ fn run() -> Result<(), Failure> {
         say!("{note}");
     }
 
-    let history = train_with_progress(&mut net, &train, &validation, &s.config).map_err(|e| {
+    let training = match resumed {
+        None => Training::new(&net, &s.config, train.len()),
+        Some((checkpoint, path)) => {
+            let training = resume_checks(checkpoint, &path, &mut net, &s, &train)?;
+            say!(
+                "resumed from {}: {} of {} epochs done",
+                path.display(),
+                training.epochs_done(),
+                s.config.epochs
+            );
+            training
+        }
+    };
+    let progress = train_with_progress(&mut net, training, &train, &validation, &s);
+    let history = progress.map_err(|e| {
         let (lr, mu) = (s.config.learning_rate, s.config.momentum);
         Failure::Diverged(format!(
             "{e}.\nWith --lr {lr} and --momentum {mu} the effective step is {}; the default \
@@ -473,6 +643,9 @@ fn run() -> Result<(), Failure> {
             (lr / (1.0 - mu) * 1e6).round() / 1e6
         ))
     })?;
+    let Some(history) = history else {
+        return Ok(()); // --stop-after: the checkpoint is saved
+    };
     if history.stopped_early {
         say!(
             "stopped early: no better validation accuracy in the last {} epochs",
@@ -567,8 +740,12 @@ fn run() -> Result<(), Failure> {
             loaded.test.is_some(),
         )?;
         say!(
-            "wrote loss.svg, accuracy.svg, learning-rate.svg, misclassified.svg and weights.svg \
-             to {}",
+            "wrote loss.svg, accuracy.svg, learning-rate.svg, {} to {}",
+            if dir.join("feature-maps.svg").exists() && net.layers()[0].as_conv2d().is_some() {
+                "misclassified.svg, weights.svg and feature-maps.svg"
+            } else {
+                "misclassified.svg and weights.svg"
+            },
             dir.display()
         );
     }
@@ -576,36 +753,100 @@ fn run() -> Result<(), Failure> {
     Ok(())
 }
 
-/// Trains, drawing a progress bar on a terminal and printing one line per epoch.
+/// Trains, drawing a progress bar on a terminal and printing one line per epoch; with
+/// `--checkpoint`, saves the run after every epoch. Returns the history, or `None` when
+/// `--stop-after` ended the process early.
 fn train_with_progress(
     net: &mut Network,
+    mut training: Training,
     train: &Dataset,
     validation: &Dataset,
-    config: &TrainConfig,
-) -> Result<History, simplenn::Diverged> {
-    let epochs = config.epochs;
+    s: &Settings,
+) -> Result<Option<History>, Failure> {
+    let epochs = s.config.epochs;
     let width = epochs.to_string().len();
-    let show_rate = config.schedule != Schedule::Constant || config.warmup_epochs > 0;
+    let show_rate = s.config.schedule != Schedule::Constant || s.config.warmup_epochs > 0;
     let mut bar: Option<Progress> = None;
     let mut trained = 0;
     let validation_set: Option<&dyn simplenn::samples::Samples<f32>> =
         (!validation.is_empty()).then_some(validation as _);
-    net.fit_with(train, validation_set, config, |event| match event {
-        TrainEvent::Batch { epoch, done, total } => {
-            let bar = bar.get_or_insert_with(|| {
-                Progress::new(total as u64, &format!("epoch {epoch:>width$}/{epochs}"))
-            });
-            bar.inc((done - trained) as u64);
-            trained = done;
-        }
-        TrainEvent::Epoch(e) => {
-            if let Some(mut b) = bar.take() {
-                b.finish();
+    let note = checkpoint_note(&s.run_args, data_crc(train));
+    loop {
+        let epoch = training.next_epoch(net, train, validation_set, |event| match event {
+            TrainEvent::Batch { epoch, done, total } => {
+                let bar = bar.get_or_insert_with(|| {
+                    Progress::new(total as u64, &format!("epoch {epoch:>width$}/{epochs}"))
+                });
+                bar.inc((done - trained) as u64);
+                trained = done;
             }
-            trained = 0;
-            say!("{}", epoch_line(e, epochs, train.len(), show_rate));
+            TrainEvent::Epoch(e) => {
+                if let Some(mut b) = bar.take() {
+                    b.finish();
+                }
+                trained = 0;
+                say!("{}", epoch_line(e, epochs, train.len(), show_rate));
+            }
+        })?;
+        if epoch.is_none() {
+            break;
         }
-    })
+        if let Some(path) = &s.checkpoint {
+            simplenn::train::checkpoint::save(path, net, &training, &note)?;
+        }
+        let done = training.epochs_done();
+        if s.stop_after == Some(done) && !training.is_finished() {
+            let path = s
+                .checkpoint
+                .as_ref()
+                .expect("--stop-after needs --checkpoint");
+            say!(
+                "stopped after epoch {done} of {epochs} (--stop-after); continue with --resume {}",
+                path.display()
+            );
+            return Ok(None);
+        }
+    }
+    Ok(Some(training.finish(net)))
+}
+
+/// Checks that a checkpoint continues this run on this data, and takes its network.
+fn resume_checks(
+    checkpoint: Checkpoint,
+    path: &std::path::Path,
+    net: &mut Network,
+    s: &Settings,
+    train: &Dataset,
+) -> Result<Training, Failure> {
+    let mismatch = |what: String| {
+        Failure::Data(
+            simplenn::Error::checkpoint(None, format!("cannot resume: {what}")).in_file(path),
+        )
+    };
+    let stored_crc = Json::parse(&checkpoint.note)
+        .ok()
+        .and_then(|n| n.get("train_crc32")?.as_f64());
+    let crc = data_crc(train);
+    if checkpoint.training.samples() != train.len() || stored_crc != Some(f64::from(crc)) {
+        return Err(mismatch(format!(
+            "the run trained on {} samples, and these {} are not the same data",
+            checkpoint.training.samples(),
+            train.len()
+        )));
+    }
+    if checkpoint.training.config() != &s.config {
+        return Err(mismatch(
+            "its settings are not what its command line gives with this build".to_string(),
+        ));
+    }
+    if checkpoint.network.to_string() != net.to_string() {
+        return Err(mismatch(format!(
+            "its network is {}, the command line builds {net}",
+            checkpoint.network
+        )));
+    }
+    *net = checkpoint.network;
+    Ok(checkpoint.training)
 }
 
 /// The settings beyond the basic ones, when any differs from its default: one line, so
@@ -625,8 +866,17 @@ fn extras_line(c: &TrainConfig) -> Option<String> {
     if c.dropout > 0.0 {
         extras.push(format!("dropout {}", c.dropout));
     }
+    if c.optimizer != simplenn::Optimizer::Sgd {
+        extras.push(format!("optimiser {}", c.optimizer));
+    }
     if c.shift > 0 {
         extras.push(format!("shifts up to {} px", c.shift));
+    }
+    if c.rotation > 0.0 {
+        extras.push(format!("rotations up to {}°", c.rotation));
+    }
+    if c.scale > 0.0 {
+        extras.push(format!("scaling by up to ±{}%", 100.0 * c.scale));
     }
     if c.keep_best {
         extras.push("keep the best epoch".to_string());
@@ -714,11 +964,14 @@ fn config_json(
             ("learning_rate".into(), c.learning_rate.into()),
             ("schedule".into(), c.schedule.to_string().as_str().into()),
             ("warmup_epochs".into(), c.warmup_epochs.into()),
+            ("optimizer".into(), c.optimizer.to_string().into()),
             ("momentum".into(), c.momentum.into()),
             ("weight_decay".into(), c.weight_decay.into()),
             ("label_smoothing".into(), c.label_smoothing.into()),
             ("dropout".into(), c.dropout.into()),
             ("shift".into(), c.shift.into()),
+            ("rotation".into(), c.rotation.into()),
+            ("scale".into(), c.scale.into()),
             ("keep_best".into(), c.keep_best.into()),
             ("patience".into(), c.patience.into()),
             ("seed".into(), (c.seed as f64).into()),
@@ -829,7 +1082,66 @@ fn write_plots(
     write_file(
         &dir.join("weights.svg"),
         &first_layer_svg(net, width, height),
-    )
+    )?;
+    if let (Some(data), true) = (shown, net.layers()[0].as_conv2d().is_some()) {
+        write_file(
+            &dir.join("feature-maps.svg"),
+            &feature_maps_svg(net, data, set),
+        )?;
+    }
+    Ok(())
+}
+
+/// Channels of each layer drawn in feature-maps.svg: one row per layer.
+const MAPS_PER_LAYER: usize = 16;
+
+/// What every convolution and pooling layer makes of the first image of `data`: each
+/// channel of its output drawn as an image, a row per layer.
+fn feature_maps_svg(net: &Network, data: &Dataset, set: &str) -> String {
+    let digit = data.select(&[0]);
+    let x = digit.images().to_matrix::<f32>();
+    let outputs = net.forward_all(&x);
+    let predicted = outputs.last().expect("a layer").argmax_rows()[0];
+    // Each map as its own vector: the rows are channels-last, (y·W + x)·C + c.
+    let mut maps: Vec<(Vec<f32>, usize, usize, String)> = Vec::new();
+    for (l, (layer, out)) in net.layers().iter().zip(&outputs).enumerate() {
+        let shape = layer.output_shape();
+        if shape.height == 1 && shape.width == 1 {
+            continue; // a dense layer: no picture
+        }
+        let kind = if layer.as_conv2d().is_some() {
+            "conv"
+        } else {
+            "pool"
+        };
+        for c in 0..shape.channels.min(MAPS_PER_LAYER) {
+            let values = out
+                .row(0)
+                .iter()
+                .skip(c)
+                .step_by(shape.channels)
+                .copied()
+                .collect();
+            let caption = format!("layer {}: {kind} {c}", l + 1);
+            maps.push((values, shape.width, shape.height, caption));
+        }
+    }
+    let images: Vec<WeightImage> = maps
+        .iter()
+        .map(|(values, width, height, caption)| WeightImage {
+            values,
+            width: *width,
+            height: *height,
+            caption: caption.clone(),
+        })
+        .collect();
+    let title = format!(
+        "Feature maps of the first {set} image (label {}, predicted {predicted}): the first {} \
+         channels of each convolution and pooling layer, each scaled to its own largest value",
+        digit.label(0),
+        MAPS_PER_LAYER
+    );
+    weights_svg(&title, &images, MAPS_PER_LAYER)
 }
 
 /// Units of the first layer drawn in weights.svg.

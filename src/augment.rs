@@ -113,6 +113,111 @@ pub(crate) fn random_shifts_with<T: Float>(
     }
 }
 
+// ANCHOR: warp
+/// A small distortion of an image: turned by `angle` radians and scaled by `scale` about its
+/// centre, then moved `dx` pixels right and `dy` pixels down.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Warp {
+    /// Rotation, radians, clockwise on screen (y grows downwards).
+    pub angle: f64,
+    /// Scale factor: 1.1 draws the digit 10% larger.
+    pub scale: f64,
+    /// Move to the right, pixels.
+    pub dx: f64,
+    /// Move down, pixels.
+    pub dy: f64,
+}
+
+/// Writes into `out` the `width × height` image `image` distorted by `warp`, sampling it
+/// bilinearly; whatever comes from outside the frame is zero.
+///
+/// As [`shift_image`], each output pixel looks up where it came from: undo the move, then
+/// the rotation and scaling about the centre `c`, `source = R(−angle)·(p − c − d)/scale + c`.
+/// That point lies between four pixels, and the output is their average weighted by
+/// closeness (bilinear interpolation), so a turned stroke stays smooth instead of jagged.
+/// With angle 0, scale 1 and whole-pixel moves the weights are 1, 0, 0, 0: it is exactly
+/// [`shift_image`].
+///
+/// # Panics
+/// If `image` or `out` does not have `width · height` pixels.
+pub fn warp_image<T: Float>(image: &[T], width: usize, height: usize, warp: Warp, out: &mut [T]) {
+    assert_eq!(image.len(), width * height, "warp_image: image size");
+    assert_eq!(out.len(), width * height, "warp_image: output size");
+    let (cx, cy) = ((width as f64 - 1.0) / 2.0, (height as f64 - 1.0) / 2.0);
+    let (sin, cos) = sin_cos(-warp.angle);
+    let pixel = |x: isize, y: isize| {
+        if (0..width as isize).contains(&x) && (0..height as isize).contains(&y) {
+            image[y as usize * width + x as usize].to_f64()
+        } else {
+            0.0
+        }
+    };
+    for y in 0..height {
+        for x in 0..width {
+            let qx = (x as f64 - cx - warp.dx) / warp.scale;
+            let qy = (y as f64 - cy - warp.dy) / warp.scale;
+            let sx = cos * qx - sin * qy + cx;
+            let sy = sin * qx + cos * qy + cy;
+            let (x0, y0) = (sx.floor(), sy.floor());
+            let (fx, fy) = (sx - x0, sy - y0);
+            let (x0, y0) = (x0 as isize, y0 as isize);
+            let top = pixel(x0, y0) * (1.0 - fx) + pixel(x0 + 1, y0) * fx;
+            let bottom = pixel(x0, y0 + 1) * (1.0 - fx) + pixel(x0 + 1, y0 + 1) * fx;
+            out[y * width + x] = T::from_f64(top * (1.0 - fy) + bottom * fy);
+        }
+    }
+}
+
+/// Distorts each row of `batch` (one `width × height` image per row) by its own random
+/// [`Warp`]: an angle uniform in `±max_degrees`, a scale uniform in `1 ± max_scale` (two
+/// draws from `warp_rng` per row), and a whole-pixel move drawn from `shift_rng` exactly as
+/// [`random_shifts`] draws it (when `max_shift > 0`).
+pub(crate) fn random_warps_with<T: Float>(
+    batch: &mut Matrix<T>,
+    (width, height): (usize, usize),
+    (max_shift, max_degrees, max_scale): (usize, f64, f64),
+    (shift_rng, warp_rng): (&mut Rng, &mut Rng),
+    original: &mut Vec<T>,
+) {
+    let choices = 2 * max_shift as u64 + 1;
+    original.resize(width * height, T::ZERO);
+    for r in 0..batch.rows() {
+        let (mut dx, mut dy) = (0.0, 0.0);
+        if max_shift > 0 {
+            dx = shift_rng.below(choices) as f64 - max_shift as f64;
+            dy = shift_rng.below(choices) as f64 - max_shift as f64;
+        }
+        let angle = warp_rng.uniform(-max_degrees, max_degrees).to_radians();
+        let scale = 1.0 + warp_rng.uniform(-max_scale, max_scale);
+        original.copy_from_slice(batch.row(r));
+        let warp = Warp {
+            angle,
+            scale,
+            dx,
+            dy,
+        };
+        warp_image(original, width, height, warp, batch.row_mut(r));
+    }
+}
+// ANCHOR_END: warp
+
+/// `(sin x, cos x)` for `|x| ≤ π/4`, from their Taylor series in `+ − ×` alone, so that
+/// they are the same to the last bit on every platform (the C library's `sin` need not be:
+/// see [`crate::rng::portable_ln`] for the same care). At `π/4` the first term left out,
+/// `x¹⁹/19!`, is below 1e-18.
+fn sin_cos(x: f64) -> (f64, f64) {
+    debug_assert!(x.abs() <= std::f64::consts::FRAC_PI_4 + 1e-12);
+    let x2 = x * x;
+    let (mut sin, mut cos) = (0.0, 0.0);
+    // Horner from the highest term down: sin = x(1 − x²/(2·3)(1 − x²/(4·5)(1 − …))).
+    for k in (1..=9).rev() {
+        let k = k as f64;
+        sin = 1.0 - x2 / ((2.0 * k) * (2.0 * k + 1.0)) * sin;
+        cos = 1.0 - x2 / ((2.0 * k - 1.0) * (2.0 * k)) * cos;
+    }
+    (x * sin, cos)
+}
+
 // ANCHOR: border
 /// The empty border of one `width × height` image of bytes: how many rows or columns of
 /// background (0) lie between its ink and the nearest edge of the frame, on the side where

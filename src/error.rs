@@ -63,6 +63,8 @@ pub enum ErrorKind {
     Csv(String),
     /// A malformed, foreign or damaged model file.
     Model(String),
+    /// A malformed, foreign or damaged training checkpoint.
+    Checkpoint(String),
     /// Files that are each well-formed but do not fit together or do not fit the task:
     /// image and label counts differ, a label is out of range, images of the wrong size.
     Data(String),
@@ -114,6 +116,14 @@ impl Error {
     pub fn model(offset: Option<u64>, message: impl Into<String>) -> Self {
         Self::new(
             ErrorKind::Model(message.into()),
+            offset.map(Location::Offset),
+        )
+    }
+
+    /// A checkpoint error, at a byte offset when there is one.
+    pub fn checkpoint(offset: Option<u64>, message: impl Into<String>) -> Self {
+        Self::new(
+            ErrorKind::Checkpoint(message.into()),
             offset.map(Location::Offset),
         )
     }
@@ -175,6 +185,7 @@ impl fmt::Display for Error {
             ErrorKind::Idx(m) => write!(f, "IDX: {m}"),
             ErrorKind::Csv(m) => write!(f, "CSV: {m}"),
             ErrorKind::Model(m) => write!(f, "model: {m}"),
+            ErrorKind::Checkpoint(m) => write!(f, "checkpoint: {m}"),
             ErrorKind::Data(m) => f.write_str(m),
         }
     }

@@ -122,7 +122,8 @@ pub use network::{
 pub use rng::Rng;
 pub use shape::Shape;
 pub use train::{
-    Batch, Diverged, EpochStats, History, NonFinite, Schedule, TrainConfig, TrainEvent,
+    Batch, Diverged, EpochStats, History, NonFinite, Optimizer, Schedule, TrainConfig, TrainEvent,
+    Training,
 };
 
 // The README's examples are compiled and run as doctests, so they stay true.

@@ -217,6 +217,12 @@ pub fn to_bytes<T: Float>(network: &Network<T>) -> Vec<u8> {
     encode(network)
 }
 
+/// [`to_bytes`], with what it would panic on as an error.
+pub(crate) fn try_to_bytes<T: Float>(network: &Network<T>) -> Result<Vec<u8>> {
+    check_storable(network)?;
+    Ok(encode(network))
+}
+
 /// Writes the file, once [`check_storable`] has said every field fits: version 1 for a
 /// stack of dense layers, version 2 otherwise.
 fn encode<T: Float>(network: &Network<T>) -> Vec<u8> {
@@ -955,7 +961,7 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 // ANCHOR: save
 /// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it over `path`.
-fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let (temp, mut file) = create_temp_beside(path)?;
     let written = (|| {
         file.write_all(bytes)?;

@@ -5,7 +5,7 @@ use crate::float::Float;
 use crate::init::Init;
 use crate::network::{LayerSpec, Network};
 use crate::shape::Shape;
-use crate::train::{Batch, Schedule, TrainConfig};
+use crate::train::{Batch, Optimizer, Schedule, TrainConfig};
 
 // ANCHOR: original
 /// The original NumPy project, exactly: 784 inputs (pixels scaled by 1/255), one hidden
@@ -82,11 +82,14 @@ fn recommended_config(seed: u64) -> TrainConfig {
         learning_rate: 0.05,
         schedule: Schedule::Cosine { min_fraction: 0.0 },
         warmup_epochs: 0,
+        optimizer: Optimizer::Sgd,
         momentum: 0.9,
         weight_decay: 5e-4,
         label_smoothing: 0.1,
         dropout: 0.0,
         shift: 2,
+        rotation: 0.0,
+        scale: 0.0,
         keep_best: false,
         patience: None,
         seed,

@@ -174,8 +174,35 @@ impl Rng {
     /// A new generator whose stream is independent of this one's, advancing this one by
     /// one step. Useful to give each part of a program (initialisation, shuffling) its own
     /// stream derived from one seed.
+    #[must_use = "a dropped fork still advances this generator"]
     pub fn fork(&mut self) -> Rng {
         Rng::new(self.next_u64())
+    }
+
+    /// The generator's whole state: the xorshift word and the spare normal sample, if one is
+    /// waiting. [`Rng::from_state`] makes a generator that continues the same stream, which is
+    /// how a [checkpoint](crate::train::checkpoint) resumes training bit for bit.
+    ///
+    /// ```
+    /// use simplenn::Rng;
+    /// let mut a = Rng::new(7);
+    /// a.normal(); // leaves a spare normal sample waiting
+    /// let (word, spare) = a.state();
+    /// let mut b = Rng::from_state(word, spare).unwrap();
+    /// assert_eq!(a.normal(), b.normal());
+    /// assert_eq!(a.next_u64(), b.next_u64());
+    /// ```
+    pub fn state(&self) -> (u64, Option<f64>) {
+        (self.state, self.spare_normal)
+    }
+
+    /// The generator whose [`state`](Rng::state) this is; `None` for the word 0, which
+    /// xorshift can never be in.
+    pub fn from_state(word: u64, spare_normal: Option<f64>) -> Option<Rng> {
+        (word != 0).then_some(Rng {
+            state: word,
+            spare_normal,
+        })
     }
 }
 

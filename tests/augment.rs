@@ -1,9 +1,11 @@
 //! Augmentation by random translations: `shift_image` against shifts worked out by hand,
 //! its invariants (a shift of 0 changes nothing, ink is neither made nor lost while it stays
 //! in the frame, shifting back undoes a shift), the random shifts' range, and training with
-//! augmentation: reproducible, and refused for samples that are not images.
+//! augmentation: reproducible, and refused for samples that are not images. Warps (rotation
+//! and scaling) against a plain reimplementation with the C library's trigonometry, and
+//! against what they must do to a known picture.
 
-use simplenn::augment::{random_shifts, shift_image};
+use simplenn::augment::{Warp, random_shifts, shift_image, warp_image};
 use simplenn::dataset::{Dataset, Images};
 use simplenn::samples::MatrixSamples;
 use simplenn::{Activation, Batch, Matrix, Network, Rng, TrainConfig};
@@ -253,4 +255,189 @@ fn validate_for_checks_the_shift_against_the_images() {
 fn an_image_shape_must_fill_the_row() {
     let x = Matrix::<f32>::zeros(2, 12);
     let _ = MatrixSamples::new(&x, &[0, 1]).with_image_shape(4, 4);
+}
+
+/// The same bilinear warp, written from the formula with `f64::sin_cos`.
+fn warp_reference(image: &[f64], w: usize, h: usize, warp: Warp) -> Vec<f64> {
+    let (cx, cy) = ((w as f64 - 1.0) / 2.0, (h as f64 - 1.0) / 2.0);
+    let at = |x: f64, y: f64| -> f64 {
+        if x < 0.0 || y < 0.0 || x >= w as f64 || y >= h as f64 {
+            0.0
+        } else {
+            image[y as usize * w + x as usize]
+        }
+    };
+    let mut out = vec![0.0; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            // Inverse map: undo the move, the scaling, then turn back by −angle.
+            let (qx, qy) = (
+                (x as f64 - cx - warp.dx) / warp.scale,
+                (y as f64 - cy - warp.dy) / warp.scale,
+            );
+            let (s, c) = (-warp.angle).sin_cos();
+            let (sx, sy) = (c * qx - s * qy + cx, s * qx + c * qy + cy);
+            let (x0, y0) = (sx.floor(), sy.floor());
+            let (fx, fy) = (sx - x0, sy - y0);
+            out[y * w + x] = at(x0, y0) * (1.0 - fx) * (1.0 - fy)
+                + at(x0 + 1.0, y0) * fx * (1.0 - fy)
+                + at(x0, y0 + 1.0) * (1.0 - fx) * fy
+                + at(x0 + 1.0, y0 + 1.0) * fx * fy;
+        }
+    }
+    out
+}
+
+/// A round blob of ink centred at `(x, y)`.
+fn blob(w: usize, h: usize, x: f64, y: f64) -> Vec<f64> {
+    (0..w * h)
+        .map(|i| {
+            let (px, py) = ((i % w) as f64, (i / w) as f64);
+            (-((px - x).powi(2) + (py - y).powi(2)) / 4.0).exp()
+        })
+        .collect()
+}
+
+/// The centre of mass of an image.
+fn centroid(image: &[f64], w: usize) -> (f64, f64) {
+    let mass: f64 = image.iter().sum();
+    let x = image
+        .iter()
+        .enumerate()
+        .map(|(i, p)| p * (i % w) as f64)
+        .sum::<f64>()
+        / mass;
+    let y = image
+        .iter()
+        .enumerate()
+        .map(|(i, p)| p * (i / w) as f64)
+        .sum::<f64>()
+        / mass;
+    (x, y)
+}
+
+#[test]
+fn whole_pixel_warps_are_exactly_shifts() {
+    let image = numbered();
+    for (dx, dy) in [(0, 0), (1, 0), (-2, 1), (3, -2)] {
+        let warp = Warp {
+            angle: 0.0,
+            scale: 1.0,
+            dx: dx as f64,
+            dy: dy as f64,
+        };
+        let mut out = vec![0.0; 12];
+        warp_image(&image, 4, 3, warp, &mut out);
+        assert_eq!(out, shifted(&image, 4, 3, dx, dy), "({dx}, {dy})");
+    }
+}
+
+#[test]
+fn a_half_pixel_move_averages_neighbours() {
+    let image = numbered();
+    let warp = Warp {
+        angle: 0.0,
+        scale: 1.0,
+        dx: 0.5,
+        dy: 0.0,
+    };
+    let mut out = vec![0.0; 12];
+    warp_image(&image, 4, 3, warp, &mut out);
+    // Output x takes the value at x − 0.5: half of pixel x − 1 and half of pixel x.
+    assert_eq!(&out[..4], &[0.5, 1.5, 2.5, 3.5]);
+}
+
+#[test]
+fn warps_match_a_reimplementation_with_the_c_library_trigonometry() {
+    let mut rng = Rng::new(3);
+    let image: Vec<f64> = (0..28 * 28).map(|_| rng.next_f64()).collect();
+    for _ in 0..50 {
+        let warp = Warp {
+            angle: rng.uniform(-45.0, 45.0).to_radians(),
+            scale: rng.uniform(0.6, 1.4),
+            dx: rng.uniform(-3.0, 3.0),
+            dy: rng.uniform(-3.0, 3.0),
+        };
+        let mut out = vec![0.0; 28 * 28];
+        warp_image(&image, 28, 28, warp, &mut out);
+        let reference = warp_reference(&image, 28, 28, warp);
+        for (a, b) in out.iter().zip(&reference) {
+            assert!((a - b).abs() < 1e-9, "{warp:?}: {a} vs {b}");
+        }
+    }
+}
+
+#[test]
+fn a_rotation_turns_ink_about_the_centre_and_a_scaling_moves_it_outwards() {
+    let (w, h) = (29, 29); // centre (14, 14)
+    let image = blob(w, h, 20.0, 14.0); // 6 pixels right of the centre
+    let mut out = vec![0.0; w * h];
+    let angle = 30f64.to_radians();
+    warp_image(
+        &image,
+        w,
+        h,
+        Warp {
+            angle,
+            scale: 1.0,
+            dx: 0.0,
+            dy: 0.0,
+        },
+        &mut out,
+    );
+    let (x, y) = centroid(&out, w);
+    // Clockwise on screen, where y grows downwards: the blob moves down.
+    let (ex, ey) = (14.0 + 6.0 * angle.cos(), 14.0 + 6.0 * angle.sin());
+    assert!(
+        (x - ex).abs() < 0.05 && (y - ey).abs() < 0.05,
+        "({x}, {y}) vs ({ex}, {ey})"
+    );
+    warp_image(
+        &image,
+        w,
+        h,
+        Warp {
+            angle: 0.0,
+            scale: 1.2,
+            dx: 0.0,
+            dy: 0.0,
+        },
+        &mut out,
+    );
+    let (x, y) = centroid(&out, w);
+    assert!(
+        (x - (14.0 + 1.2 * 6.0)).abs() < 0.05 && (y - 14.0).abs() < 1e-9,
+        "({x}, {y})"
+    );
+}
+
+#[test]
+fn warps_need_images_and_sensible_limits() {
+    let x = Matrix::<f32>::zeros(4, 9);
+    let labels = [0, 1, 0, 1];
+    let rows = MatrixSamples::new(&x, &labels);
+    let rotate = TrainConfig {
+        rotation: 10.0,
+        ..TrainConfig::default()
+    };
+    let e = rotate.validate_for(&rows, None).unwrap_err();
+    assert!(
+        e.contains("rotation or scale") && e.contains("image shape"),
+        "{e}"
+    );
+    assert!(
+        rotate
+            .validate_for(&rows.with_image_shape(3, 3), None)
+            .is_ok()
+    );
+    let too_far = TrainConfig {
+        rotation: 50.0,
+        ..TrainConfig::default()
+    };
+    assert!(too_far.validate().unwrap_err().contains("45"));
+    let too_big = TrainConfig {
+        scale: 0.5,
+        ..TrainConfig::default()
+    };
+    assert!(too_big.validate().unwrap_err().contains("scale"));
 }

@@ -193,6 +193,16 @@ fn usage_errors_exit_2_with_one_line_naming_the_flag() {
         ("train", &["--shift", "-1"], "--shift"),
         ("train", &["--shift", "28"], "--shift"),
         ("train", &["--patience", "0"], "--patience"),
+        ("train", &["--optimizer", "rmsprop"], "--optimizer"),
+        ("train", &["--optimizer", "adam:2:1e-8"], "--optimizer"),
+        ("train", &["--rotate", "60"], "--rotate"),
+        ("train", &["--scale", "0.5"], "--scale"),
+        ("train", &["--stop-after", "2"], "--stop-after"),
+        (
+            "train",
+            &["--checkpoint", "x.ck", "--stop-after", "0"],
+            "--stop-after",
+        ),
         ("train", &["--keep-best=yes"], "--keep-best takes no value"),
         (
             "train",
@@ -867,4 +877,138 @@ fn to_csv_writes_what_the_csv_reader_reads_back_as_the_same_images() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(stderr(&missing).contains("--out"), "{}", stderr(&missing));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A run stopped with `--stop-after` and continued with `--resume` saves the very model, and
+/// reports the very epochs, of the run that went straight through; `--resume` refuses
+/// settings, other data and files that are not checkpoints.
+#[test]
+fn stop_after_and_resume_end_bit_identical_to_a_straight_run() {
+    let dir = temp_dir("resume");
+    write_toy_mnist(&dir, 80);
+    let data = dir.to_str().unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let recipe = [
+        "--data",
+        data,
+        "--arch",
+        "conv3:2,pool2,dense8",
+        "--epochs",
+        "3",
+        "--batch",
+        "16",
+        "--optimizer",
+        "adamw",
+        "--lr",
+        "0.01",
+        "--rotate",
+        "5",
+        "--scale",
+        "0.05",
+        "--seed",
+        "4",
+    ];
+    let with = |extra: &[String]| -> Vec<String> {
+        recipe
+            .iter()
+            .map(|s| s.to_string())
+            .chain(extra.iter().cloned())
+            .collect()
+    };
+    let strs = |v: &[String]| -> Vec<String> { v.to_vec() };
+    let run_owned = |args: Vec<String>| {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        run("train", &refs)
+    };
+    let out = run_owned(with(&strs(&[
+        "--save".into(),
+        path("straight.snn"),
+        "--metrics".into(),
+        path("straight.json"),
+    ])));
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let ck = path("run.ck");
+    let first = with(&strs(&[
+        "--save".into(),
+        path("resumed.snn"),
+        "--metrics".into(),
+        path("resumed.json"),
+        "--checkpoint".into(),
+        ck.clone(),
+        "--stop-after".into(),
+        "1".into(),
+    ]));
+    let out = run_owned(first);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("stopped after epoch 1 of 3"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        !dir.join("resumed.snn").exists(),
+        "a stopped run saves no model"
+    );
+
+    // Settings cannot change on the way...
+    let out = run("train", &["--resume", &ck, "--epochs", "5"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--epochs"), "{}", stderr(&out));
+    // ...nor can the file be something else.
+    let out = run("train", &["--resume", &path("straight.snn")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("it is a model file"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = run("train", &["--resume", &ck, "--stop-after", "2"]);
+    assert!(
+        stdout(&out).contains("stopped after epoch 2 of 3"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run("train", &["--resume", &ck, "--threads", "2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("2 of 3 epochs done"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        std::fs::read(dir.join("straight.snn")).unwrap(),
+        std::fs::read(dir.join("resumed.snn")).unwrap(),
+        "the resumed run saved another model"
+    );
+    let epochs = |name: &str| -> Vec<String> {
+        let json = read_json(&dir.join(name));
+        json.get("epochs")
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                format!(
+                    "{:?} {:?} {:?}",
+                    e.get("loss"),
+                    e.get("val_accuracy"),
+                    e.get("learning_rate")
+                )
+            })
+            .collect()
+    };
+    assert_eq!(epochs("straight.json"), epochs("resumed.json"));
+
+    // Other data under the same name: refused, naming the checkpoint.
+    write_toy_mnist(&dir, 84);
+    let out = run("train", &["--resume", &ck]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("run.ck") && stderr(&out).contains("not the same data"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,6 +1,8 @@
 //! Training: [`TrainConfig`], the optimiser, and [`Network::fit`].
 //!
-//! One optimiser covers the three the original project and its wish list need:
+//! Three optimisers ([`Optimizer`]): SGD, which covers the three the original project and
+//! its wish list need, and Adam and AdamW, which people training convolutional networks
+//! expect:
 //!
 //! - **full-batch gradient descent** (the original): every step sees the whole training set,
 //!   [`Batch::Full`];
@@ -9,6 +11,8 @@
 //! - **SGD with momentum**, `momentum > 0`: the step follows a running sum of past gradients,
 //!   `v ← μ·v + g;  θ ← θ − η·v`, which damps the zig-zag across narrow valleys of the loss.
 //!   This is the form PyTorch's `SGD` uses.
+//! - **Adam** and **AdamW** ([`optim::adam_update`]): a step per parameter scaled by running
+//!   means of its gradient and squared gradient; `momentum` is their `β₁`.
 //!
 //! Around the optimiser, each small and off by default ([`TrainConfig::default`] and the
 //! presets train exactly as before they existed):
@@ -25,6 +29,9 @@
 //! - **keeping the best epoch** by validation accuracy, [`TrainConfig::keep_best`], and
 //!   **early stopping**, [`TrainConfig::patience`].
 //!
+//! [`Training`] is one run in progress, epoch by epoch; with [`checkpoint`] it can be saved
+//! and continued later, bit for bit as if it had not stopped.
+//!
 //! **Reproducibility.** The shuffling, the shifts and the dropout masks draw from three
 //! streams of the one [`TrainConfig::seed`]: the shuffling stream is the one training has
 //! always used, and the other two are forked from a copy of it, so turning one option on
@@ -37,9 +44,10 @@
 //! pulls every weight towards zero in proportion to its size, and it passes through the
 //! momentum and the learning-rate schedule like the rest of the gradient. (The *decoupled*
 //! form of Loshchilov & Hutter, 2019, shrinks the weights outside the gradient,
-//! `θ ← θ − η·λ·θ`; without momentum that is the very same update, and with momentum the two
-//! differ only in whether the decay goes through the velocity. We have only the coupled
-//! one.) The penalty is not part of the loss the history reports.
+//! `θ ← θ − η·λ·θ`; for SGD without momentum that is the very same update. It matters for
+//! Adam, which divides the gradient by its running size: coupled decay is divided too, so
+//! weights with large gradients are barely decayed. [`Optimizer::AdamW`] decouples it.)
+//! The penalty is not part of the loss the history reports.
 //!
 //! Weight decay applies to the weights, **not the biases**. A weight's size is how strongly a
 //! unit reacts to one of its inputs, and large weights are what let a network fit noise: that
@@ -47,13 +55,15 @@
 //! unit, too few to overfit with, and pulling them towards zero would only push every unit
 //! towards the same threshold. This is the usual practice.
 
-use crate::augment::random_shifts_with;
+pub mod checkpoint;
+mod fit;
+pub mod optim;
+
+pub use fit::{Training, draw_dropout_masks};
+pub use optim::{BadOptimizer, Optimizer};
+
 use crate::float::Float;
-use crate::matrix::Matrix;
-use crate::network::{Gradients, LayerGradients, Network, Regularisation, Workspace};
-use crate::rng::Rng;
-use crate::samples::{Inputs, MatrixSamples, Samples};
-use std::time::Instant;
+use crate::samples::{Inputs, Samples};
 
 /// How the learning rate changes over training, on top of the optional linear warm-up of
 /// [`TrainConfig::warmup_epochs`]. [`TrainConfig::learning_rate_at`] evaluates it once per
@@ -219,11 +229,13 @@ pub struct TrainConfig {
     /// in equal steps from `η/(warmup_epochs · S)` to `η`, multiplying the schedule's rate.
     /// 0 turns it off.
     pub warmup_epochs: usize,
-    /// Momentum μ in `[0, 1)`; 0 is plain gradient descent.
+    /// The rule that turns gradients into steps: SGD, Adam or AdamW.
+    pub optimizer: Optimizer,
+    /// Momentum μ in `[0, 1)`; 0 is plain gradient descent. For Adam and AdamW, `β₁`.
     pub momentum: f64,
-    /// L2 weight decay λ ≥ 0, 0 turns it off. Coupled: `λ·W` is added to the weights'
-    /// gradient (the gradient of `λ/2·‖W‖²`); biases are not decayed. See the
-    /// [module documentation](crate::train).
+    /// L2 weight decay λ ≥ 0, 0 turns it off. Coupled for SGD and Adam: `λ·W` is added to
+    /// the weights' gradient (the gradient of `λ/2·‖W‖²`); decoupled for AdamW. Biases are
+    /// not decayed. See the [module documentation](crate::train).
     pub weight_decay: f64,
     /// Label smoothing ε in `[0, 1)`: train against targets `(1 − ε)·y + ε/K` instead of
     /// one-hot `y` (see [`crate::loss::softmax_cross_entropy_smoothed_inplace`]). 0 turns it
@@ -243,6 +255,14 @@ pub struct TrainConfig {
     /// [`image_shape`](crate::samples::Inputs::image_shape), as a
     /// [`Dataset`](crate::dataset::Dataset) does.
     pub shift: usize,
+    /// Data augmentation: each training image is also turned by an angle drawn uniformly
+    /// from `±rotation` degrees, every time it is drawn into a batch, and resampled
+    /// bilinearly ([`crate::augment::warp_image`]). At most 45 (a 6 turned further starts
+    /// to look like a 9); 0 turns it off. Needs images of known shape, as `shift` does.
+    pub rotation: f64,
+    /// Data augmentation: each training image is also scaled about its centre by a factor
+    /// drawn uniformly from `1 ± scale`, like `rotation`. In `[0, 0.5)`; 0 turns it off.
+    pub scale: f64,
     /// Ends training with the parameters of the epoch that had the highest validation
     /// accuracy (the first of equals), rather than the last epoch's: "keep the best
     /// epoch". Needs a validation set; [`History::best_epoch`] says which epoch it was.
@@ -266,11 +286,14 @@ impl Default for TrainConfig {
             learning_rate: 0.1,
             schedule: Schedule::Constant,
             warmup_epochs: 0,
+            optimizer: Optimizer::Sgd,
             momentum: 0.9,
             weight_decay: 0.0,
             label_smoothing: 0.0,
             dropout: 0.0,
             shift: 0,
+            rotation: 0.0,
+            scale: 0.0,
             keep_best: false,
             patience: None,
             seed: 0,
@@ -290,11 +313,14 @@ impl TrainConfig {
             learning_rate: 0.1,
             schedule: Schedule::Constant,
             warmup_epochs: 0,
+            optimizer: Optimizer::Sgd,
             momentum: 0.0,
             weight_decay: 0.0,
             label_smoothing: 0.0,
             dropout: 0.0,
             shift: 0,
+            rotation: 0.0,
+            scale: 0.0,
             keep_best: false,
             patience: None,
             seed: 0,
@@ -312,6 +338,7 @@ impl TrainConfig {
         if !(0.0..1.0).contains(&self.momentum) {
             return Err(format!("momentum must be in [0, 1), got {}", self.momentum));
         }
+        self.optimizer.validate()?;
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return Err(format!(
                 "weight_decay must be finite and ≥ 0, got {}",
@@ -347,6 +374,15 @@ impl TrainConfig {
                 "label_smoothing must be in [0, 1), got {}",
                 self.label_smoothing
             ));
+        }
+        if !(0.0..=45.0).contains(&self.rotation) {
+            return Err(format!(
+                "rotation must be from 0 to 45 degrees, got {}",
+                self.rotation
+            ));
+        }
+        if !(0.0..0.5).contains(&self.scale) {
+            return Err(format!("scale must be in [0, 0.5), got {}", self.scale));
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(format!("dropout must be in [0, 1), got {}", self.dropout));
@@ -407,12 +443,16 @@ impl TrainConfig {
                 Some(_) => {}
             }
         }
-        if self.shift > 0 {
+        if self.distorts() {
+            let what = if self.shift > 0 {
+                format!("shift = {}", self.shift)
+            } else {
+                "rotation or scale".to_string()
+            };
             let Some((width, height)) = train.image_shape() else {
                 return Err(format!(
-                    "shift = {} needs training images of known image shape, and these \
-                     samples have none (give a Dataset, or MatrixSamples::with_image_shape)",
-                    self.shift
+                    "{what} needs training images of known image shape, and these \
+                     samples have none (give a Dataset, or MatrixSamples::with_image_shape)"
                 ));
             };
             if width * height != train.features() {
@@ -431,6 +471,11 @@ impl TrainConfig {
             }
         }
         Ok(())
+    }
+
+    /// True if training images are distorted: shifted, rotated or scaled.
+    pub fn distorts(&self) -> bool {
+        self.shift > 0 || self.rotation > 0.0 || self.scale > 0.0
     }
 
     /// Gradient steps in one epoch over `samples` samples: one for [`Batch::Full`], else
@@ -617,348 +662,3 @@ impl std::fmt::Display for Diverged {
 }
 
 impl std::error::Error for Diverged {}
-
-// ANCHOR: sgd
-/// Stochastic gradient descent with optional momentum and (coupled) L2 weight decay on the
-/// weights.
-struct Sgd<T: Float> {
-    momentum: T,
-    weight_decay: T,
-    /// The running sums `v`, one per parameter; empty when momentum is 0.
-    velocity: Vec<LayerGradients<T>>,
-}
-
-impl<T: Float> Sgd<T> {
-    fn new(network: &Network<T>, config: &TrainConfig) -> Self {
-        let velocity = if config.momentum > 0.0 {
-            Gradients::zeros_like(network).layers
-        } else {
-            Vec::new()
-        };
-        Sgd {
-            momentum: T::from_f64(config.momentum),
-            weight_decay: T::from_f64(config.weight_decay),
-            velocity,
-        }
-    }
-
-    /// One step of size `lr` against `grads`.
-    fn step(&mut self, network: &mut Network<T>, grads: &Gradients<T>, lr: T) {
-        let (momentum, decay) = (self.momentum, self.weight_decay);
-        for (l, (layer, g)) in network
-            .layers_mut()
-            .iter_mut()
-            .zip(&grads.layers)
-            .enumerate()
-        {
-            let Some((weights, bias)) = layer.params_mut() else {
-                continue; // pooling has no parameters
-            };
-            let mut v = self.velocity.get_mut(l);
-            let v_weights = v.as_mut().map(|v| v.weights.as_mut_slice());
-            let weights = weights.as_mut_slice();
-            update(
-                weights,
-                g.weights.as_slice(),
-                v_weights,
-                lr,
-                momentum,
-                decay,
-            );
-            let v_bias = v.map(|v| v.bias.as_mut_slice());
-            update(bias, &g.bias, v_bias, lr, momentum, T::ZERO); // no decay
-        }
-    }
-}
-
-/// One step for one array of parameters θ with gradient `g`, in a single pass:
-///
-/// - with weight decay λ > 0, the gradient becomes `g + λθ`;
-/// - with a velocity `v` (momentum μ), `v ← μv + g` and `θ ← θ − ηv`;
-/// - without, `θ ← θ − ηg`.
-///
-/// One pass, not one per formula: the first layer's weights, their gradient and their
-/// velocity are 1.6 MB each for 784-512-…, more than the L2 cache holds, so every extra
-/// pass over them is another trip to L3.
-fn update<T: Float>(theta: &mut [T], g: &[T], velocity: Option<&mut [T]>, lr: T, mu: T, decay: T) {
-    let decayed = |g: T, p: T| if decay > T::ZERO { g + decay * p } else { g };
-    match velocity {
-        Some(v) => {
-            for ((p, &g), v) in theta.iter_mut().zip(g).zip(v) {
-                *v = mu * *v + decayed(g, *p);
-                *p -= lr * *v;
-            }
-        }
-        None => {
-            for (p, &g) in theta.iter_mut().zip(g) {
-                *p -= lr * decayed(g, *p);
-            }
-        }
-    }
-}
-// ANCHOR_END: sgd
-
-// ANCHOR: dropout_masks
-/// Draws inverted-dropout masks for a batch of `rows` samples into `masks`: one
-/// `rows × units` matrix per hidden layer of `network`, each entry 0 with probability
-/// `rate` and `1/(1 − rate)` otherwise, so that its expected value is 1.
-///
-/// Dropout (Srivastava et al., JMLR 2014) trains every batch on a random thinned network, so
-/// that no unit can rely on particular others being there; the scaling by `1/(1 − rate)`
-/// during training means the full network needs no correction afterwards. The draws come
-/// from `rng` alone, one per entry in row-major order, layer by layer: the same generator
-/// gives the same masks.
-///
-/// ```
-/// use simplenn::{Activation, Network, Rng, train::draw_dropout_masks};
-/// let net: Network = Network::builder(4).hidden(3, Activation::Relu).output(2).build();
-/// let mut masks = Vec::new();
-/// draw_dropout_masks(&net, 5, 0.5, &mut Rng::new(1), &mut masks);
-/// assert_eq!(masks.len(), 1); // one hidden layer
-/// assert_eq!(masks[0].shape(), (5, 3));
-/// assert!(masks[0].as_slice().iter().all(|&m| m == 0.0 || m == 2.0));
-/// ```
-///
-/// # Panics
-/// If `rate` is not in `[0, 1)`.
-pub fn draw_dropout_masks<T: Float>(
-    network: &Network<T>,
-    rows: usize,
-    rate: f64,
-    rng: &mut Rng,
-    masks: &mut Vec<Matrix<T>>,
-) {
-    assert!(
-        (0.0..1.0).contains(&rate),
-        "draw_dropout_masks: rate {rate} is not in [0, 1)"
-    );
-    let kept = T::from_f64(1.0 / (1.0 - rate));
-    let hidden = &network.layers()[..network.layers().len() - 1];
-    masks.resize_with(hidden.len(), || Matrix::zeros(0, 0));
-    for (mask, layer) in masks.iter_mut().zip(hidden) {
-        mask.reset(rows, layer.output_shape().volume());
-        for m in mask.as_mut_slice() {
-            *m = if rng.next_f64() < rate { T::ZERO } else { kept };
-        }
-    }
-}
-// ANCHOR_END: dropout_masks
-
-impl<T: Float> Network<T> {
-    /// Trains the network on `x` (one sample per row) with class `labels`, as `config`
-    /// says, and returns the per-epoch history.
-    ///
-    /// ```
-    /// use simplenn::{Activation, Batch, Matrix, Network, TrainConfig};
-    ///
-    /// // XOR: not linearly separable, so it needs the hidden layer.
-    /// let x = Matrix::<f64>::from_rows(&[[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]);
-    /// let y = [0, 1, 1, 0];
-    /// let mut net = Network::builder(2).hidden(8, Activation::Tanh).output(2).seed(1).build();
-    /// let config = TrainConfig { epochs: 500, batch: Batch::Full, learning_rate: 0.5, ..Default::default() };
-    /// let history = net.fit(&x, &y, &config).expect("these steps are small enough");
-    /// assert_eq!(net.predict(&x), y);
-    /// assert!(history.last().unwrap().loss < 0.05);
-    /// ```
-    ///
-    /// # Errors
-    /// [`Diverged`] if the loss or a parameter stops being a finite number: training stops
-    /// at once.
-    ///
-    /// # Panics
-    /// If `x.cols() != self.inputs()`, `labels.len() != x.rows()`, a label is
-    /// `>= self.classes()`, or [`config.validate_for(…)`](TrainConfig::validate_for) fails
-    /// (among other things, [`keep_best`](TrainConfig::keep_best) and
-    /// [`patience`](TrainConfig::patience) need a validation set, which `fit` has not: use
-    /// [`fit_with`](Self::fit_with)).
-    pub fn fit(
-        &mut self,
-        x: &Matrix<T>,
-        labels: &[usize],
-        config: &TrainConfig,
-    ) -> Result<History, Diverged> {
-        self.fit_with(&MatrixSamples::new(x, labels), None, config, |_| {})
-    }
-
-    /// Trains on any labelled [`Samples`], such as a [`Dataset`](crate::dataset::Dataset)
-    /// of bytes (each mini-batch is converted to floats only when it is drawn), measuring a
-    /// validation set after every epoch when one is given, and calling `on_event` after every
-    /// gradient step and every epoch ([`TrainEvent`]), to show progress.
-    ///
-    /// # Errors
-    /// [`Diverged`], as [`fit`](Self::fit).
-    ///
-    /// # Panics
-    /// If the samples do not fit the network (width, labels), or
-    /// [`config.validate_for(train, validation)`](TrainConfig::validate_for) fails.
-    pub fn fit_with(
-        &mut self,
-        train: &(impl Samples<T> + ?Sized),
-        validation: Option<&dyn Samples<T>>,
-        config: &TrainConfig,
-        mut on_event: impl FnMut(TrainEvent<'_>),
-    ) -> Result<History, Diverged> {
-        if let Err(e) = config.validate_for(train, validation) {
-            panic!("Network::fit: bad TrainConfig: {e}");
-        }
-        self.check_samples(train);
-        if let Some(v) = validation {
-            self.check_samples(v);
-        }
-        let n = train.len();
-        let mut history = History::default();
-        if n == 0 {
-            return Ok(history);
-        }
-
-        let mut rng = Rng::new(config.seed);
-        // The optional random parts of training draw from their own streams, forked from a
-        // copy of the shuffling generator: turning one on or off leaves the shuffle order,
-        // and the others' draws, as they were.
-        let mut streams = rng.clone();
-        let mut shift_rng = streams.fork();
-        let mut shift_scratch = Vec::new();
-        let mut dropout_rng = streams.fork();
-        let mut sgd = Sgd::new(self, config);
-        let mut masks = Vec::new();
-        let mut ws = Workspace::new();
-        let mut grads = Gradients::zeros_like(self);
-        let mut order: Vec<usize> = (0..n).collect();
-        let labels: Vec<usize> = order.iter().map(|&i| train.label(i)).collect();
-        let mut batch_x = Matrix::zeros(0, 0);
-        let mut batch_y = Vec::new();
-        let batch_size = match config.batch {
-            Batch::Full => n,
-            Batch::Size(size) => size,
-        };
-        let steps_per_epoch = config.steps_per_epoch(n);
-        let mut step = 0;
-        let mut best: Option<(usize, f64)> = None; // (epoch, validation accuracy)
-        let mut best_layers = Vec::new();
-        // Full-batch descent without augmentation reads the same samples every epoch: convert
-        // them once, or read a matrix in place.
-        let fixed = config.batch == Batch::Full && config.shift == 0;
-        let (width, height) = train.image_shape().unwrap_or((0, 0));
-        if fixed && train.as_matrix().is_none() {
-            train.gather(&order, &mut batch_x);
-        }
-
-        // ANCHOR: epoch_loop
-        for epoch in 1..=config.epochs {
-            let start = Instant::now();
-            let (mut loss_sum, mut correct, mut done) = (0.0, 0, 0);
-            let mut learning_rate = config.learning_rate;
-            if !fixed {
-                rng.shuffle(&mut order);
-            }
-            for chunk in order.chunks(batch_size) {
-                let x = if fixed {
-                    train.as_matrix().unwrap_or(&batch_x)
-                } else {
-                    train.gather(chunk, &mut batch_x);
-                    if config.shift > 0 {
-                        random_shifts_with(
-                            &mut batch_x,
-                            width,
-                            height,
-                            config.shift,
-                            &mut shift_rng,
-                            &mut shift_scratch,
-                        );
-                    }
-                    &batch_x
-                };
-                batch_y.clear();
-                batch_y.extend(chunk.iter().map(|&i| labels[i]));
-                let dropout_masks = if config.dropout > 0.0 {
-                    let rows = x.rows();
-                    draw_dropout_masks(self, rows, config.dropout, &mut dropout_rng, &mut masks);
-                    Some(masks.as_slice())
-                } else {
-                    None
-                };
-                let regularisation = Regularisation {
-                    label_smoothing: config.label_smoothing,
-                    dropout_masks,
-                };
-                let (loss, right) =
-                    self.backprop(x.view(), &batch_y, &regularisation, &mut ws, &mut grads);
-                learning_rate = config.learning_rate_at(step, steps_per_epoch);
-                step += 1;
-                if !loss.is_finite() {
-                    let cause = NonFinite::Loss(loss);
-                    return Err(Diverged {
-                        epoch,
-                        step,
-                        learning_rate,
-                        cause,
-                        history,
-                    });
-                }
-                sgd.step(self, &grads, T::from_f64(learning_rate));
-                loss_sum += loss * chunk.len() as f64;
-                correct += right;
-                done += chunk.len();
-                on_event(TrainEvent::Batch {
-                    epoch,
-                    done,
-                    total: n,
-                });
-            }
-            let seconds = start.elapsed().as_secs_f64();
-            if let Some(layer) = self.first_non_finite_layer() {
-                let cause = NonFinite::Parameter { layer };
-                return Err(Diverged {
-                    epoch,
-                    step,
-                    learning_rate,
-                    cause,
-                    history,
-                });
-            }
-            let val = validation.map(|v| self.evaluate_samples(v));
-            let stats = EpochStats {
-                epoch,
-                loss: loss_sum / n as f64,
-                train_accuracy: correct as f64 / n as f64,
-                val_accuracy: val.map(|v| v.accuracy),
-                val_loss: val.map(|v| v.loss),
-                learning_rate,
-                seconds,
-            };
-            on_event(TrainEvent::Epoch(&stats));
-            history.epochs.push(stats);
-
-            // The best epoch so far: keep its parameters, stop if it is too long ago.
-            if let Some(accuracy) = val.map(|v| v.accuracy) {
-                if best.is_none_or(|(_, best_accuracy)| accuracy > best_accuracy) {
-                    best = Some((epoch, accuracy));
-                    if config.keep_best {
-                        best_layers.clone_from(&self.layers);
-                    }
-                }
-            }
-            history.best_epoch = best.map(|(e, _)| e);
-            if let (Some(patience), Some((best_epoch, _))) = (config.patience, best) {
-                if epoch - best_epoch >= patience && epoch < config.epochs {
-                    history.stopped_early = true;
-                    break;
-                }
-            }
-        }
-        // ANCHOR_END: epoch_loop
-        if config.keep_best && best.is_some() {
-            self.layers = best_layers;
-        }
-        Ok(history)
-    }
-
-    /// The first layer holding a parameter that is NaN or infinite, if any.
-    fn first_non_finite_layer(&self) -> Option<usize> {
-        self.layers.iter().position(|layer| {
-            let weights = layer.weights().map_or(&[][..], Matrix::as_slice);
-            let bias = layer.bias().unwrap_or_default();
-            !weights.iter().chain(bias).all(|p| p.is_finite())
-        })
-    }
-}

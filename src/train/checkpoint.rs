@@ -1,0 +1,692 @@
+//! Checkpoints: a [`Training`] run and its network, saved between epochs so that training
+//! can stop (or be stopped) and continue later **bit for bit** as if it had not.
+//!
+//! Continuing exactly needs more than the model: the optimiser's velocities or running
+//! means, its step count, the four random streams (shuffling, shifts, dropout, rotations and scalings), the order
+//! the last shuffle left the samples in, the best epoch so far and, with `keep_best`, its
+//! parameters, and the history. A checkpoint holds all of it, with the settings of the
+//! run, and a free-form note for the program that wrote it (the `train` example keeps its
+//! command line there, so that `--resume` needs nothing else).
+//!
+//! Values are stored at the width of the network's float type, so nothing is rounded.
+//! The file is written atomically, like a model file, and read with the same care: every
+//! count is checked against the bytes that remain before anything is allocated, and every
+//! error names the byte offset.
+//!
+//! ```
+//! use simplenn::{Activation, Matrix, Network, TrainConfig, samples::MatrixSamples};
+//! use simplenn::train::{checkpoint, Training};
+//!
+//! let x = Matrix::<f32>::from_rows(&[[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]);
+//! let y = [0, 1, 1, 0];
+//! let data = MatrixSamples::new(&x, &y);
+//! let config = TrainConfig { epochs: 4, batch: simplenn::Batch::Size(2), ..Default::default() };
+//! let new_net = || Network::builder(2).hidden(8, Activation::Tanh).output(2).seed(1).build();
+//!
+//! // Two epochs, a checkpoint, and the rest after loading it...
+//! let mut net = new_net();
+//! let mut run = Training::new(&net, &config, 4);
+//! run.next_epoch(&mut net, &data, None, |_| {})?;
+//! run.next_epoch(&mut net, &data, None, |_| {})?;
+//! let bytes = checkpoint::to_bytes(&net, &run, "a note")?;
+//! let mut resumed = checkpoint::from_bytes::<f32>(&bytes).unwrap();
+//! while resumed.training.next_epoch(&mut resumed.network, &data, None, |_| {})?.is_some() {}
+//!
+//! // ...ends where four epochs in one go end.
+//! let mut straight = new_net();
+//! straight.fit(&x, &y, &config)?;
+//! assert_eq!(resumed.network, straight);
+//! assert_eq!(resumed.note, "a note");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Format, version 1
+//! All integers and floats little-endian; "float" is the network's width (byte 12).
+//!
+//! | offset | size | content |
+//! | --- | --- | --- |
+//! | 0 | 8 | magic `89 53 4E 43 0D 0A 1A 0A` (`\x89SNC\r\n\x1A\n`) |
+//! | 8 | 4 | version, 1 |
+//! | 12 | 1 | float width in bytes: 4 or 8 |
+//! | 13 | 3 | zero |
+//! | 16 | 8 | length `L` of the model file that follows |
+//! | 24 | `L` | the network as a [model file](crate::model): its architecture (its `f32` parameters are replaced by the exact ones below) |
+//! | | | the [`TrainConfig`], field by field |
+//! | | | the run: samples, epochs done, steps, flags, the four generators, the sample order (`u32` each), the best epoch, the history |
+//! | | | the parameters, weights then bias, layer by layer (floats) |
+//! | | | the optimiser: a kind byte, Adam's step count, then its arrays shaped like the parameters (none, SGD's velocities, or Adam's `m` then `v`) |
+//! | | | a byte 1 and the best epoch's parameters, or a byte 0 |
+//! | | | the note: `u32` length, UTF-8 |
+//! | end − 4 | 4 | CRC-32 of everything before it |
+
+use super::fit::Training;
+use super::optim::{State, parameter_arrays};
+use super::{Batch, EpochStats, History, Optimizer, Schedule, TrainConfig};
+use crate::crc32::crc32;
+use crate::error::{Error, Location, Result};
+use crate::float::Float;
+use crate::layer::Layer;
+use crate::model;
+use crate::network::Network;
+use crate::rng::Rng;
+use std::fs;
+use std::path::Path;
+
+/// The first 8 bytes of every checkpoint: like a model file's, with `C` for checkpoint.
+pub const MAGIC: [u8; 8] = [0x89, b'S', b'N', b'C', b'\r', b'\n', 0x1A, b'\n'];
+
+/// The format version this build writes and reads.
+pub const VERSION: u32 = 1;
+
+/// A checkpoint read back: the network, the run to continue, and the note.
+#[derive(Debug)]
+pub struct Checkpoint<T: Float = f32> {
+    /// The network as it was after the last completed epoch.
+    pub network: Network<T>,
+    /// The run, ready for its next epoch.
+    pub training: Training<T>,
+    /// What the writer put in the note.
+    pub note: String,
+}
+
+/// The bytes of a checkpoint of `network` trained by `training`, with `note`.
+///
+/// # Errors
+/// If the network cannot be stored as a model file (see [`model::save`]), or the run has
+/// more than `u32::MAX` samples.
+pub fn to_bytes<T: Float>(
+    network: &Network<T>,
+    training: &Training<T>,
+    note: &str,
+) -> Result<Vec<u8>> {
+    let model = model::try_to_bytes(network)?;
+    let error = |message: &str| Error::checkpoint(None, message);
+    if u32::try_from(training.samples).is_err() {
+        return Err(error("more than 2³² − 1 training samples"));
+    }
+    let mut w = Writer {
+        bytes: Vec::new(),
+        width: std::mem::size_of::<T>(),
+    };
+    w.bytes.extend_from_slice(&MAGIC);
+    w.u32(VERSION);
+    w.bytes.extend_from_slice(&[w.width as u8, 0, 0, 0]);
+    w.u64(model.len() as u64);
+    w.bytes.extend_from_slice(&model);
+    write_config(&mut w, &training.config);
+
+    let t = training;
+    w.u64(t.samples as u64);
+    w.u64(t.epochs_done as u64);
+    w.u64(t.step as u64);
+    w.u8(u8::from(t.diverged));
+    w.u8(u8::from(t.history.stopped_early));
+    for rng in [&t.shuffle, &t.shifts, &t.dropout, &t.warps] {
+        let (word, spare) = rng.state();
+        w.u64(word);
+        w.option_f64(spare);
+    }
+    for &i in &t.order {
+        w.u32(i as u32);
+    }
+    match t.best {
+        Some((epoch, accuracy)) => {
+            w.u8(1);
+            w.u64(epoch as u64);
+            w.f64(accuracy);
+        }
+        None => w.u8(0),
+    }
+    w.u64(t.history.epochs.len() as u64);
+    for e in &t.history.epochs {
+        w.u64(e.epoch as u64);
+        w.f64(e.loss);
+        w.f64(e.train_accuracy);
+        w.option_f64(e.val_accuracy);
+        w.option_f64(e.val_loss);
+        w.f64(e.learning_rate);
+        w.f64(e.seconds);
+    }
+
+    let mut layers = network.layers().to_vec();
+    for array in parameter_arrays(&mut layers) {
+        w.floats(array);
+    }
+    let mut optimizer = t.optimizer.clone();
+    match &optimizer {
+        State::Sgd { velocity } if velocity.is_empty() => w.u8(0),
+        State::Sgd { .. } => w.u8(1),
+        State::Adam { .. } => w.u8(2),
+    }
+    w.u64(match optimizer {
+        State::Adam { t, .. } => t,
+        State::Sgd { .. } => 0,
+    });
+    for array in optimizer.arrays_mut() {
+        w.floats(array);
+    }
+    if t.best_layers.is_empty() {
+        w.u8(0);
+    } else {
+        w.u8(1);
+        let mut best = t.best_layers.clone();
+        for array in parameter_arrays(&mut best) {
+            w.floats(array);
+        }
+    }
+    w.u32(u32::try_from(note.len()).map_err(|_| error("the note is over 4 GiB"))?);
+    w.bytes.extend_from_slice(note.as_bytes());
+    let crc = crc32(&w.bytes);
+    w.u32(crc);
+    Ok(w.bytes)
+}
+
+/// Saves a checkpoint to `path` atomically, as [`model::save`] saves a model: the file is
+/// the old one or the complete new one, whatever happens.
+///
+/// # Errors
+/// As [`to_bytes`], and I/O errors; all name `path`.
+pub fn save<T: Float>(
+    path: impl AsRef<Path>,
+    network: &Network<T>,
+    training: &Training<T>,
+    note: &str,
+) -> Result<()> {
+    let path = path.as_ref();
+    let bytes = to_bytes(network, training, note).map_err(|e| e.in_file(path))?;
+    model::write_atomically(path, &bytes).map_err(|e| Error::io(e).in_file(path))
+}
+
+/// Loads a checkpoint written by [`save`].
+///
+/// # Errors
+/// I/O errors, and anything [`from_bytes`] finds; all name `path`.
+pub fn load<T: Float>(path: impl AsRef<Path>) -> Result<Checkpoint<T>> {
+    let path = path.as_ref();
+    let bytes = fs::read(path).map_err(|e| Error::io(e).in_file(path))?;
+    from_bytes(&bytes).map_err(|e| e.in_file(path))
+}
+
+/// Reads a checkpoint from its bytes. Errors name the byte offset; no input makes this
+/// panic or allocate more than the bytes could hold.
+///
+/// # Errors
+/// A file that is not a checkpoint, of another version or float width, truncated, with a
+/// CRC that does not match, or whose contents do not fit together (a run whose optimiser
+/// is not the one its settings name, an order that is not a permutation, and so on).
+pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<Checkpoint<T>> {
+    let mut r = Reader {
+        bytes,
+        at: 0,
+        width: std::mem::size_of::<T>(),
+    };
+    let magic = r.take(8, "the magic")?;
+    if magic != MAGIC {
+        let hint = if magic == model::MAGIC {
+            ": it is a model file; load it with model::load (or predict --model)"
+        } else {
+            ""
+        };
+        return Err(Error::checkpoint(
+            Some(0),
+            format!("not a simplenn checkpoint{hint}"),
+        ));
+    }
+    let version = r.u32("the version")?;
+    if version != VERSION {
+        return Err(r.error_before(
+            4,
+            format!("format version {version}; this build reads version {VERSION}"),
+        ));
+    }
+    let width = r.u8("the float width")? as usize;
+    if width != r.width {
+        return Err(r.error_before(
+            1,
+            format!(
+                "the values are {width}-byte floats; this network's ({}) are {}-byte",
+                T::NAME,
+                r.width
+            ),
+        ));
+    }
+    if r.take(3, "reserved bytes")? != [0, 0, 0] {
+        return Err(r.error_before(3, "reserved bytes are not zero"));
+    }
+    // The CRC covers all of it: check it before reading what the file says.
+    if bytes.len() < r.at + 4 {
+        return Err(r.truncated("the CRC-32"));
+    }
+    let (body, stored) = bytes.split_at(bytes.len() - 4);
+    let stored = u32::from_le_bytes(stored.try_into().expect("4 bytes"));
+    let computed = crc32(body);
+    if stored != computed {
+        return Err(Error::checkpoint(
+            Some(body.len() as u64),
+            format!(
+                "CRC-32 mismatch (file says {stored:#010x}, contents give {computed:#010x}): \
+                 the file is damaged"
+            ),
+        ));
+    }
+    r.bytes = body;
+
+    let model_len = r.u64("the model's length")?;
+    let model_at = r.at;
+    let model_bytes = r.take(
+        usize::try_from(model_len).unwrap_or(usize::MAX),
+        "the model",
+    )?;
+    let mut network: Network<T> =
+        model::from_bytes(model_bytes).map_err(|e| shifted(e, model_at))?;
+    let config_at = r.at;
+    let config = read_config(&mut r)?;
+    config
+        .validate()
+        .map_err(|e| Error::checkpoint(Some(config_at as u64), format!("the settings: {e}")))?;
+
+    let samples_at = r.at;
+    let samples = r.count("the sample count", 4)?;
+    let epochs_done = r.count("the epochs done", 0)?;
+    let step = r.count("the step count", 0)?;
+    let diverged = r.flag("the diverged flag")?;
+    let stopped_early = r.flag("the early-stopping flag")?;
+    if epochs_done > config.epochs {
+        return Err(Error::checkpoint(
+            Some(samples_at as u64 + 8),
+            format!("{epochs_done} epochs done of a run of {}", config.epochs),
+        ));
+    }
+    let mut rngs = Vec::with_capacity(4);
+    for what in ["shuffling", "shift", "dropout", "warp"] {
+        let at = r.at;
+        let word = r.u64("a generator")?;
+        let spare = r.option_f64("a generator")?;
+        rngs.push(Rng::from_state(word, spare).ok_or_else(|| {
+            Error::checkpoint(
+                Some(at as u64),
+                format!("the {what} generator's state is 0"),
+            )
+        })?);
+    }
+    let order_at = r.at;
+    r.need(samples.saturating_mul(4), "the sample order")?;
+    let mut order = Vec::with_capacity(samples);
+    let mut seen = vec![false; samples];
+    for _ in 0..samples {
+        let i = r.u32("the sample order")? as usize;
+        if i >= samples || std::mem::replace(&mut seen[i], true) {
+            return Err(Error::checkpoint(
+                Some(order_at as u64),
+                "the sample order is not a permutation of the samples",
+            ));
+        }
+        order.push(i);
+    }
+    let best = if r.flag("the best-epoch flag")? {
+        let at = r.at;
+        let epoch = r.count("the best epoch", 0)?;
+        let accuracy = r.f64("the best accuracy")?;
+        if epoch == 0 || epoch > epochs_done {
+            return Err(Error::checkpoint(
+                Some(at as u64),
+                format!("best epoch {epoch} of {epochs_done} done"),
+            ));
+        }
+        Some((epoch, accuracy))
+    } else {
+        None
+    };
+    let history_at = r.at;
+    let count = r.count("the history's length", 8 * 6 + 2)?;
+    if count != epochs_done {
+        return Err(Error::checkpoint(
+            Some(history_at as u64),
+            format!("a history of {count} epochs for {epochs_done} epochs done"),
+        ));
+    }
+    let mut epochs = Vec::with_capacity(count);
+    for _ in 0..count {
+        epochs.push(EpochStats {
+            epoch: r.count("an epoch", 0)?,
+            loss: r.f64("an epoch's loss")?,
+            train_accuracy: r.f64("an epoch's accuracy")?,
+            val_accuracy: r.option_f64("an epoch's validation accuracy")?,
+            val_loss: r.option_f64("an epoch's validation loss")?,
+            learning_rate: r.f64("an epoch's learning rate")?,
+            seconds: r.f64("an epoch's seconds")?,
+        });
+    }
+    let history = History {
+        epochs,
+        best_epoch: best.map(|(e, _)| e),
+        stopped_early,
+    };
+
+    for array in parameter_arrays(network.layers_mut()) {
+        r.floats(array, "the parameters")?;
+    }
+    let kind_at = r.at;
+    let kind = r.u8("the optimiser's kind")?;
+    let adam_steps = r.u64("the optimiser's step count")?;
+    let expected = match config.optimizer {
+        Optimizer::Sgd if config.momentum > 0.0 => 1,
+        Optimizer::Sgd => 0,
+        Optimizer::Adam { .. } | Optimizer::AdamW { .. } => 2,
+    };
+    if kind != expected {
+        return Err(Error::checkpoint(
+            Some(kind_at as u64),
+            format!(
+                "optimiser state of kind {kind}, but the settings ({}, momentum {}) need kind \
+                 {expected}",
+                config.optimizer, config.momentum
+            ),
+        ));
+    }
+    let mut optimizer = State::new(&network, config.optimizer, config.momentum);
+    if let State::Adam { t, .. } = &mut optimizer {
+        *t = adam_steps;
+    }
+    for array in optimizer.arrays_mut() {
+        r.floats(array, "the optimiser's state")?;
+    }
+    let best_at = r.at;
+    let best_layers: Vec<Layer<T>> = if r.flag("the best-parameters flag")? {
+        let mut layers = network.layers().to_vec();
+        for array in parameter_arrays(&mut layers) {
+            r.floats(array, "the best epoch's parameters")?;
+        }
+        layers
+    } else {
+        Vec::new()
+    };
+    let has_best_layers = !best_layers.is_empty();
+    if has_best_layers != (config.keep_best && best.is_some()) {
+        return Err(Error::checkpoint(
+            Some(best_at as u64),
+            "the best epoch's parameters are there without keep_best, or missing with it",
+        ));
+    }
+    let note_len = r.u32("the note's length")? as usize;
+    let note_at = r.at;
+    let note = String::from_utf8(r.take(note_len, "the note")?.to_vec())
+        .map_err(|_| Error::checkpoint(Some(note_at as u64), "the note is not UTF-8"))?;
+    if r.at != body.len() {
+        return Err(Error::checkpoint(
+            Some(r.at as u64),
+            format!("{} bytes after the note", body.len() - r.at),
+        ));
+    }
+
+    let [shuffle, shifts, dropout, warps] = <[Rng; 4]>::try_from(rngs).expect("four generators");
+    let mut training = Training::new(&network, &config, samples);
+    training.epochs_done = epochs_done;
+    training.step = step;
+    training.shuffle = shuffle;
+    training.shifts = shifts;
+    training.dropout = dropout;
+    training.warps = warps;
+    training.order = order;
+    training.optimizer = optimizer;
+    training.best = best;
+    training.best_layers = best_layers;
+    training.history = history;
+    training.diverged = diverged;
+    Ok(Checkpoint {
+        network,
+        training,
+        note,
+    })
+}
+
+/// An error of the embedded model file, its offset moved to where the model starts.
+fn shifted(error: Error, start: usize) -> Error {
+    match error.location() {
+        Some(Location::Offset(o)) => Error::checkpoint(
+            Some(o + start as u64),
+            format!("in the embedded model: {}", bare_message(&error)),
+        ),
+        _ => Error::checkpoint(
+            Some(start as u64),
+            format!("in the embedded model: {}", bare_message(&error)),
+        ),
+    }
+}
+
+/// The message of a model error without its location prefix.
+fn bare_message(error: &Error) -> String {
+    match error.kind() {
+        crate::error::ErrorKind::Model(m) => m.clone(),
+        _ => error.to_string(),
+    }
+}
+
+fn write_config(w: &mut Writer, c: &TrainConfig) {
+    w.u64(c.epochs as u64);
+    w.u64(match c.batch {
+        Batch::Full => 0,
+        Batch::Size(size) => size as u64,
+    });
+    w.f64(c.learning_rate);
+    let (kind, every, value) = match c.schedule {
+        Schedule::Constant => (0, 0, 0.0),
+        Schedule::Step { every, factor } => (1, every as u64, factor),
+        Schedule::Cosine { min_fraction } => (2, 0, min_fraction),
+    };
+    w.u8(kind);
+    w.u64(every);
+    w.f64(value);
+    w.u64(c.warmup_epochs as u64);
+    let (kind, beta2, epsilon) = match c.optimizer {
+        Optimizer::Sgd => (0, 0.0, 0.0),
+        Optimizer::Adam { beta2, epsilon } => (1, beta2, epsilon),
+        Optimizer::AdamW { beta2, epsilon } => (2, beta2, epsilon),
+    };
+    w.u8(kind);
+    w.f64(beta2);
+    w.f64(epsilon);
+    for x in [c.momentum, c.weight_decay, c.label_smoothing, c.dropout] {
+        w.f64(x);
+    }
+    w.u64(c.shift as u64);
+    w.f64(c.rotation);
+    w.f64(c.scale);
+    w.u8(u8::from(c.keep_best));
+    w.u64(c.patience.map_or(0, |p| p as u64));
+    w.u64(c.seed);
+}
+
+fn read_config(r: &mut Reader) -> Result<TrainConfig> {
+    let epochs = r.count("epochs", 0)?;
+    let batch = match r.count("the batch size", 0)? {
+        0 => Batch::Full,
+        size => Batch::Size(size),
+    };
+    let learning_rate = r.f64("the learning rate")?;
+    let at = r.at;
+    let schedule = match (
+        r.u8("the schedule")?,
+        r.count("the schedule", 0)?,
+        r.f64("the schedule")?,
+    ) {
+        (0, _, _) => Schedule::Constant,
+        (1, every, factor) => Schedule::Step { every, factor },
+        (2, _, min_fraction) => Schedule::Cosine { min_fraction },
+        (kind, _, _) => {
+            return Err(Error::checkpoint(
+                Some(at as u64),
+                format!("unknown schedule {kind}"),
+            ));
+        }
+    };
+    let warmup_epochs = r.count("the warm-up", 0)?;
+    let at = r.at;
+    let optimizer = match (r.u8("the optimiser")?, r.f64("beta2")?, r.f64("epsilon")?) {
+        (0, _, _) => Optimizer::Sgd,
+        (1, beta2, epsilon) => Optimizer::Adam { beta2, epsilon },
+        (2, beta2, epsilon) => Optimizer::AdamW { beta2, epsilon },
+        (kind, _, _) => {
+            return Err(Error::checkpoint(
+                Some(at as u64),
+                format!("unknown optimiser {kind}"),
+            ));
+        }
+    };
+    let momentum = r.f64("the momentum")?;
+    let weight_decay = r.f64("the weight decay")?;
+    let label_smoothing = r.f64("the label smoothing")?;
+    let dropout = r.f64("the dropout")?;
+    let shift = r.count("the shift", 0)?;
+    let rotation = r.f64("the rotation")?;
+    let scale = r.f64("the scale")?;
+    let keep_best = r.flag("keep_best")?;
+    let patience = match r.count("the patience", 0)? {
+        0 => None,
+        p => Some(p),
+    };
+    let seed = r.u64("the seed")?;
+    Ok(TrainConfig {
+        epochs,
+        batch,
+        learning_rate,
+        schedule,
+        warmup_epochs,
+        optimizer,
+        momentum,
+        weight_decay,
+        label_smoothing,
+        dropout,
+        shift,
+        rotation,
+        scale,
+        keep_best,
+        patience,
+        seed,
+    })
+}
+
+/// Appends little-endian values.
+struct Writer {
+    bytes: Vec<u8>,
+    width: usize,
+}
+
+impl Writer {
+    fn u8(&mut self, x: u8) {
+        self.bytes.push(x);
+    }
+    fn u32(&mut self, x: u32) {
+        self.bytes.extend_from_slice(&x.to_le_bytes());
+    }
+    fn u64(&mut self, x: u64) {
+        self.bytes.extend_from_slice(&x.to_le_bytes());
+    }
+    fn f64(&mut self, x: f64) {
+        self.bytes.extend_from_slice(&x.to_le_bytes());
+    }
+    fn option_f64(&mut self, x: Option<f64>) {
+        self.u8(u8::from(x.is_some()));
+        self.f64(x.unwrap_or(0.0));
+    }
+    /// At the network's own width: exact for `f32` and `f64` alike.
+    fn floats<T: Float>(&mut self, xs: &[T]) {
+        for &x in xs {
+            if self.width == 4 {
+                self.bytes
+                    .extend_from_slice(&(x.to_f64() as f32).to_le_bytes());
+            } else {
+                self.f64(x.to_f64());
+            }
+        }
+    }
+}
+
+/// Reads little-endian values, every read checked against the bytes left.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    width: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn truncated(&self, what: &str) -> Error {
+        Error::checkpoint(
+            Some(self.bytes.len() as u64),
+            format!("truncated: the file ends before {what}"),
+        )
+    }
+    fn error_before(&self, back: usize, message: impl Into<String>) -> Error {
+        Error::checkpoint(Some((self.at - back) as u64), message)
+    }
+    /// Fails unless `n` more bytes are there.
+    fn need(&self, n: usize, what: &str) -> Result<()> {
+        if self.bytes.len() - self.at < n {
+            return Err(self.truncated(what));
+        }
+        Ok(())
+    }
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
+        self.need(n, what)?;
+        let out = &self.bytes[self.at..self.at + n];
+        self.at += n;
+        Ok(out)
+    }
+    fn u8(&mut self, what: &str) -> Result<u8> {
+        Ok(self.take(1, what)?[0])
+    }
+    fn u32(&mut self, what: &str) -> Result<u32> {
+        Ok(u32::from_le_bytes(
+            self.take(4, what)?.try_into().expect("4"),
+        ))
+    }
+    fn u64(&mut self, what: &str) -> Result<u64> {
+        Ok(u64::from_le_bytes(
+            self.take(8, what)?.try_into().expect("8"),
+        ))
+    }
+    fn f64(&mut self, what: &str) -> Result<f64> {
+        Ok(f64::from_bits(self.u64(what)?))
+    }
+    fn flag(&mut self, what: &str) -> Result<bool> {
+        match self.u8(what)? {
+            0 => Ok(false),
+            1 => Ok(true),
+            b => Err(self.error_before(1, format!("{what} is {b}, not 0 or 1"))),
+        }
+    }
+    fn option_f64(&mut self, what: &str) -> Result<Option<f64>> {
+        let present = self.flag(what)?;
+        let x = self.f64(what)?;
+        Ok(present.then_some(x))
+    }
+    /// A `u64` count of things that take at least `each` bytes apiece further on: refused
+    /// when the file cannot hold that many, before anything is allocated for them.
+    fn count(&mut self, what: &str, each: usize) -> Result<usize> {
+        let n = self.u64(what)?;
+        let fits = usize::try_from(n).ok().filter(|&n| {
+            n.checked_mul(each)
+                .is_some_and(|bytes| bytes <= self.bytes.len() - self.at)
+        });
+        fits.ok_or_else(|| {
+            self.error_before(
+                8,
+                format!(
+                    "{what} is {n}, more than the {} bytes left can hold",
+                    self.bytes.len() - self.at
+                ),
+            )
+        })
+    }
+    fn floats<T: Float>(&mut self, out: &mut [T], what: &str) -> Result<()> {
+        let bytes = self.take(out.len() * self.width, what)?;
+        for (x, b) in out.iter_mut().zip(bytes.chunks_exact(self.width)) {
+            *x = if self.width == 4 {
+                T::from_f64(f32::from_le_bytes(b.try_into().expect("4")) as f64)
+            } else {
+                T::from_f64(f64::from_le_bytes(b.try_into().expect("8")))
+            };
+        }
+        Ok(())
+    }
+}

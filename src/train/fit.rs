@@ -1,0 +1,485 @@
+//! The training loop: [`Training`], one run in progress, and [`Network::fit`], which makes
+//! one and runs it to the end.
+
+use super::optim::State;
+use super::{Batch, Diverged, EpochStats, History, NonFinite, TrainConfig, TrainEvent};
+use crate::augment::{random_shifts_with, random_warps_with};
+use crate::float::Float;
+use crate::layer::Layer;
+use crate::matrix::Matrix;
+use crate::network::{Gradients, Network, Regularisation, Workspace};
+use crate::rng::Rng;
+use crate::samples::{MatrixSamples, Samples};
+use std::time::Instant;
+
+// ANCHOR: dropout_masks
+/// Draws inverted-dropout masks for a batch of `rows` samples into `masks`: one
+/// `rows × units` matrix per hidden layer of `network`, each entry 0 with probability
+/// `rate` and `1/(1 − rate)` otherwise, so that its expected value is 1.
+///
+/// Dropout (Srivastava et al., JMLR 2014) trains every batch on a random thinned network, so
+/// that no unit can rely on particular others being there; the scaling by `1/(1 − rate)`
+/// during training means the full network needs no correction afterwards. The draws come
+/// from `rng` alone, one per entry in row-major order, layer by layer: the same generator
+/// gives the same masks.
+///
+/// ```
+/// use simplenn::{Activation, Network, Rng, train::draw_dropout_masks};
+/// let net: Network = Network::builder(4).hidden(3, Activation::Relu).output(2).build();
+/// let mut masks = Vec::new();
+/// draw_dropout_masks(&net, 5, 0.5, &mut Rng::new(1), &mut masks);
+/// assert_eq!(masks.len(), 1); // one hidden layer
+/// assert_eq!(masks[0].shape(), (5, 3));
+/// assert!(masks[0].as_slice().iter().all(|&m| m == 0.0 || m == 2.0));
+/// ```
+///
+/// # Panics
+/// If `rate` is not in `[0, 1)`.
+pub fn draw_dropout_masks<T: Float>(
+    network: &Network<T>,
+    rows: usize,
+    rate: f64,
+    rng: &mut Rng,
+    masks: &mut Vec<Matrix<T>>,
+) {
+    assert!(
+        (0.0..1.0).contains(&rate),
+        "draw_dropout_masks: rate {rate} is not in [0, 1)"
+    );
+    let kept = T::from_f64(1.0 / (1.0 - rate));
+    let hidden = &network.layers()[..network.layers().len() - 1];
+    masks.resize_with(hidden.len(), || Matrix::zeros(0, 0));
+    for (mask, layer) in masks.iter_mut().zip(hidden) {
+        mask.reset(rows, layer.output_shape().volume());
+        for m in mask.as_mut_slice() {
+            *m = if rng.next_f64() < rate { T::ZERO } else { kept };
+        }
+    }
+}
+// ANCHOR_END: dropout_masks
+
+// ANCHOR: training
+/// A training run in progress: everything [`Network::fit`] carries from one epoch to the
+/// next. `fit` makes one and runs it to the end; make one yourself to act between epochs,
+/// for example to save a [checkpoint](crate::train::checkpoint) and, later, continue from
+/// it exactly where it stopped.
+///
+/// ```
+/// use simplenn::{Activation, Matrix, Network, TrainConfig, train::Training};
+/// let x = Matrix::<f64>::from_rows(&[[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]);
+/// let y = [0, 1, 1, 0];
+/// let samples = simplenn::samples::MatrixSamples::new(&x, &y);
+/// let mut net = Network::builder(2).hidden(8, Activation::Tanh).output(2).seed(1).build();
+/// let config = TrainConfig { epochs: 3, batch: simplenn::Batch::Size(2), ..Default::default() };
+/// let mut training = Training::new(&net, &config, y.len());
+/// while let Some(stats) = training.next_epoch(&mut net, &samples, None, |_| {})? {
+///     println!("epoch {}: loss {:.3}", stats.epoch, stats.loss);
+/// }
+/// let history = training.finish(&mut net);
+/// assert_eq!(history.epochs.len(), 3);
+/// # Ok::<(), simplenn::Diverged>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Training<T: Float = f32> {
+    pub(crate) config: TrainConfig,
+    /// Training samples: the permutation below has this many entries.
+    pub(crate) samples: usize,
+    /// Epochs completed.
+    pub(crate) epochs_done: usize,
+    /// Gradient steps taken.
+    pub(crate) step: usize,
+    /// The shuffling stream, and the three forked from it: shifts, dropout, warps.
+    pub(crate) shuffle: Rng,
+    pub(crate) shifts: Rng,
+    pub(crate) dropout: Rng,
+    pub(crate) warps: Rng,
+    /// The sample order: shuffled in place every epoch, so it is state too.
+    pub(crate) order: Vec<usize>,
+    pub(crate) optimizer: State<T>,
+    /// The best epoch so far and its validation accuracy.
+    pub(crate) best: Option<(usize, f64)>,
+    /// That epoch's layers, with [`TrainConfig::keep_best`].
+    pub(crate) best_layers: Vec<Layer<T>>,
+    pub(crate) history: History,
+    /// Set when training diverged: nothing more to do.
+    pub(crate) diverged: bool,
+    buffers: Buffers<T>,
+}
+// ANCHOR_END: training
+
+/// What a batch needs and the next batch reuses; not part of the state.
+#[derive(Clone, Debug)]
+struct Buffers<T: Float> {
+    /// Filled on the first epoch of this process (a resumed run fills it again).
+    ready: bool,
+    labels: Vec<usize>,
+    batch_x: Matrix<T>,
+    batch_y: Vec<usize>,
+    shift_scratch: Vec<T>,
+    masks: Vec<Matrix<T>>,
+    ws: Workspace<T>,
+    grads: Gradients<T>,
+}
+
+impl<T: Float> Training<T> {
+    /// A run of `config` over `samples` training samples for `network`, before its first
+    /// epoch.
+    ///
+    /// # Panics
+    /// If [`config.validate()`](TrainConfig::validate) fails.
+    pub fn new(network: &Network<T>, config: &TrainConfig, samples: usize) -> Self {
+        if let Err(e) = config.validate() {
+            panic!("Network::fit: bad TrainConfig: {e}");
+        }
+        let shuffle = Rng::new(config.seed);
+        // The optional random parts of training draw from their own streams, forked from a
+        // copy of the shuffling generator: turning one on or off leaves the shuffle order,
+        // and the others' draws, as they were.
+        let mut streams = shuffle.clone();
+        let shifts = streams.fork();
+        let dropout = streams.fork();
+        let warps = streams.fork();
+        Training {
+            config: config.clone(),
+            samples,
+            epochs_done: 0,
+            step: 0,
+            shuffle,
+            shifts,
+            dropout,
+            warps,
+            order: (0..samples).collect(),
+            optimizer: State::new(network, config.optimizer, config.momentum),
+            best: None,
+            best_layers: Vec::new(),
+            history: History::default(),
+            diverged: false,
+            buffers: Buffers {
+                ready: false,
+                labels: Vec::new(),
+                batch_x: Matrix::zeros(0, 0),
+                batch_y: Vec::new(),
+                shift_scratch: Vec::new(),
+                masks: Vec::new(),
+                ws: Workspace::new(),
+                grads: Gradients::zeros_like(network),
+            },
+        }
+    }
+
+    /// The settings of the run.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// The epochs completed so far.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// Epochs completed so far.
+    pub fn epochs_done(&self) -> usize {
+        self.epochs_done
+    }
+
+    /// The number of training samples the run was made for.
+    pub fn samples(&self) -> usize {
+        self.samples
+    }
+
+    /// True once every epoch has run, early stopping has ended the run, or it diverged.
+    pub fn is_finished(&self) -> bool {
+        self.epochs_done >= self.config.epochs
+            || self.history.stopped_early
+            || self.diverged
+            || self.samples == 0
+    }
+
+    /// Ends the run: with [`TrainConfig::keep_best`], puts the best epoch's parameters into
+    /// `network`; returns the history.
+    pub fn finish(self, network: &mut Network<T>) -> History {
+        if self.config.keep_best && self.best.is_some() {
+            network.layers = self.best_layers;
+        }
+        self.history
+    }
+
+    /// Checks the data once per process, and fills what the batches reuse.
+    fn prepare(
+        &mut self,
+        network: &Network<T>,
+        train: &(impl Samples<T> + ?Sized),
+        validation: Option<&dyn Samples<T>>,
+    ) {
+        if self.buffers.ready {
+            return;
+        }
+        if let Err(e) = self.config.validate_for(train, validation) {
+            panic!("Network::fit: bad TrainConfig: {e}");
+        }
+        network.check_samples(train);
+        if let Some(v) = validation {
+            network.check_samples(v);
+        }
+        assert_eq!(
+            train.len(),
+            self.samples,
+            "Training::next_epoch: the run was made for {} training samples, not {}",
+            self.samples,
+            train.len()
+        );
+        self.buffers.labels = (0..self.samples).map(|i| train.label(i)).collect();
+        // Full-batch descent without augmentation reads the same samples every epoch:
+        // convert them once, or read a matrix in place.
+        if self.fixed() && train.as_matrix().is_none() {
+            train.gather(&self.order, &mut self.buffers.batch_x);
+        }
+        self.buffers.ready = true;
+    }
+
+    /// Full batches without augmentation: the same samples, in the same order, every step.
+    fn fixed(&self) -> bool {
+        self.config.batch == Batch::Full && !self.config.distorts()
+    }
+
+    // ANCHOR: epoch_loop
+    /// Trains one epoch, measures the validation set if there is one, and returns the
+    /// epoch's statistics; `None` if the run [is finished](Self::is_finished). `on_event`
+    /// hears of every gradient step and of the epoch's end.
+    ///
+    /// # Errors
+    /// [`Diverged`] if the loss or a parameter stops being a finite number; the run is then
+    /// finished.
+    ///
+    /// # Panics
+    /// As [`Network::fit_with`], and if `train` does not hold the number of samples the run
+    /// was made for.
+    pub fn next_epoch(
+        &mut self,
+        network: &mut Network<T>,
+        train: &(impl Samples<T> + ?Sized),
+        validation: Option<&dyn Samples<T>>,
+        mut on_event: impl FnMut(TrainEvent<'_>),
+    ) -> Result<Option<&EpochStats>, Diverged> {
+        self.prepare(network, train, validation);
+        if self.is_finished() {
+            return Ok(None);
+        }
+        let epoch = self.epochs_done + 1;
+        let start = Instant::now();
+        let n = self.samples;
+        let steps = self.config.steps_per_epoch(n);
+        let batch_size = match self.config.batch {
+            Batch::Full => n,
+            Batch::Size(size) => size,
+        };
+        let (mut loss_sum, mut correct, mut done) = (0.0, 0, 0);
+        let mut learning_rate = self.config.learning_rate;
+        if !self.fixed() {
+            self.shuffle.shuffle(&mut self.order);
+        }
+        for batch in 0..steps {
+            let rows = batch * batch_size..((batch + 1) * batch_size).min(n);
+            let (loss, right) = self.forward_backward(network, train, rows.clone());
+            learning_rate = self.config.learning_rate_at(self.step, steps);
+            self.step += 1;
+            if !loss.is_finite() {
+                return Err(self.diverged(epoch, learning_rate, NonFinite::Loss(loss)));
+            }
+            let c = &self.config;
+            let grads = &self.buffers.grads;
+            let (optimizer, momentum, decay) = (c.optimizer, c.momentum, c.weight_decay);
+            self.optimizer
+                .step(network, grads, optimizer, learning_rate, momentum, decay);
+            loss_sum += loss * rows.len() as f64;
+            correct += right;
+            done += rows.len();
+            on_event(TrainEvent::Batch {
+                epoch,
+                done,
+                total: n,
+            });
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        if let Some(layer) = network.first_non_finite_layer() {
+            return Err(self.diverged(epoch, learning_rate, NonFinite::Parameter { layer }));
+        }
+        let val = validation.map(|v| network.evaluate_samples(v));
+        let stats = EpochStats {
+            epoch,
+            loss: loss_sum / n as f64,
+            train_accuracy: correct as f64 / n as f64,
+            val_accuracy: val.map(|v| v.accuracy),
+            val_loss: val.map(|v| v.loss),
+            learning_rate,
+            seconds,
+        };
+        on_event(TrainEvent::Epoch(&stats));
+        self.epochs_done = epoch;
+        self.track_best(network, &stats);
+        self.history.epochs.push(stats);
+        Ok(self.history.epochs.last())
+    }
+    // ANCHOR_END: epoch_loop
+
+    /// Draws the samples at `rows` of the epoch's order into a batch, augments it as the
+    /// config says, and runs the forward and backward pass into the gradient buffers:
+    /// returns the batch's mean loss and how many it classified correctly.
+    fn forward_backward(
+        &mut self,
+        network: &Network<T>,
+        train: &(impl Samples<T> + ?Sized),
+        rows: std::ops::Range<usize>,
+    ) -> (f64, usize) {
+        let fixed = self.fixed();
+        let chunk = &self.order[rows];
+        let b = &mut self.buffers;
+        let x = if fixed {
+            train.as_matrix().unwrap_or(&b.batch_x)
+        } else {
+            train.gather(chunk, &mut b.batch_x);
+            let c = &self.config;
+            let shape = train.image_shape().unwrap_or((0, 0));
+            if c.rotation > 0.0 || c.scale > 0.0 {
+                let limits = (c.shift, c.rotation, c.scale);
+                let rngs = (&mut self.shifts, &mut self.warps);
+                random_warps_with(&mut b.batch_x, shape, limits, rngs, &mut b.shift_scratch);
+            } else if c.shift > 0 {
+                let (shift, rng) = (c.shift, &mut self.shifts);
+                let (width, height) = shape;
+                random_shifts_with(
+                    &mut b.batch_x,
+                    width,
+                    height,
+                    shift,
+                    rng,
+                    &mut b.shift_scratch,
+                );
+            }
+            &b.batch_x
+        };
+        b.batch_y.clear();
+        b.batch_y.extend(chunk.iter().map(|&i| b.labels[i]));
+        let dropout_masks = if self.config.dropout > 0.0 {
+            let rate = self.config.dropout;
+            draw_dropout_masks(network, x.rows(), rate, &mut self.dropout, &mut b.masks);
+            Some(b.masks.as_slice())
+        } else {
+            None
+        };
+        let regularisation = Regularisation {
+            label_smoothing: self.config.label_smoothing,
+            dropout_masks,
+        };
+        network.backprop(
+            x.view(),
+            &b.batch_y,
+            &regularisation,
+            &mut b.ws,
+            &mut b.grads,
+        )
+    }
+
+    /// Remembers the best epoch so far (keeping its layers with `keep_best`), and stops
+    /// the run when it is `patience` epochs ago.
+    fn track_best(&mut self, network: &Network<T>, stats: &EpochStats) {
+        if let Some(accuracy) = stats.val_accuracy {
+            if self.best.is_none_or(|(_, best)| accuracy > best) {
+                self.best = Some((stats.epoch, accuracy));
+                if self.config.keep_best {
+                    self.best_layers.clone_from(&network.layers);
+                }
+            }
+        }
+        self.history.best_epoch = self.best.map(|(e, _)| e);
+        if let (Some(patience), Some((best_epoch, _))) = (self.config.patience, self.best) {
+            if stats.epoch - best_epoch >= patience && stats.epoch < self.config.epochs {
+                self.history.stopped_early = true;
+            }
+        }
+    }
+
+    /// Finishes the run as diverged and says where.
+    fn diverged(&mut self, epoch: usize, learning_rate: f64, cause: NonFinite) -> Diverged {
+        self.diverged = true;
+        Diverged {
+            epoch,
+            step: self.step,
+            learning_rate,
+            cause,
+            history: self.history.clone(),
+        }
+    }
+}
+
+impl<T: Float> Network<T> {
+    /// Trains the network on `x` (one sample per row) with class `labels`, as `config`
+    /// says, and returns the per-epoch history.
+    ///
+    /// ```
+    /// use simplenn::{Activation, Batch, Matrix, Network, TrainConfig};
+    ///
+    /// // XOR: not linearly separable, so it needs the hidden layer.
+    /// let x = Matrix::<f64>::from_rows(&[[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]);
+    /// let y = [0, 1, 1, 0];
+    /// let mut net = Network::builder(2).hidden(8, Activation::Tanh).output(2).seed(1).build();
+    /// let config = TrainConfig { epochs: 500, batch: Batch::Full, learning_rate: 0.5, ..Default::default() };
+    /// let history = net.fit(&x, &y, &config).expect("these steps are small enough");
+    /// assert_eq!(net.predict(&x), y);
+    /// assert!(history.last().unwrap().loss < 0.05);
+    /// ```
+    ///
+    /// # Errors
+    /// [`Diverged`] if the loss or a parameter stops being a finite number: training stops
+    /// at once.
+    ///
+    /// # Panics
+    /// If `x.cols() != self.inputs()`, `labels.len() != x.rows()`, a label is
+    /// `>= self.classes()`, or [`config.validate_for(…)`](TrainConfig::validate_for) fails
+    /// (among other things, [`keep_best`](TrainConfig::keep_best) and
+    /// [`patience`](TrainConfig::patience) need a validation set, which `fit` has not: use
+    /// [`fit_with`](Self::fit_with)).
+    pub fn fit(
+        &mut self,
+        x: &Matrix<T>,
+        labels: &[usize],
+        config: &TrainConfig,
+    ) -> Result<History, Diverged> {
+        self.fit_with(&MatrixSamples::new(x, labels), None, config, |_| {})
+    }
+
+    /// Trains on any labelled [`Samples`], such as a [`Dataset`](crate::dataset::Dataset)
+    /// of bytes (each mini-batch is converted to floats only when it is drawn), measuring a
+    /// validation set after every epoch when one is given, and calling `on_event` after every
+    /// gradient step and every epoch ([`TrainEvent`]), to show progress.
+    ///
+    /// # Errors
+    /// [`Diverged`], as [`fit`](Self::fit).
+    ///
+    /// # Panics
+    /// If the samples do not fit the network (width, labels), or
+    /// [`config.validate_for(train, validation)`](TrainConfig::validate_for) fails.
+    pub fn fit_with(
+        &mut self,
+        train: &(impl Samples<T> + ?Sized),
+        validation: Option<&dyn Samples<T>>,
+        config: &TrainConfig,
+        mut on_event: impl FnMut(TrainEvent<'_>),
+    ) -> Result<History, Diverged> {
+        let mut training = Training::new(self, config, train.len());
+        while training
+            .next_epoch(self, train, validation, &mut on_event)?
+            .is_some()
+        {}
+        Ok(training.finish(self))
+    }
+
+    /// The first layer holding a parameter that is NaN or infinite, if any.
+    pub(crate) fn first_non_finite_layer(&self) -> Option<usize> {
+        self.layers.iter().position(|layer| {
+            let weights = layer.weights().map_or(&[][..], Matrix::as_slice);
+            let bias = layer.bias().unwrap_or_default();
+            !weights.iter().chain(bias).all(|p| p.is_finite())
+        })
+    }
+}
