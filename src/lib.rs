@@ -51,22 +51,30 @@
 //!
 //! ## Map of the crate
 //!
-//! | module | idea |
-//! | --- | --- |
-//! | [`matrix`] | [`Matrix`]: dense, row-major, one sample per row |
-//! | [`matmul`] | the three matrix products backprop needs: reference, blocked, packed SIMD |
-//! | [`rng`] | [`Rng`]: seeded xorshift64*, uniform and normal samples, shuffling |
-//! | [`init`] | [`Init`]: where the weights start (original, Xavier, He) |
-//! | [`activation`] | [`Activation`]: ReLU, sigmoid, tanh, identity and their derivatives |
-//! | [`loss`] | softmax and cross-entropy, fused and numerically stable |
-//! | [`network`] | [`Network`]: layers, forward pass, backpropagation |
-//! | [`train`] | [`TrainConfig`], SGD with momentum, schedules, [`Network::fit`] |
-//! | [`augment`] | random translations of training images |
-//! | [`textbook`] | backpropagation and the training loop in their plainest form, for reading first |
-//! | [`preset`] | the original project's recipe, the recommended one, and the ladder between them |
-//! | [`dataset`], [`idx`], [`csv`], [`gzip`] | MNIST's files, Kaggle's CSV and gzip, read and checked |
-//! | [`model`] | saving and loading a trained network |
-//! | [`float`] | [`Float`]: the element type, `f32` for training, `f64` for gradient checks |
+//! The source folders follow the book's parts; every module is re-exported here.
+//!
+//! | folder | module | idea |
+//! | --- | --- | --- |
+//! | `blocks/` | [`matrix`] | [`Matrix`]: dense, row-major, one sample per row |
+//! | | [`matmul`] | the three matrix products backprop needs: reference, blocked, packed SIMD |
+//! | | [`rng`] | [`Rng`]: seeded xorshift64*, uniform and normal samples, shuffling |
+//! | | [`init`] | [`Init`]: where the weights start (original, Xavier, He) |
+//! | `nn/` | [`shape`] | [`Shape`]: height × width × channels, stored channels last |
+//! | | [`activation`] | [`Activation`]: ReLU, sigmoid, tanh, identity and their derivatives |
+//! | | [`loss`] | softmax and cross-entropy, fused and numerically stable |
+//! | | [`layer`] | [`Layer`]: [`Dense`], [`Conv2d`], [`MaxPool2d`], each with its backward pass |
+//! | | [`network`] | [`Network`]: the stack of layers, forward pass, backpropagation |
+//! | | [`arch`] | architectures as text, `conv5:16,pool2,dense128` |
+//! | | [`textbook`] | backpropagation and the training loop in their plainest form, read first |
+//! | `train/` | [`train`] | [`TrainConfig`], [`Training`], [`Network::fit`], schedules, [`train::checkpoint`] |
+//! | | [`train::optim`] | [`Optimizer`]: SGD with momentum, Adam, AdamW |
+//! | | [`preset`] | the original project's recipe, the recommended one, the ladder between them, a CNN |
+//! | `data/` | [`samples`], [`dataset`] | labelled samples, as matrices or as bytes |
+//! | | [`idx`], [`csv`], [`gzip`], [`crc32`] | MNIST's files, Kaggle's CSV and gzip, read and checked |
+//! | | [`augment`] | random shifts, rotations and scalings of training images |
+//! | `model/` | [`model`] | saving and loading a trained network |
+//! | `report/` | [`json`], [`plot`], [`progress`], [`confusion`] | JSON, SVG charts, progress bars, confusion matrices |
+//! | (top) | [`error`], [`float`] | [`Error`] with its file and place; [`Float`]: `f32` for training, `f64` for gradient checks |
 //!
 //! ## Panics and errors
 //!
@@ -81,33 +89,22 @@
 // `unsafe` is allowed in one module only, `matmul::kernels` (the SIMD micro-kernels).
 #![deny(unsafe_code)]
 
-pub mod activation;
-pub mod arch;
-pub mod augment;
-pub mod confusion;
-pub mod crc32;
-pub mod csv;
-pub mod dataset;
+// The folders mirror the book's parts; every module is also reachable at the top, as
+// `simplenn::matrix`, `simplenn::train` and so on.
+mod blocks;
+mod data;
 pub mod error;
 pub mod float;
-pub mod gzip;
-pub mod idx;
-pub mod init;
-pub mod json;
-pub mod layer;
-pub mod loss;
-pub mod matmul;
-pub mod matrix;
 pub mod model;
-pub mod network;
-pub mod plot;
-pub mod preset;
-pub mod progress;
-pub mod rng;
-pub mod samples;
-pub mod shape;
-pub mod textbook;
+mod nn;
+mod report;
 pub mod train;
+
+pub use blocks::{init, matmul, matrix, rng};
+pub use data::{augment, crc32, csv, dataset, gzip, idx, samples};
+pub use nn::{activation, arch, layer, loss, network, shape, textbook};
+pub use report::{confusion, json, plot, progress};
+pub use train::preset;
 
 pub use activation::Activation;
 pub use error::{Error, ErrorKind, Location};

@@ -1,4 +1,4 @@
-//! The model file format, checked against the table in `src/model.rs`'s docs: its layout
+//! The model file format, checked against the table in `src/model/mod.rs`'s docs: its layout
 //! byte by byte, round trips, and every way a file can be wrong.
 
 use simplenn::crc32::crc32;

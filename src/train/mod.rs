@@ -1,4 +1,4 @@
-//! Training: [`TrainConfig`], the optimiser, and [`Network::fit`].
+//! Training: [`TrainConfig`], the optimiser, and [`Network::fit`](crate::Network::fit).
 //!
 //! Three optimisers ([`Optimizer`]): SGD, which covers the three the original project and
 //! its wish list need, and Adam and AdamW, which people training convolutional networks
@@ -58,6 +58,7 @@
 pub mod checkpoint;
 mod fit;
 pub mod optim;
+pub mod preset;
 
 pub use fit::{Training, draw_dropout_masks};
 pub use optim::{BadOptimizer, Optimizer};
@@ -202,7 +203,7 @@ pub enum Batch {
 }
 
 // ANCHOR: config
-/// Everything [`Network::fit`] needs to know besides the data.
+/// Everything [`Network::fit`](crate::Network::fit) needs to know besides the data.
 ///
 /// Build one from [`TrainConfig::default()`] and struct-update syntax:
 ///
@@ -402,7 +403,7 @@ impl TrainConfig {
     /// Checks the settings ([`validate`](Self::validate)) and that they suit the data:
     /// [`keep_best`](Self::keep_best) and [`patience`](Self::patience) need a non-empty
     /// validation set, and [`shift`](Self::shift) needs training samples of known image
-    /// shape, at most `width − 1` and `height − 1`. [`Network::fit_with`] panics with this
+    /// shape, at most `width − 1` and `height − 1`. [`Network::fit_with`](crate::Network::fit_with) panics with this
     /// message.
     ///
     /// ```
@@ -562,7 +563,7 @@ pub struct EpochStats {
     pub seconds: f64,
 }
 
-/// What [`Network::fit_with`] reports while it trains, to drive a progress display.
+/// What [`Network::fit_with`](crate::Network::fit_with) reports while it trains, to drive a progress display.
 #[derive(Clone, Copy, Debug)]
 pub enum TrainEvent<'a> {
     /// A gradient step is done: `done` of the epoch's `total` samples have been trained on.
@@ -578,7 +579,7 @@ pub enum TrainEvent<'a> {
     Epoch(&'a EpochStats),
 }
 
-/// The per-epoch record [`Network::fit`] returns.
+/// The per-epoch record [`Network::fit`](crate::Network::fit) returns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct History {
     /// One entry per epoch, in order.
@@ -603,7 +604,7 @@ impl History {
     }
 }
 
-/// Why [`Network::fit`] stopped early with an error: training *diverged*. The steps grew the
+/// Why [`Network::fit`](crate::Network::fit) stopped early with an error: training *diverged*. The steps grew the
 /// parameters until the loss, or a parameter itself, stopped being a finite number, and
 /// every step after that would only have spread the NaN.
 ///
