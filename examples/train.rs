@@ -38,8 +38,8 @@ Data (default: the 10,000 MNIST training digits built into data/mnist-10k):
 Network:
   --preset NAME       'original': the original NumPy recipe (784-10-10, ReLU, uniform
                       init, full batch, lr 0.1, 600 epochs); 'cnn': a small convolutional
-                      network (--arch conv5:16,pool2,conv5:32,pool2,dense128, 15 epochs);
-                      flags given with it override its settings
+                      network (--arch conv5:16,pool2,conv5:32,pool2,dense128, 30 epochs,
+                      --rotate 15 --scale 0.15); flags given with it override its settings
   --hidden LIST       hidden layer sizes, e.g. 128 or 256,128; 'none' for no hidden layer
                       [default: 512,256]
   --arch LIST         any stack of hidden layers, input side first, e.g.
@@ -71,10 +71,11 @@ Training:
                       or down, drawn anew every time it is used; 'auto' is 2, or less if
                       the median image has less empty border than that (0 for
                       Fashion-MNIST, whose pictures fill the frame) [default: auto]
-  --rotate DEG        augment: also turn each training image by up to DEG degrees, 0 to
-                      45 [default: 0]
-  --scale F           augment: also scale each training image by up to 1 +- F, 0 to <0.5
-                      [default: 0]
+  --rotate DEG|auto   augment: also turn each training image by up to DEG degrees, 0 to
+                      45; 'auto' is the recipe's (0, or 15 for --preset cnn), or none if
+                      the images fill their frame (Fashion-MNIST) [default: auto]
+  --scale F|auto      augment: also scale each training image by up to 1 +- F, 0 to <0.5;
+                      'auto' as for --rotate (0, or 0.15 for --preset cnn) [default: auto]
   --keep-best         end with the epoch of best validation accuracy, not the last one
   --patience N        stop after N epochs without a better validation accuracy
                       [default: off]
@@ -113,6 +114,10 @@ struct Settings {
     shift: Option<usize>,
     hidden: Vec<usize>,
     activation: Activation,
+    /// `--rotate` and `--scale`, `None` for "auto" (the recipe's, unless the training
+    /// images fill their frame: `augment::safe_warp`).
+    rotate: Option<f64>,
+    scale: Option<f64>,
     /// `--arch` (or a preset's), which replaces `hidden` and `activation`.
     arch: Option<Vec<LayerSpec>>,
     /// For every layer, the output one too: by default the scheme made for the hidden
@@ -259,17 +264,31 @@ fn parse_settings(argv: Vec<String>) -> Result<Option<Settings>, Failure> {
         }
         config.label_smoothing = e;
     }
-    if let Some(deg) = args.parsed::<f64>("--rotate", "a number of degrees")? {
-        config.rotation = check_range("--rotate", deg, 0.0..=45.0)?;
-    }
-    if let Some(f) = args.parsed::<f64>("--scale", "a number")? {
-        if !(0.0..0.5).contains(&f) {
-            return Err(Failure::Usage(format!(
-                "--scale: {f} must be at least 0 and below 0.5"
-            )));
-        }
-        config.scale = f;
-    }
+    // `None`: "auto", decided once the images are loaded, as for --shift.
+    let rotate = match args.value("--rotate") {
+        None => None,
+        Some(v) if v.trim().eq_ignore_ascii_case("auto") => None,
+        Some(v) => match v.trim().parse::<f64>() {
+            Ok(deg) => Some(check_range("--rotate", deg, 0.0..=45.0)?),
+            Err(_) => {
+                return Err(Failure::Usage(format!(
+                    "--rotate: '{v}' is not a number of degrees or 'auto'"
+                )));
+            }
+        },
+    };
+    let scale = match args.value("--scale") {
+        None => None,
+        Some(v) if v.trim().eq_ignore_ascii_case("auto") => None,
+        Some(v) => match v.trim().parse::<f64>() {
+            Ok(f) if (0.0..0.5).contains(&f) => Some(f),
+            _ => {
+                return Err(Failure::Usage(format!(
+                    "--scale: '{v}' is not a number at least 0 and below 0.5, or 'auto'"
+                )));
+            }
+        },
+    };
     if let Some(o) = args.value("--optimizer") {
         config.optimizer = o
             .parse()
@@ -296,7 +315,6 @@ fn parse_settings(argv: Vec<String>) -> Result<Option<Settings>, Failure> {
                 )));
             }
         },
-        None if preset.is_some() => shift = Some(config.shift),
         None => {}
     }
     config.keep_best = args.switch("--keep-best");
@@ -367,6 +385,8 @@ fn parse_settings(argv: Vec<String>) -> Result<Option<Settings>, Failure> {
         val_fraction,
         preset,
         shift,
+        rotate,
+        scale,
         hidden,
         activation,
         arch,
@@ -525,13 +545,40 @@ fn run() -> Result<(), Failure> {
         None => {
             let recipe = s.config.shift;
             s.config.shift = simplenn::augment::safe_shift(train.images(), recipe);
-            Some(format!(
-                "shift: auto, {} px (the recipe's {recipe} px, capped at the median empty \
+            // A recipe without shifts (the original) has nothing to cap.
+            (recipe > 0).then(|| {
+                format!(
+                    "shift: auto, {} px (the recipe's {recipe} px, capped at the median empty \
                  border of these images)",
-                s.config.shift
-            ))
+                    s.config.shift
+                )
+            })
         }
     };
+    // `--rotate auto` and `--scale auto`: the recipe's, but only as far as the ink stays in
+    // the frame.
+    let wanted = (
+        s.rotate.unwrap_or(s.config.rotation),
+        s.scale.unwrap_or(s.config.scale),
+    );
+    let (safe_rotation, safe_scale) =
+        simplenn::augment::safe_warp(train.images(), wanted.0, wanted.1);
+    let recipe_warps = (s.config.rotation, s.config.scale);
+    s.config.rotation = s.rotate.unwrap_or(safe_rotation);
+    s.config.scale = s.scale.unwrap_or(safe_scale);
+    let auto_warp_note = ((s.rotate.is_none() || s.scale.is_none())
+        && recipe_warps != (0.0, 0.0)
+        && (s.config.rotation, s.config.scale) != wanted)
+        .then(|| {
+            format!(
+                "rotate, scale: auto, {}° and ±{}% (the recipe's {}° and ±{}%, reduced so that \
+                 the ink of most of these images stays in the frame)",
+                s.config.rotation,
+                100.0 * s.config.scale,
+                recipe_warps.0,
+                100.0 * recipe_warps.1
+            )
+        });
     if s.config.shift >= width.min(height) {
         return Err(Failure::Usage(format!(
             "--shift: {} pixels would move these {width}×{height} images out of the frame (at \
@@ -617,7 +664,7 @@ fn run() -> Result<(), Failure> {
     if let Some(extras) = extras_line(&s.config) {
         say!("{extras}");
     }
-    if let Some(note) = auto_shift_note {
+    for note in [auto_shift_note, auto_warp_note].into_iter().flatten() {
         say!("{note}");
     }
 

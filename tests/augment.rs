@@ -5,7 +5,7 @@
 //! and scaling) against a plain reimplementation with the C library's trigonometry, and
 //! against what they must do to a known picture.
 
-use simplenn::augment::{Warp, random_shifts, shift_image, warp_image};
+use simplenn::augment::{Warp, random_shifts, safe_warp, shift_image, warp_image};
 use simplenn::dataset::{Dataset, Images};
 use simplenn::samples::MatrixSamples;
 use simplenn::{Activation, Batch, Matrix, Network, Rng, TrainConfig};
@@ -440,4 +440,47 @@ fn warps_need_images_and_sensible_limits() {
         ..TrainConfig::default()
     };
     assert!(too_big.validate().unwrap_err().contains("scale"));
+}
+
+/// 28×28 images of bytes with ink on the given pixels.
+fn inked(pixels: &[&[(usize, usize)]]) -> Images {
+    let mut bytes = vec![0u8; pixels.len() * 784];
+    for (n, ink) in pixels.iter().enumerate() {
+        for &(x, y) in *ink {
+            bytes[n * 784 + y * 28 + x] = 200;
+        }
+    }
+    Images::new(bytes, 28, 28).unwrap()
+}
+
+#[test]
+fn safe_warps_keep_ink_in_the_frame() {
+    // Ink within 11 pixels of the centre (13.5, 13.5) survives 15° and ±15% anywhere.
+    let small: &[(usize, usize)] = &[(5, 13), (22, 14), (13, 4), (14, 23)];
+    assert_eq!(safe_warp(&inked(&[small]), 15.0, 0.15), (15.0, 0.15));
+    // Ink in a corner leaves the frame at the slightest turn or enlargement.
+    let corner: &[(usize, usize)] = &[(0, 0), (13, 13)];
+    assert_eq!(safe_warp(&inked(&[corner]), 15.0, 0.15), (0.0, 0.0));
+    // Ink one pixel from the edge in the middle of a side, 12.5 from the centre: scaling by
+    // s moves it to 12.5·s, which stays within 13.5 up to s = 1.08, and turning it moves
+    // it along the side, so the safe amount is about 0.08/0.15 of (15°, ±15%).
+    let edge: &[(usize, usize)] = &[(26, 13), (26, 14)];
+    let (degrees, scale) = safe_warp(&inked(&[edge]), 15.0, 0.15);
+    assert!(
+        (0.45..0.56).contains(&(scale / 0.15)),
+        "{degrees}°, {scale}"
+    );
+    assert!(
+        (degrees / 15.0 - scale / 0.15).abs() < 1e-12,
+        "in proportion"
+    );
+    // The decision is by the majority of images; blank images always fit.
+    assert_eq!(
+        safe_warp(&inked(&[small, corner, &[]]), 15.0, 0.15),
+        (15.0, 0.15)
+    );
+    assert_eq!(
+        safe_warp(&inked(&[corner, corner, small]), 15.0, 0.15),
+        (0.0, 0.0)
+    );
 }

@@ -861,6 +861,10 @@ impl BarChart {
 /// 84 × 84, big enough to read a stroke, small enough for ten in a row.
 const GALLERY_SCALE: usize = 3;
 
+/// Screen pixels the largest image of a gallery spans at least: 28×28 digits keep
+/// [`GALLERY_SCALE`], a grid of 5×5 kernels is drawn 12 times as large.
+const MIN_TILE: usize = 60;
+
 /// A grid of greyscale images with captions, `columns` to a row, such as the digits a
 /// network got wrong.
 ///
@@ -970,8 +974,13 @@ fn grid_svg(
     let line_height = 13.0;
     let margin = 16.0;
     let gap = 20.0;
-    let image_w = images.iter().map(|im| im.width).max().unwrap_or(0) * GALLERY_SCALE;
-    let image_h = images.iter().map(|im| im.height).max().unwrap_or(0) * GALLERY_SCALE;
+    let (largest_w, largest_h) = (
+        images.iter().map(|im| im.width).max().unwrap_or(0),
+        images.iter().map(|im| im.height).max().unwrap_or(0),
+    );
+    // Small images, such as 5×5 convolution kernels, drawn large enough to see.
+    let scale = GALLERY_SCALE.max(MIN_TILE.div_ceil(largest_w.max(largest_h).max(1)));
+    let (image_w, image_h) = (largest_w * scale, largest_h * scale);
     let caption_lines = images
         .iter()
         .map(|im| im.caption.lines().count())
@@ -1014,14 +1023,14 @@ fn grid_svg(
     for (i, image) in images.iter().enumerate() {
         let cx = grid_left + (i % columns) as f64 * cell_w + (cell_w - gap) / 2.0;
         let y = top + (i / columns) as f64 * cell_h;
-        let w = (image.width * GALLERY_SCALE) as f64;
-        let h = (image.height * GALLERY_SCALE) as f64;
+        let w = (image.width * scale) as f64;
+        let h = (image.height * scale) as f64;
         let x = cx - w / 2.0;
         // The pixels, in image coordinates scaled up; crisp edges stop hairline seams
         // between neighbouring runs.
         let _ = writeln!(
             svg.out,
-            r#"<g transform="translate({} {}) scale({GALLERY_SCALE})" shape-rendering="crispEdges">"#,
+            r#"<g transform="translate({} {}) scale({scale})" shape-rendering="crispEdges">"#,
             num(x),
             num(y)
         );

@@ -564,6 +564,7 @@ pub mod reference {
         (iy < shape.height && ix < shape.width).then(|| shape.index(iy, ix, c))
     }
 
+    // ANCHOR: conv_reference
     /// `σ(conv(x, W) + b)` for a batch, one sample per row, by the formula of the module
     /// documentation.
     ///
@@ -603,7 +604,9 @@ pub mod reference {
         }
         out
     }
+    // ANCHOR_END: conv_reference
 
+    // ANCHOR: conv_reference_backward
     /// The gradients `(∂L/∂W, ∂L/∂b, ∂L/∂x)` for a batch `x` and `δ = ∂L/∂z`, each by the
     /// chain rule applied to one term of the sum at a time: the term
     /// `x[iy, ix, c] · W[(ky·k + kx)·C + c, o]` of `z[oy, ox, o]` adds
@@ -655,4 +658,5 @@ pub mod reference {
         }
         (dw, db, dx)
     }
+    // ANCHOR_END: conv_reference_backward
 }
