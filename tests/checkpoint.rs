@@ -215,9 +215,14 @@ fn with_fixed_crc(mut bytes: Vec<u8>) -> Vec<u8> {
 fn every_truncation_and_bit_flip_is_an_error() {
     let bytes = sample_checkpoint();
     assert!(checkpoint::from_bytes::<f32>(&bytes).is_ok());
+    let model_len = u64::from_le_bytes(bytes[16..24].try_into().unwrap()) as usize;
     for len in 0..bytes.len() {
         let e = checkpoint::from_bytes::<f32>(&bytes[..len]).expect_err("a truncated checkpoint");
         assert!(e.to_string().contains("checkpoint"), "{len}: {e}");
+        // Cut inside the model or right after it: said as such, not as a bad CRC.
+        if (24..24 + model_len + 4).contains(&len) {
+            assert!(e.to_string().contains("truncated"), "{len}: {e}");
+        }
     }
     let mut rng = Rng::new(1);
     for _ in 0..2000 {

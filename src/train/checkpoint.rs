@@ -253,6 +253,20 @@ pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<Checkpoint<T>> {
     if r.take(3, "reserved bytes")? != [0, 0, 0] {
         return Err(r.error_before(3, "reserved bytes are not zero"));
     }
+    // A file cut short fails its CRC too; say what it is missing instead, where we can.
+    if let Some(len) = bytes.get(16..24) {
+        let model_len = u64::from_le_bytes(len.try_into().expect("8 bytes"));
+        let needed = 24u64.saturating_add(model_len).saturating_add(4);
+        if (bytes.len() as u64) < needed {
+            return Err(Error::checkpoint(
+                Some(bytes.len() as u64),
+                format!(
+                    "truncated: the model inside it alone needs {needed} bytes, the file has {}",
+                    bytes.len()
+                ),
+            ));
+        }
+    }
     // The CRC covers all of it: check it before reading what the file says.
     if bytes.len() < r.at + 4 {
         return Err(r.truncated("the CRC-32"));

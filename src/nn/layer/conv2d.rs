@@ -1,38 +1,16 @@
 //! [`Conv2d`]: a 2-D convolution, `k × k` kernels slid over an image, computed as one
 //! matrix product.
 //!
-//! With the input `H × W × C` (channels last, see [`crate::shape`]), `OC` kernels of
-//! `k × k × C` weights, stride `s` and `p` pixels of zero padding on every side, output pixel
-//! `(oy, ox)` of channel `o` is
+//! Input `H × W × C` (channels last, see [`crate::shape`]), `OC` kernels, stride `s`, `p`
+//! pixels of zero padding: output pixel `(oy, ox)` of channel `o` is
+//! `b[o] + Σ_{ky, kx, c} x[oy·s + ky − p, ox·s + kx − p, c] · W[(ky·k + kx)·C + c, o]`, and
+//! the output is `OH × OW × OC` with `OH = (H + 2p − k)/s + 1`. [`reference`](mod@reference)
+//! is that sum as nested loops, the oracle of the tests; the fast path copies every window
+//! into a row (im2col) so that the layer is one product with the packed matrix kernels, and
+//! its output rows are already the next layer's channels-last input. The book's chapter
+//! "Convolutional networks" derives both passes.
 //!
-//! ```text
-//! z[oy, ox, o] = b[o] + Σ_{ky, kx, c} x[oy·s + ky − p, ox·s + kx − p, c] · W[(ky·k + kx)·C + c, o]
-//! ```
-//!
-//! (a pixel outside the image reads 0), and the output is `OH × OW × OC` with
-//! `OH = (H + 2p − k)/s + 1`, likewise `OW`. [`reference`](mod@reference) computes exactly this with nested
-//! loops; it is the oracle the tests compare the fast path against.
-//!
-//! The fast path copies every window of a batch into one row of a matrix, *im2col*: for `m`
-//! samples, `cols` is `(m·OH·OW) × (k·k·C)`. Then the whole convolution is one product,
-//!
-//! ```text
-//! Z = cols · W      (m·OH·OW) × (k·k·C)  ·  (k·k·C) × OC  =  (m·OH·OW) × OC
-//! ```
-//!
-//! and `Z`, stored row-major, *is* the layer's `m × (OH·OW·OC)` output: one row per output
-//! pixel with its channels side by side. Backward, with `δ = ∂L/∂z` read the same way:
-//!
-//! ```text
-//! ∂L/∂W    = colsᵀ · δ        (k·k·C) × OC, summed over every pixel of every sample
-//! ∂L/∂b    = column sums of δ  OC
-//! ∂L/∂cols = δ · Wᵀ           (m·OH·OW) × (k·k·C), then added back where each value came from
-//! ```
-//!
-//! The last step, *col2im*, is im2col run backwards: a pixel read by several windows receives
-//! the sum of their gradients.
-//!
-//! The weights are stored as that `(k·k·C) × OC` matrix: row `(ky·k + kx)·C + c` holds the
+//! The weights are stored as a `(k·k·C) × OC` matrix: row `(ky·k + kx)·C + c` holds the
 //! weights from input channel `c` at kernel position `(ky, kx)`, column `o` one kernel.
 
 use crate::activation::Activation;
