@@ -54,6 +54,7 @@ def shifted(images, rng, k):
     return out
 
 
+all_epochs, accuracies = [], []
 for seed in range(args.seeds):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -87,4 +88,9 @@ for seed in range(args.seeds):
         right = sum((model(x_test[i:i + 1000]).argmax(1) == y_test[i:i + 1000]).sum().item()
                     for i in range(0, len(y_test), 1000))
     print(f"seed {seed}: {args.epochs} epochs, {args.threads} thread(s), median epoch "
-          f"{statistics.median(epoch_seconds):.3f} s, test accuracy {100 * right / len(y_test):.2f}%")
+          f"{statistics.median(epoch_seconds):.3f} s, test accuracy {100 * right / len(y_test):.2f}%",
+          flush=True)
+    all_epochs += epoch_seconds
+    accuracies.append(right / len(y_test))
+print(f"summary: epoch_s_median={statistics.median(all_epochs):.4f} "
+      f"test_accuracy_mean={statistics.mean(accuracies):.4f}")

@@ -9,6 +9,7 @@ smaller), 10 epochs.
 needs PyTorch (Debian: apt-get install python3-torch; or pip install torch numpy). Trains
 once per seed on the folder's train-* files and prints each run's test accuracy."""
 import argparse
+import statistics
 import time
 
 import numpy as np
@@ -27,7 +28,7 @@ args = parser.parse_args()
 torch.set_num_threads(args.threads)
 
 x_train, y_train, x_test, y_test = (torch.from_numpy(a) for a in mnist.load(args.data))
-accuracies = []
+accuracies, epoch_seconds = [], []
 for seed in range(args.seeds):
     torch.manual_seed(seed)
     layers = [nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10)]
@@ -38,12 +39,14 @@ for seed in range(args.seeds):
     optimiser = torch.optim.SGD(model.parameters(), lr=0.1)
     start = time.perf_counter()
     for _ in range(args.epochs):
+        epoch_start = time.perf_counter()
         order = torch.randperm(len(x_train))
         for batch in order.split(64):
             loss = F.cross_entropy(model(x_train[batch]), y_train[batch])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
+        epoch_seconds.append(time.perf_counter() - epoch_start)
     seconds = time.perf_counter() - start
     with torch.no_grad():
         accuracy = (model(x_test).argmax(dim=1) == y_test).float().mean().item()
@@ -51,3 +54,5 @@ for seed in range(args.seeds):
     print(f"seed {seed}: test accuracy {100 * accuracy:.2f}%  ({seconds:.1f} s)", flush=True)
 print(f"{len(accuracies)} seeds: {100 * min(accuracies):.2f}% to {100 * max(accuracies):.2f}%, "
       f"mean {100 * np.mean(accuracies):.2f}%")
+print(f"summary: epoch_s_median={statistics.median(epoch_seconds):.4f} "
+      f"test_accuracy_mean={np.mean(accuracies):.4f}")
