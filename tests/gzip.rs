@@ -300,7 +300,7 @@ struct BitWriter {
 
 impl BitWriter {
     fn bit(&mut self, bit: u32) {
-        if self.bits % 8 == 0 {
+        if self.bits.is_multiple_of(8) {
             self.bytes.push(0);
         }
         *self.bytes.last_mut().unwrap() |= ((bit & 1) as u8) << (self.bits % 8);

@@ -12,10 +12,11 @@
 //! and an add per term, in order of p), so it must in fact be **bit-identical** to it and to
 //! the other kernels; both are checked, so a failure says which promise broke. The FMA
 //! kernel is held to the bound alone for `f32` (and to bit-identity for `f64`, which it
-//! does not fuse).
+//! does not fuse). The AVX-512 kernel fuses too, and must be bit-identical to the FMA kernel:
+//! same sums in the same order, only a larger tile.
 //!
 //! Shapes: 1, 7, 17, 63, 65, 129 in every dimension combination that matters, and sizes
-//! either side of the register tiles (MR = 4, 6; NR = 4, 8, 16) and the blocks (MC = 144,
+//! either side of the register tiles (MR = 4, 6, 12; NR = 4, 8, 16, 32) and the blocks (MC = 144,
 //! KC = 256; NC = 4096 is exercised by a wide product), in all three forms backprop uses
 //! (A·B, Aᵀ·B, A·Bᵀ) and Aᵀ·Bᵀ, in f32 and f64.
 
@@ -109,8 +110,10 @@ fn awkward_shapes() -> Vec<(usize, usize, usize)> {
     for &n in &SIZES {
         shapes.push((17, 33, n));
     }
-    // Either side of the register tiles (MR = 4, 6; NR = 4, 8, 16).
-    for d in [3, 4, 5, 6, 7, 8, 9, 12, 15, 16, 17, 31, 32, 33] {
+    // Either side of the register tiles (MR = 4, 6, 12; NR = 4, 8, 16, 32).
+    for d in [
+        3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47, 48, 49, 64,
+    ] {
         shapes.push((d, 20, d));
         shapes.push((d, 5, 16));
         shapes.push((12, 5, d));
@@ -251,4 +254,46 @@ fn forcing_a_kernel_through_the_api_changes_which_kernel_runs() {
         }
     }
     matmul::set_kernel(Kernel::best()).unwrap();
+}
+
+#[test]
+fn the_avx512_kernel_gives_the_fma_kernels_bits() {
+    if !Kernel::Avx512.is_supported() {
+        let reason = Kernel::Avx512.unsupported_reason().unwrap_or_default();
+        writeln!(
+            std::io::stderr(),
+            "avx512 = fma: SKIPPED the avx512 kernel: {reason}"
+        )
+        .unwrap();
+        return;
+    }
+    let mut rng = Rng::new(21);
+    // Wider and narrower than its 32-column tile (16 and fewer run the fma tile itself),
+    // and the network's own shapes.
+    let mut shapes = awkward_shapes();
+    shapes.extend([
+        (64, 784, 512),
+        (64, 784, 128),
+        (784, 64, 128),
+        (300, 400, 32),
+        (400, 300, 32),
+    ]);
+    for shape in shapes {
+        for form in FORMS {
+            let ops = Operands::<f32>::random(form, shape, &mut rng);
+            let (a, b) = ops.views();
+            let (mut fma, mut wide) = (Matrix::zeros(0, 0), Matrix::zeros(0, 0));
+            packed::gemm_with_kernel(Kernel::Fma, a, b, &mut fma).unwrap();
+            packed::gemm_with_kernel(Kernel::Avx512, a, b, &mut wide).unwrap();
+            let same = fma
+                .as_slice()
+                .iter()
+                .zip(wide.as_slice())
+                .all(|(x, y)| x.to_bits() == y.to_bits());
+            assert!(
+                same && fma.shape() == wide.shape(),
+                "{form:?} {shape:?}: avx512 differs from fma"
+            );
+        }
+    }
 }

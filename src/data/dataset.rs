@@ -40,7 +40,7 @@ impl Images {
             .checked_mul(height)
             .filter(|&s| s > 0)
             .ok_or_else(|| Error::data(format!("bad image size {width}×{height}")))?;
-        if pixels.len() % size != 0 {
+        if !pixels.len().is_multiple_of(size) {
             return Err(Error::data(format!(
                 "{} bytes is not a whole number of {width}×{height} images",
                 pixels.len()

@@ -386,10 +386,10 @@ fn check_storable<T: Float>(network: &Network<T>) -> Result<()> {
                 u32::MAX
             ));
         }
-        if let Layer::Conv2d(c) = layer {
-            if u32::try_from(c.padding()).is_err() {
-                return refuse(format!("layer {l}'s padding {} is too large", c.padding()));
-            }
+        if let Layer::Conv2d(c) = layer
+            && u32::try_from(c.padding()).is_err()
+        {
+            return refuse(format!("layer {l}'s padding {} is too large", c.padding()));
         }
         let (Some(weights), Some(bias)) = (layer.weights(), layer.bias()) else {
             continue;

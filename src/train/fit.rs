@@ -383,19 +383,20 @@ impl<T: Float> Training<T> {
     /// Remembers the best epoch so far (keeping its layers with `keep_best`), and stops
     /// the run when it is `patience` epochs ago.
     fn track_best(&mut self, network: &Network<T>, stats: &EpochStats) {
-        if let Some(accuracy) = stats.val_accuracy {
-            if self.best.is_none_or(|(_, best)| accuracy > best) {
-                self.best = Some((stats.epoch, accuracy));
-                if self.config.keep_best {
-                    self.best_layers.clone_from(&network.layers);
-                }
+        if let Some(accuracy) = stats.val_accuracy
+            && self.best.is_none_or(|(_, best)| accuracy > best)
+        {
+            self.best = Some((stats.epoch, accuracy));
+            if self.config.keep_best {
+                self.best_layers.clone_from(&network.layers);
             }
         }
         self.history.best_epoch = self.best.map(|(e, _)| e);
-        if let (Some(patience), Some((best_epoch, _))) = (self.config.patience, self.best) {
-            if stats.epoch - best_epoch >= patience && stats.epoch < self.config.epochs {
-                self.history.stopped_early = true;
-            }
+        if let (Some(patience), Some((best_epoch, _))) = (self.config.patience, self.best)
+            && stats.epoch - best_epoch >= patience
+            && stats.epoch < self.config.epochs
+        {
+            self.history.stopped_early = true;
         }
     }
 

@@ -434,10 +434,10 @@ fn take_buffer<T: Float>(len: usize) -> Vec<T> {
 
 /// Returns a buffer from [`take_buffer`] for reuse (a few are kept, the rest dropped).
 fn give_back<T: Float>(buf: Vec<T>) {
-    if let Ok(mut pool) = T::band_pool().lock() {
-        if pool.len() < 8 {
-            pool.push(buf);
-        }
+    if let Ok(mut pool) = T::band_pool().lock()
+        && pool.len() < 8
+    {
+        pool.push(buf);
     }
 }
 

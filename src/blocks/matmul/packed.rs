@@ -57,7 +57,7 @@ pub const KC: usize = 256;
 
 /// Rows of `A` and `C` per block: sizes LOOP 3. The packed `MC × KC` block of `A`
 /// (144 KiB in `f32`) stays in the L2 cache (512 KiB per core here) while LOOP 2 passes
-/// every panel of `B` over it. A multiple of every kernel's `MR` (6 and 4), so only the
+/// every panel of `B` over it. A multiple of every kernel's `MR` (4, 6 and 12), so only the
 /// last block has a ragged edge.
 pub const MC: usize = 144;
 
@@ -67,7 +67,7 @@ pub const MC: usize = 144;
 pub const PACK_A_ABOVE_COLUMNS: usize = 32;
 
 /// The largest register tile any kernel uses, in elements, for the edge-tile buffer.
-const MAX_TILE: usize = 128;
+const MAX_TILE: usize = 384;
 
 /// `c = a · b` on the calling thread with the kernel [`kernels::kernel`] names. `c` is
 /// reshaped to `a.rows() × b.cols()`, reusing its allocation.
@@ -138,6 +138,16 @@ pub(crate) fn gemm_into<T: Float>(
     if m == 0 || n == 0 {
         return; // nothing to write
     }
+    // A narrow product on a wide tile would compute mostly padding.
+    let kern = match kern.narrow {
+        Some((mr, nr, run)) if n <= nr => MicroKernel {
+            mr,
+            nr,
+            run,
+            narrow: None,
+        },
+        _ => kern,
+    };
     assert!(
         ldc >= n && c.len() >= (m - 1) * ldc + n,
         "gemm_into: {} elements {ldc} apart cannot hold a {m}×{n} result",
@@ -241,10 +251,10 @@ pub(crate) fn gemm_into<T: Float>(
         }
     }
 
-    if let Ok(mut p) = pool.lock() {
-        if p.len() < 8 {
-            p.push((a_buf, b_buf));
-        }
+    if let Ok(mut p) = pool.lock()
+        && p.len() < 8
+    {
+        p.push((a_buf, b_buf));
     }
 }
 // ANCHOR_END: loop_nest
@@ -326,7 +336,9 @@ fn pack_b<T: Float>(
         4 => pack_b_panels::<T, 4>(b, p0, kc, j0, nc, out),
         6 => pack_b_panels::<T, 6>(b, p0, kc, j0, nc, out),
         8 => pack_b_panels::<T, 8>(b, p0, kc, j0, nc, out),
+        12 => pack_b_panels::<T, 12>(b, p0, kc, j0, nc, out),
         16 => pack_b_panels::<T, 16>(b, p0, kc, j0, nc, out),
+        32 => pack_b_panels::<T, 32>(b, p0, kc, j0, nc, out),
         _ => unreachable!("no kernel has a tile {nr} wide or tall"),
     }
 }

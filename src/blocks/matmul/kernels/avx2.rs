@@ -77,6 +77,7 @@ pub(crate) fn f32_kernel() -> Option<MicroKernel<f32>> {
             mr: x86::MR,
             nr: x86::NR,
             run: x86::run_f32,
+            narrow: None,
         });
     }
     None
@@ -90,6 +91,7 @@ pub(crate) fn f32_fma_kernel() -> Option<MicroKernel<f32>> {
             mr: x86::MR,
             nr: x86::NR,
             run: x86::run_f32_fma,
+            narrow: None,
         });
     }
     None
@@ -103,6 +105,7 @@ pub(crate) fn f64_kernel() -> Option<MicroKernel<f64>> {
             mr: 6,
             nr: 8,
             run: x86::run_f64,
+            narrow: None,
         });
     }
     None

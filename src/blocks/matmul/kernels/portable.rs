@@ -21,12 +21,14 @@ pub(crate) fn kernel<T: Float>() -> MicroKernel<T> {
             mr: 4,
             nr: 8,
             run: body::<T, 4, 8>,
+            narrow: None,
         }
     } else {
         MicroKernel {
             mr: 4,
             nr: 4,
             run: body::<T, 4, 4>,
+            narrow: None,
         }
     }
 }
