@@ -19,7 +19,7 @@
 //! goes).
 //!
 //! Whether it is the default where the CPU has AVX-512F is decided by measurement, at run
-//! time: [`measures_faster`] times it against the `fma` kernel on one small product the
+//! time: `measures_faster` times it against the `fma` kernel on one small product the
 //! first time a kernel is chosen. Cores with full-width AVX-512 units (Intel's server cores,
 //! AMD's Zen 5) run it about twice as fast; on cores that split each 512-bit instruction in
 //! two (Zen 4) it may not be, and then `fma` stays the default. Since the two give the same
