@@ -86,7 +86,8 @@
 //! [`Diverged`] naming the epoch, the step and the learning rate.
 
 #![warn(missing_docs)]
-// `unsafe` is allowed in one module only, `matmul::kernels` (the SIMD micro-kernels).
+// `unsafe` is allowed in two modules only: `matmul::kernels` (the SIMD micro-kernels) and
+// `matmul::pool` (the thread pool that runs borrowed closures).
 #![deny(unsafe_code)]
 
 // The folders mirror the book's parts; every module is also reachable at the top, as

@@ -41,6 +41,9 @@ pub mod blocked;
 #[allow(unsafe_code)]
 pub mod kernels;
 pub mod packed;
+// The one other module allowed `unsafe`: a pool that runs borrowed closures.
+#[allow(unsafe_code)]
+pub mod pool;
 pub mod reference;
 pub mod reordered;
 
@@ -320,10 +323,12 @@ pub(crate) fn gemm_to_slice<T: Float>(a: View<'_, T>, b: View<'_, T>, c: &mut [T
     }
 }
 
-/// Starting and joining a thread costs 60-100 µs on the development machine (a 2-core VM),
-/// as long as a 12-MFLOP product takes: each thread gets at least 16 MFLOP (about 250 µs of
-/// work), below which a second thread was measured to slow products down.
-const MIN_FLOPS_PER_THREAD: usize = 1 << 24;
+/// Each thread of a product gets at least 2 MFLOP (about 10 µs of work with the AVX-512
+/// kernel): handing a closure to a [`pool`] thread that is spinning for work costs a few
+/// microseconds, and below this a second thread was measured to slow a training step down.
+/// (When every product started its own thread, at 60-100 µs apiece, the bar was 16 MFLOP,
+/// and a batch-64 step gained nothing from a second core.)
+const MIN_FLOPS_PER_THREAD: usize = 1 << 21;
 
 // ANCHOR: gemm_pair
 /// `c1 = a1 · b1` and `c2 = a2 · b2`, two products that do not depend on each other, at
@@ -353,7 +358,7 @@ pub fn gemm_pair<T: Float>(
     let kern = kernels::micro_kernel::<T>(kernel());
     c1.reshape_for_overwrite(m1, n1);
     c2.reshape_for_overwrite(m2, n2);
-    std::thread::scope(|scope| {
+    pool::scope(1, |scope| {
         let c1 = c1.as_mut_slice();
         scope.spawn(move || packed::gemm_into(kern, a1, b1, c1, n1));
         packed::gemm_into(kern, a2, b2, c2.as_mut_slice(), n2);
@@ -372,7 +377,7 @@ fn gemm_row_bands<T: Float>(
 ) {
     let (m, n) = (a.rows(), b.cols());
     let band = m.div_ceil(threads).next_multiple_of(kern.mr);
-    std::thread::scope(|scope| {
+    pool::scope(threads - 1, |scope| {
         let mut bands = c.chunks_mut(band * n).enumerate();
         let last = bands.next_back();
         for (t, c_band) in bands {
@@ -403,7 +408,7 @@ fn gemm_column_bands<T: Float>(
         .step_by(band)
         .map(|j0| (j0, take_buffer(m * band.min(n - j0))))
         .collect();
-    std::thread::scope(|scope| {
+    pool::scope(threads - 1, |scope| {
         for (j0, buf) in &mut buffers {
             let b_band = b.cols_range(*j0, (*j0 + band).min(n));
             let width = b_band.cols();
