@@ -60,7 +60,7 @@
 //! | end − 4 | 4 | CRC-32 of everything before it |
 
 use super::fit::Training;
-use super::optim::{State, parameter_arrays};
+use super::optim::{State, parameter_arrays, parameter_slices};
 use super::{Batch, EpochStats, History, Optimizer, Schedule, TrainConfig};
 use crate::crc32::crc32;
 use crate::error::{Error, Location, Result};
@@ -148,29 +148,22 @@ pub fn to_bytes<T: Float>(
         w.f64(e.seconds);
     }
 
-    let mut layers = network.layers().to_vec();
-    for array in parameter_arrays(&mut layers) {
+    for array in parameter_slices(network.layers()) {
         w.floats(array);
     }
-    let mut optimizer = t.optimizer.clone();
-    match &optimizer {
-        State::Sgd { velocity } if velocity.is_empty() => w.u8(0),
-        State::Sgd { .. } => w.u8(1),
-        State::Adam { .. } => w.u8(2),
-    }
-    w.u64(match optimizer {
+    w.u8(t.optimizer.kind());
+    w.u64(match t.optimizer {
         State::Adam { t, .. } => t,
         State::Sgd { .. } => 0,
     });
-    for array in optimizer.arrays_mut() {
+    for array in t.optimizer.arrays() {
         w.floats(array);
     }
     if t.best_layers.is_empty() {
         w.u8(0);
     } else {
         w.u8(1);
-        let mut best = t.best_layers.clone();
-        for array in parameter_arrays(&mut best) {
+        for array in parameter_slices(&t.best_layers) {
             w.floats(array);
         }
     }
@@ -383,11 +376,9 @@ pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<Checkpoint<T>> {
     let kind_at = r.at;
     let kind = r.u8("the optimiser's kind")?;
     let adam_steps = r.u64("the optimiser's step count")?;
-    let expected = match config.optimizer {
-        Optimizer::Sgd if config.momentum > 0.0 => 1,
-        Optimizer::Sgd => 0,
-        Optimizer::Adam { .. } | Optimizer::AdamW { .. } => 2,
-    };
+    // The run the settings make, into which the rest of the file is read.
+    let mut training = Training::new(&network, &config, samples);
+    let expected = training.optimizer.kind();
     if kind != expected {
         return Err(Error::checkpoint(
             Some(kind_at as u64),
@@ -398,11 +389,10 @@ pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<Checkpoint<T>> {
             ),
         ));
     }
-    let mut optimizer = State::new(&network, config.optimizer, config.momentum);
-    if let State::Adam { t, .. } = &mut optimizer {
+    if let State::Adam { t, .. } = &mut training.optimizer {
         *t = adam_steps;
     }
-    for array in optimizer.arrays_mut() {
+    for array in training.optimizer.arrays_mut() {
         r.floats(array, "the optimiser's state")?;
     }
     let best_at = r.at;
@@ -434,7 +424,6 @@ pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<Checkpoint<T>> {
     }
 
     let [shuffle, shifts, dropout, warps] = <[Rng; 4]>::try_from(rngs).expect("four generators");
-    let mut training = Training::new(&network, &config, samples);
     training.epochs_done = epochs_done;
     training.step = step;
     training.shuffle = shuffle;
@@ -442,7 +431,6 @@ pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<Checkpoint<T>> {
     training.dropout = dropout;
     training.warps = warps;
     training.order = order;
-    training.optimizer = optimizer;
     training.best = best;
     training.best_layers = best_layers;
     training.history = history;

@@ -312,19 +312,8 @@ impl TrainConfig {
             epochs: 600,
             batch: Batch::Full,
             learning_rate: 0.1,
-            schedule: Schedule::Constant,
-            warmup_epochs: 0,
-            optimizer: Optimizer::Sgd,
             momentum: 0.0,
-            weight_decay: 0.0,
-            label_smoothing: 0.0,
-            dropout: 0.0,
-            shift: 0,
-            rotation: 0.0,
-            scale: 0.0,
-            keep_best: false,
-            patience: None,
-            seed: 0,
+            ..TrainConfig::default()
         }
     }
 

@@ -272,6 +272,18 @@ impl<T: Float> State<T> {
     }
 
     /// The arrays of the state, in a fixed order (checkpoints write them so).
+    pub(crate) fn arrays(&self) -> Vec<&[T]> {
+        let layers: Vec<&LayerGradients<T>> = match self {
+            State::Sgd { velocity } => velocity.iter().collect(),
+            State::Adam { m, v, .. } => m.iter().chain(v).collect(),
+        };
+        layers
+            .into_iter()
+            .flat_map(|l| [l.weights.as_slice(), l.bias.as_slice()])
+            .collect()
+    }
+
+    /// [`arrays`](Self::arrays), to be written into (checkpoints read them so).
     pub(crate) fn arrays_mut(&mut self) -> Vec<&mut [T]> {
         let layers: Vec<&mut LayerGradients<T>> = match self {
             State::Sgd { velocity } => velocity.iter_mut().collect(),
@@ -281,6 +293,16 @@ impl<T: Float> State<T> {
             .into_iter()
             .flat_map(|l| [l.weights.as_mut_slice(), l.bias.as_mut_slice()])
             .collect()
+    }
+
+    /// Which arrays the state holds, as a checkpoint records it: 0 none (SGD without
+    /// momentum), 1 SGD's velocities, 2 Adam's two running means.
+    pub(crate) fn kind(&self) -> u8 {
+        match self {
+            State::Sgd { velocity } if velocity.is_empty() => 0,
+            State::Sgd { .. } => 1,
+            State::Adam { .. } => 2,
+        }
     }
 
     /// One step of size `lr` against `grads`, with the settings of `optimizer`.
@@ -350,6 +372,15 @@ impl<T: Float> State<T> {
 }
 
 /// The parameter arrays of `layers` (weights, then bias, layer by layer), for checkpoints.
+pub(crate) fn parameter_slices<T: Float>(layers: &[Layer<T>]) -> Vec<&[T]> {
+    layers
+        .iter()
+        .filter_map(|l| Some([l.weights()?.as_slice(), l.bias()?]))
+        .flatten()
+        .collect()
+}
+
+/// [`parameter_slices`], to be written into.
 pub(crate) fn parameter_arrays<T: Float>(layers: &mut [Layer<T>]) -> Vec<&mut [T]> {
     layers
         .iter_mut()

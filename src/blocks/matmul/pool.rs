@@ -52,8 +52,10 @@ struct Pool {
     /// Closures in the queue, readable without the lock, for spinning.
     queued: AtomicUsize,
     work: Condvar,
-    /// Workers started so far.
-    workers: Mutex<usize>,
+    /// Workers started so far: read without a lock by every scope, changed under `starting`.
+    workers: AtomicUsize,
+    /// Held while workers are started.
+    starting: Mutex<()>,
 }
 
 /// The most workers the pool starts, whatever is asked.
@@ -65,7 +67,8 @@ fn pool() -> &'static Pool {
         queue: Mutex::new(VecDeque::new()),
         queued: AtomicUsize::new(0),
         work: Condvar::new(),
-        workers: Mutex::new(0),
+        workers: AtomicUsize::new(0),
+        starting: Mutex::new(()),
     })
 }
 
@@ -78,15 +81,22 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Pool {
     /// Starts workers until there are at least `n` (at most [`MAX_WORKERS`]).
     fn ensure_workers(&'static self, n: usize) {
-        let mut workers = lock(&self.workers);
-        while *workers < n.min(MAX_WORKERS) {
+        let n = n.min(MAX_WORKERS);
+        if self.workers.load(Ordering::Acquire) >= n {
+            return; // every product after the first: no lock
+        }
+        let _starting = lock(&self.starting);
+        while self.workers.load(Ordering::Acquire) < n {
             let started = std::thread::Builder::new()
-                .name(format!("simplenn-{}", *workers + 1))
+                .name(format!(
+                    "simplenn-{}",
+                    self.workers.load(Ordering::Acquire) + 1
+                ))
                 .spawn(move || self.work_forever());
             if started.is_err() {
                 break; // the waiting thread runs the closures itself: slower, not stuck
             }
-            *workers += 1;
+            self.workers.fetch_add(1, Ordering::Release);
         }
     }
 
