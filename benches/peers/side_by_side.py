@@ -38,6 +38,8 @@ parser.add_argument("--datasets", default=os.path.join(ROOT, "datasets"),
 parser.add_argument("--only", choices=["mlp", "original", "cnn"], action="append",
                     help="run only this workload (may be given more than once)")
 args = parser.parse_args()
+# The peers run in their own folder: a relative path must not depend on that.
+args.datasets = os.path.abspath(args.datasets)
 work = args.only or ["mlp", "original", "cnn"]
 
 

@@ -21,6 +21,7 @@ use crate::init::Init;
 use crate::layer::{Conv2d, Layer, MaxPool2d, Padding, Scratch};
 use crate::loss::{softmax_cross_entropy_inplace, softmax_cross_entropy_smoothed_inplace};
 use crate::matmul::View;
+use crate::matmul::sparse::SparseRows;
 use crate::matrix::{Matrix, argmax};
 use crate::rng::Rng;
 use crate::samples::{Inputs, MatrixSamples, Samples};
@@ -100,6 +101,30 @@ impl<T: Float> Workspace<T> {
             back: Matrix::zeros(0, 0),
             scratch: Vec::new(),
         }
+    }
+}
+
+/// A batch as the first layer reads it: a dense view, or the same numbers with the zeros
+/// left out, which a first [`Dense`] layer multiplies faster when most of them are zero
+/// (see [`crate::matmul::sparse`]; training decides, evaluation always reads dense).
+#[derive(Clone, Copy)]
+pub(crate) enum Input<'a, T> {
+    Dense(View<'a, T>),
+    Sparse(&'a SparseRows<T>),
+}
+
+impl<T: Float> Input<'_, T> {
+    fn cols(&self) -> usize {
+        match self {
+            Input::Dense(x) => x.cols(),
+            Input::Sparse(x) => x.cols(),
+        }
+    }
+}
+
+impl<'a, T> From<View<'a, T>> for Input<'a, T> {
+    fn from(x: View<'a, T>) -> Self {
+        Input::Dense(x)
     }
 }
 
@@ -284,19 +309,22 @@ impl<T: Float> Network<T> {
 
     // ANCHOR: forward
     /// Runs a batch through every layer, leaving layer `l`'s output in `activations[l]`.
-    fn forward_trace(
+    fn forward_trace<'a>(
         &self,
-        x: View<'_, T>,
+        x: impl Into<Input<'a, T>>,
         activations: &mut Vec<Matrix<T>>,
         scratch: &mut Vec<Scratch<T>>,
-    ) {
+    ) where
+        T: 'a,
+    {
+        let x = x.into();
         self.check_input(x.cols());
         activations.resize_with(self.layers.len(), || Matrix::zeros(0, 0));
         scratch.resize_with(self.layers.len(), Scratch::new);
         for (l, layer) in self.layers.iter().enumerate() {
             let (done, rest) = activations.split_at_mut(l);
-            let input = if l == 0 { x } else { done[l - 1].view() };
-            layer.forward_into(input, &mut rest[0], &mut scratch[l]);
+            let input = if l == 0 { x } else { done[l - 1].view().into() };
+            layer_forward(layer, input, &mut rest[0], &mut scratch[l]);
         }
     }
     // ANCHOR_END: forward
@@ -307,7 +335,7 @@ impl<T: Float> Network<T> {
     /// it times `masks[l]`, which is what the layer above reads.
     fn forward_trace_dropout(
         &self,
-        x: View<'_, T>,
+        x: Input<'_, T>,
         masks: &[Matrix<T>],
         activations: &mut Vec<Matrix<T>>,
         dropped: &mut Vec<Matrix<T>>,
@@ -320,8 +348,8 @@ impl<T: Float> Network<T> {
         scratch.resize_with(self.layers.len(), Scratch::new);
         for (l, layer) in self.layers.iter().enumerate() {
             let (done, rest) = dropped.split_at_mut(l);
-            let input = if l == 0 { x } else { done[l - 1].view() };
-            layer.forward_into(input, &mut activations[l], &mut scratch[l]);
+            let input = if l == 0 { x } else { done[l - 1].view().into() };
+            layer_forward(layer, input, &mut activations[l], &mut scratch[l]);
             if l < hidden {
                 let out = &mut rest[0];
                 out.clone_from(&activations[l]);
@@ -461,7 +489,8 @@ impl<T: Float> Network<T> {
         }
         let mut grads = Gradients::zeros_like(self);
         let mut ws = Workspace::new();
-        let (loss, _) = self.backprop(x.view(), labels, regularisation, &mut ws, &mut grads);
+        let x = x.view().into();
+        let (loss, _) = self.backprop(x, labels, regularisation, &mut ws, &mut grads);
         (loss, grads)
     }
 
@@ -494,7 +523,7 @@ impl<T: Float> Network<T> {
     /// The labels must already have been checked against `x` and the number of classes.
     pub(crate) fn backprop(
         &self,
-        x: View<'_, T>,
+        x: Input<'_, T>,
         labels: &[usize],
         regularisation: &Regularisation<'_, T>,
         ws: &mut Workspace<T>,
@@ -548,10 +577,19 @@ impl<T: Float> Network<T> {
             }
             let delta = &*output; // δˡ, m × nₗ
             // aˡ⁻¹, m × nₗ₋₁: what layer l read, after dropout if there was any
-            let input = match (l, masks) {
-                (0, _) => x,
-                (_, None) => below[l - 1].view(),
-                (_, Some(_)) => dropped[l - 1].view(),
+            let input = match (l, x, masks) {
+                (0, Input::Sparse(x), _) => {
+                    // The first layer, reading the batch's nonzeros: its weight gradient
+                    // skips the zeros too, and there is no layer below to send an error to.
+                    let dense = self.layers[0]
+                        .as_dense()
+                        .expect("sparse input to a dense layer");
+                    dense.backward_sparse(x, delta, &mut grads.layers[0]);
+                    continue;
+                }
+                (0, Input::Dense(x), _) => x,
+                (_, _, None) => below[l - 1].view(),
+                (_, _, Some(_)) => dropped[l - 1].view(),
             };
             // Each layer's own backward pass: its parameters' gradient, and ∂L/∂aˡ⁻¹ into
             // `back` when there is a layer below to send it to.
@@ -647,6 +685,22 @@ impl<T: Float> Network<T> {
             .find(|&(_, y)| y >= classes)
         {
             panic!("label {y} of sample {i} is out of range for a network with {classes} classes");
+        }
+    }
+}
+
+/// One layer's forward pass on `input`, dense or (for a dense layer) sparse.
+fn layer_forward<T: Float>(
+    layer: &Layer<T>,
+    input: Input<'_, T>,
+    out: &mut Matrix<T>,
+    scratch: &mut Scratch<T>,
+) {
+    match (input, layer) {
+        (Input::Dense(x), _) => layer.forward_into(x, out, scratch),
+        (Input::Sparse(x), Layer::Dense(dense)) => dense.forward_sparse_into(x, out),
+        (Input::Sparse(_), _) => {
+            panic!("sparse input to a {layer:?} layer: only dense layers take it")
         }
     }
 }

@@ -6,8 +6,9 @@ use super::{Batch, Diverged, EpochStats, History, NonFinite, TrainConfig, TrainE
 use crate::augment::{random_shifts_with, random_warps_with};
 use crate::float::Float;
 use crate::layer::Layer;
+use crate::matmul::sparse::{self, SparseRows};
 use crate::matrix::Matrix;
-use crate::network::{Gradients, Network, Regularisation, Workspace};
+use crate::network::{Gradients, Input, Network, Regularisation, Workspace};
 use crate::rng::Rng;
 use crate::samples::{MatrixSamples, Samples};
 use std::time::Instant;
@@ -114,6 +115,11 @@ struct Buffers<T: Float> {
     ready: bool,
     labels: Vec<usize>,
     batch_x: Matrix<T>,
+    /// The batch's nonzeros, when the first layer reads it that way (`sparse_input`).
+    batch_sparse: SparseRows<T>,
+    /// Set in `prepare`: the inputs are mostly zeros and the first layer is dense, so it
+    /// reads their nonzeros (see [`crate::matmul::sparse`]).
+    sparse_input: bool,
     batch_y: Vec<usize>,
     shift_scratch: Vec<T>,
     masks: Vec<Matrix<T>>,
@@ -158,6 +164,8 @@ impl<T: Float> Training<T> {
                 ready: false,
                 labels: Vec::new(),
                 batch_x: Matrix::zeros(0, 0),
+                batch_sparse: SparseRows::new(),
+                sparse_input: false,
                 batch_y: Vec::new(),
                 shift_scratch: Vec::new(),
                 masks: Vec::new(),
@@ -229,12 +237,25 @@ impl<T: Float> Training<T> {
             train.len()
         );
         self.buffers.labels = (0..self.samples).map(|i| train.label(i)).collect();
+        let fixed = self.fixed();
+        let b = &mut self.buffers;
+        b.sparse_input =
+            network.layers()[0].as_dense().is_some() && sparse_pays(train, fixed, &mut b.batch_x);
         // Full-batch descent without augmentation reads the same samples every epoch:
-        // convert them once, or read a matrix in place.
-        if self.fixed() && train.as_matrix().is_none() {
-            train.gather(&self.order, &mut self.buffers.batch_x);
+        // convert them once (to their nonzeros, or to floats), or read a matrix in place.
+        if fixed {
+            match (b.sparse_input, train.as_matrix()) {
+                (true, Some(x)) => b.batch_sparse.fill(x.view()),
+                (true, None) => {
+                    train.gather(&self.order, &mut b.batch_x);
+                    b.batch_sparse.fill(b.batch_x.view());
+                    b.batch_x = Matrix::zeros(0, 0);
+                }
+                (false, Some(_)) => {}
+                (false, None) => train.gather(&self.order, &mut b.batch_x),
+            }
         }
-        self.buffers.ready = true;
+        b.ready = true;
     }
 
     /// Full batches without augmentation: the same samples, in the same order, every step.
@@ -334,7 +355,9 @@ impl<T: Float> Training<T> {
         let fixed = self.fixed();
         let chunk = &self.order[rows];
         let b = &mut self.buffers;
-        let x = if fixed {
+        let x = if fixed && b.sparse_input {
+            &b.batch_x // unused: the nonzeros were kept instead
+        } else if fixed {
             train.as_matrix().unwrap_or(&b.batch_x)
         } else {
             train.gather(chunk, &mut b.batch_x);
@@ -360,9 +383,18 @@ impl<T: Float> Training<T> {
         };
         b.batch_y.clear();
         b.batch_y.extend(chunk.iter().map(|&i| b.labels[i]));
+        let input = match (b.sparse_input, fixed) {
+            (false, _) => Input::Dense(x.view()),
+            (true, true) => Input::Sparse(&b.batch_sparse),
+            (true, false) => {
+                b.batch_sparse.fill(x.view());
+                Input::Sparse(&b.batch_sparse)
+            }
+        };
         let dropout_masks = if self.config.dropout > 0.0 {
             let rate = self.config.dropout;
-            draw_dropout_masks(network, x.rows(), rate, &mut self.dropout, &mut b.masks);
+            let rows = chunk.len();
+            draw_dropout_masks(network, rows, rate, &mut self.dropout, &mut b.masks);
             Some(b.masks.as_slice())
         } else {
             None
@@ -371,13 +403,7 @@ impl<T: Float> Training<T> {
             label_smoothing: self.config.label_smoothing,
             dropout_masks,
         };
-        network.backprop(
-            x.view(),
-            &b.batch_y,
-            &regularisation,
-            &mut b.ws,
-            &mut b.grads,
-        )
+        network.backprop(input, &b.batch_y, &regularisation, &mut b.ws, &mut b.grads)
     }
 
     /// Remembers the best epoch so far (keeping its layers with `keep_best`), and stops
@@ -411,6 +437,30 @@ impl<T: Float> Training<T> {
             history: self.history.clone(),
         }
     }
+}
+
+/// Whether a first dense layer should read `train`'s inputs as their nonzeros: for full
+/// batches (`fixed`, converted once) whose first (up to) 1,000 samples are at most
+/// [`sparse::WORTH_IT`] nonzero. `SIMPLENN_SPARSE=off` (or `on`) decides instead, to compare
+/// the two. The decision depends on the data alone, never on the machine or the thread
+/// count, so a run is reproducible.
+fn sparse_pays<T: Float>(
+    train: &(impl Samples<T> + ?Sized),
+    fixed: bool,
+    scratch: &mut Matrix<T>,
+) -> bool {
+    if let Some(on) = sparse::forced() {
+        return on;
+    }
+    if !fixed {
+        return false;
+    }
+    let probe: Vec<usize> = (0..train.len().min(1000)).collect();
+    train.gather(&probe, scratch);
+    let values = scratch.as_slice();
+    let nonzero = values.iter().filter(|&&v| v != T::ZERO).count();
+    let density = nonzero as f64 / values.len().max(1) as f64;
+    density <= sparse::WORTH_IT
 }
 
 impl<T: Float> Network<T> {

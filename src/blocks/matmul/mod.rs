@@ -46,6 +46,7 @@ pub mod packed;
 pub mod pool;
 pub mod reference;
 pub mod reordered;
+pub mod sparse;
 
 pub use kernels::{Kernel, UnsupportedKernel, kernel, kernel_name, set_kernel};
 

@@ -2,6 +2,7 @@
 
 use crate::activation::Activation;
 use crate::float::Float;
+use crate::matmul::sparse::SparseRows;
 use crate::matmul::{View, gemm, gemm_pair};
 use crate::matrix::Matrix;
 use crate::network::LayerGradients;
@@ -84,6 +85,11 @@ impl<T: Float> Dense<T> {
     /// `x.rows() × outputs` and its allocation reused.
     pub fn forward_into(&self, x: View<'_, T>, out: &mut Matrix<T>) {
         gemm(x, self.weights.view(), out); // z = x·W
+        self.add_bias_and_activate(out);
+    }
+
+    /// `out = σ(out + b)`, row by row: the rest of the forward pass once `x·W` is in `out`.
+    fn add_bias_and_activate(&self, out: &mut Matrix<T>) {
         let act = self.activation;
         for r in 0..out.rows() {
             for (z, &b) in out.row_mut(r).iter_mut().zip(&self.bias) {
@@ -116,6 +122,26 @@ impl<T: Float> Dense<T> {
         delta.column_sums_into(&mut grads.bias);
     }
     // ANCHOR_END: dense_backward
+
+    // ANCHOR: dense_sparse
+    /// [`forward_into`](Self::forward_into) for a batch kept as its nonzeros.
+    pub(crate) fn forward_sparse_into(&self, x: &SparseRows<T>, out: &mut Matrix<T>) {
+        x.matmul_into(self.weights.view(), out); // z = x·W, skipping x's zeros
+        self.add_bias_and_activate(out);
+    }
+
+    /// [`backward`](Self::backward) for a batch kept as its nonzeros, as the first layer
+    /// reads it: no error to send further down.
+    pub(crate) fn backward_sparse(
+        &self,
+        x: &SparseRows<T>,
+        delta: &Matrix<T>,
+        grads: &mut LayerGradients<T>,
+    ) {
+        x.t_matmul_into(delta.view(), &mut grads.weights); // ∂L/∂W = xᵀ·δ
+        delta.column_sums_into(&mut grads.bias);
+    }
+    // ANCHOR_END: dense_sparse
 }
 
 impl<T: Float> fmt::Debug for Dense<T> {

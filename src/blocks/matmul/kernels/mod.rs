@@ -51,6 +51,7 @@
 pub mod avx2;
 pub mod avx512;
 pub mod portable;
+pub mod sparse;
 
 use crate::float::Float;
 use std::fmt;
@@ -240,6 +241,7 @@ pub(crate) use internal::{Element, MicroKernel, Strided};
 /// Items that must be `pub` because the sealed `Float` trait requires [`Element`], but
 /// that live in a private module so nothing outside the crate can name them.
 mod internal {
+    use super::sparse::{self, CombineFn};
     use super::{Kernel, avx2, avx512, portable};
     use std::sync::Mutex;
 
@@ -297,6 +299,9 @@ mod internal {
 
         /// A pool of buffers for the bands of columns that threads compute apart from `C`.
         fn band_pool() -> &'static Mutex<Vec<Vec<Self>>>;
+
+        /// The sparse products' kernel of family `kernel` for this type.
+        fn combine_kernel(kernel: Kernel) -> CombineFn<Self>;
     }
 
     impl Element for f32 {
@@ -316,6 +321,9 @@ mod internal {
             static POOL: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
             &POOL
         }
+        fn combine_kernel(kernel: Kernel) -> CombineFn<f32> {
+            sparse::f32_kernel(kernel)
+        }
     }
 
     impl Element for f64 {
@@ -333,6 +341,9 @@ mod internal {
         fn band_pool() -> &'static Mutex<Vec<Vec<f64>>> {
             static POOL: Mutex<Vec<Vec<f64>>> = Mutex::new(Vec::new());
             &POOL
+        }
+        fn combine_kernel(kernel: Kernel) -> CombineFn<f64> {
+            sparse::f64_kernel(kernel)
         }
     }
 }
