@@ -183,6 +183,37 @@ fn pooling_takes_the_maximum_and_routes_the_gradient_to_it() {
 }
 
 #[test]
+fn pooling_agrees_with_the_reference_across_blocks_of_channels_and_ties() {
+    // The fast path compares 16 channels at a time: channel counts below, at and across
+    // that, windows of 2 and 3, and values from a handful of levels so that most windows
+    // hold ties (which must go to the first in reading order, as in the reference).
+    let mut rng = Rng::new(8);
+    for (channels, size) in [(1, 2), (15, 2), (16, 2), (17, 3), (32, 2), (33, 3)] {
+        let input = Shape::image(6, 7, channels);
+        let pool = MaxPool2d::new(input, size);
+        let values = (0..4 * input.volume())
+            .map(|_| rng.below(4) as f32 - 2.0)
+            .collect();
+        let x = Matrix::from_vec(4, input.volume(), values);
+        let (want, argmax) = pool::reference::forward(&pool, &x);
+        assert_eq!(pool.forward(&x), want, "{channels} channels, {size}×{size}");
+        let out = pool.output_shape().volume();
+        let delta = Matrix::from_vec(4, out, (0..4 * out).map(|i| i as f32 + 1.0).collect());
+        let mut expected = Matrix::zeros(4, input.volume());
+        for (n, winners) in argmax.iter().enumerate() {
+            for (o, &i) in winners.iter().enumerate() {
+                expected.row_mut(n)[i] += delta.row(n)[o];
+            }
+        }
+        assert_eq!(
+            pool.gradient(&x, &delta),
+            expected,
+            "{channels} channels, {size}×{size}"
+        );
+    }
+}
+
+#[test]
 fn pooling_ties_go_to_the_first_in_reading_order() {
     let pool = MaxPool2d::new(Shape::image(2, 2, 1), 2);
     let x = Matrix::from_rows(&[

@@ -205,6 +205,8 @@ pub(crate) struct Scratch<T: Float> {
     pub(crate) cols: Matrix<T>,
     /// The first sample of the group `cols` holds, when it holds one.
     pub(crate) cols_hold: Option<usize>,
+    /// One sample with its zero padding around it, which im2col copies windows from.
+    pub(crate) padded: Vec<T>,
     /// The gradient of `cols` on its way back to the input.
     pub(crate) dcols: Matrix<T>,
     /// One group's share of the weight gradient, before it is added to the others.
@@ -220,6 +222,7 @@ impl<T: Float> Scratch<T> {
         Scratch {
             cols: Matrix::zeros(0, 0),
             cols_hold: None,
+            padded: Vec::new(),
             dcols: Matrix::zeros(0, 0),
             partial: Matrix::zeros(0, 0),
             argmax: Vec::new(),

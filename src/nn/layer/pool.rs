@@ -19,6 +19,10 @@ use crate::matrix::Matrix;
 use crate::shape::Shape;
 use std::fmt;
 
+/// Channels max-pooling compares at once (see `MaxPool2d::window_max`): a whole AVX-512
+/// register of `f32`, or two or four narrower ones.
+const BLOCK: usize = 16;
+
 /// Max-pooling over `size × size` windows with stride `size`; see the
 /// [module documentation](self).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -132,31 +136,67 @@ impl MaxPool2d {
             for oy in 0..output.height {
                 for ox in 0..output.width {
                     let at = output.index(oy, ox, 0);
-                    let (best, from) = (&mut pooled[at..at + c], &mut argmax[at..at + c]);
-                    // Start from the window's first pixel, then let any strictly larger
-                    // value take over: ties go to the first in reading order.
-                    let first = input.index(oy * k, ox * k, 0);
-                    best.copy_from_slice(&image[first..first + c]);
-                    for (ch, i) in from.iter_mut().enumerate() {
-                        *i = (first + ch) as u32;
-                    }
-                    for ky in 0..k {
-                        for kx in 0..k {
-                            let start = input.index(oy * k + ky, ox * k + kx, 0);
-                            let pixel = &image[start..start + c];
-                            for (ch, ((b, i), &v)) in
-                                best.iter_mut().zip(&mut *from).zip(pixel).enumerate()
-                            {
-                                if v > *b {
-                                    *b = v;
-                                    *i = (start + ch) as u32;
-                                }
-                            }
-                        }
+                    // The channels sixteen at a time, their running maxima in registers.
+                    for c0 in (0..c).step_by(BLOCK) {
+                        let width = BLOCK.min(c - c0);
+                        let best = &mut pooled[at + c0..at + c0 + width];
+                        let from = &mut argmax[at + c0..at + c0 + width];
+                        self.window_max(image, (oy * k, ox * k, c0), best, from);
                     }
                 }
             }
         }
+    }
+
+    /// The maxima over one window of channels `c0..c0 + best.len()` (at most [`BLOCK`]),
+    /// whose top left pixel is `(y0, x0)`, into `best`, and where each came from into
+    /// `from`. It starts from the window's first pixel and lets any strictly larger value
+    /// take over: ties go to the first in reading order. The comparisons are selects, not
+    /// branches, on arrays of a fixed size, so that the compiler can keep them in registers
+    /// and compare every channel at once.
+    // Indexed loops, one of a fixed length for a whole block: measured 4% faster on a CNN
+    // epoch than the same loops over iterators.
+    #[allow(clippy::needless_range_loop)]
+    #[inline(always)]
+    fn window_max<T: Float>(
+        &self,
+        image: &[T],
+        (y0, x0, c0): (usize, usize, usize),
+        best: &mut [T],
+        from: &mut [u32],
+    ) {
+        let (input, k, width) = (self.input, self.size, best.len());
+        let mut max = [T::ZERO; BLOCK];
+        let mut arg = [0u32; BLOCK];
+        let first = input.index(y0, x0, c0);
+        for j in 0..width {
+            max[j] = image[first + j];
+            arg[j] = (first + j) as u32;
+        }
+        for ky in 0..k {
+            for kx in 0..k {
+                let start = input.index(y0 + ky, x0 + kx, c0);
+                let pixel = &image[start..start + width];
+                // `larger` as a mask of all ones or all zeros picks the index without a
+                // branch; the maximum is then `max(v, max)` as SSE's `maxps` computes it.
+                let take = |max: &mut [T; BLOCK], arg: &mut [u32; BLOCK], j: usize, v: T| {
+                    let mask = 0u32.wrapping_sub(u32::from(v > max[j]));
+                    arg[j] = (arg[j] & !mask) | ((start + j) as u32 & mask);
+                    max[j] = if v > max[j] { v } else { max[j] };
+                };
+                if width == BLOCK {
+                    for j in 0..BLOCK {
+                        take(&mut max, &mut arg, j, pixel[j]);
+                    }
+                } else {
+                    for j in 0..width {
+                        take(&mut max, &mut arg, j, pixel[j]);
+                    }
+                }
+            }
+        }
+        best.copy_from_slice(&max[..width]);
+        from.copy_from_slice(&arg[..width]);
     }
     // ANCHOR_END: pool_forward
 
