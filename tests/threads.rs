@@ -137,6 +137,44 @@ fn training_with_every_option_is_bit_identical_for_any_thread_count() {
 }
 
 #[test]
+fn a_cnn_trains_bit_identically_for_any_thread_count() {
+    // Convolutions and pooling split their work between the products too (im2col,
+    // col2im, pooling, biases and activations, by whole samples): big enough batches of
+    // 28×28 images that every one of those is split, and padding, two channel counts and
+    // rotations so that each path runs.
+    let mut rng = Rng::new(7);
+    let x = Matrix::<f32>::random_uniform(256, 784, 0.0, 1.0, &mut rng);
+    let y: Vec<usize> = (0..256).map(|i| i % 10).collect();
+    let train = |threads| {
+        matmul::set_threads(threads);
+        let mut net = Network::builder_for(simplenn::Shape::image(28, 28, 1))
+            .conv2d(8, 5, Activation::Relu)
+            .max_pool(2)
+            .conv2d(20, 3, Activation::Relu)
+            .max_pool(2)
+            .hidden(32, Activation::Relu)
+            .output(10)
+            .seed(4)
+            .build();
+        let config = TrainConfig {
+            epochs: 2,
+            batch: Batch::Size(128),
+            shift: 1,
+            rotation: 10.0,
+            ..TrainConfig::default()
+        };
+        let samples = MatrixSamples::new(&x, &y).with_image_shape(28, 28);
+        let history = net.fit_with(&samples, None, &config, |_| {}).unwrap();
+        let losses: Vec<f64> = history.epochs.iter().map(|e| e.loss).collect();
+        (net, losses)
+    };
+    let one = train(1);
+    assert!(train(2) == one, "2 threads trained a different CNN");
+    assert!(train(3) == one, "3 threads trained a different CNN");
+    matmul::set_threads(0);
+}
+
+#[test]
 fn thread_count_defaults_to_something_sane() {
     assert!(matmul::threads() >= 1);
 }

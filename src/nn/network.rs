@@ -20,8 +20,8 @@ use crate::float::Float;
 use crate::init::Init;
 use crate::layer::{Conv2d, Layer, MaxPool2d, Padding, Scratch};
 use crate::loss::{softmax_cross_entropy_inplace, softmax_cross_entropy_smoothed_inplace};
-use crate::matmul::View;
 use crate::matmul::sparse::SparseRows;
+use crate::matmul::{View, run_all, workers_for};
 use crate::matrix::{Matrix, argmax};
 use crate::rng::Rng;
 use crate::samples::{Inputs, MatrixSamples, Samples};
@@ -566,10 +566,18 @@ impl<T: Float> Network<T> {
                 }
                 match self.layers[l].activation() {
                     // δˡ = ∂L/∂aˡ ⊙ σ′(zˡ), written over aˡ, which σ′ is computed from.
+                    // Element by element: for a big layer, in bands, one per thread.
                     Some(act) => {
-                        for (a, &g) in output.as_mut_slice().iter_mut().zip(back.as_slice()) {
-                            *a = g * act.derivative_from_output(*a);
-                        }
+                        let (outputs, grads) = (output.as_mut_slice(), back.as_slice());
+                        let band = outputs.len().div_ceil(workers_for(outputs.len())).max(1);
+                        let bands = outputs.chunks_mut(band).zip(grads.chunks(band));
+                        run_all(bands.map(|(outputs, grads)| {
+                            move || {
+                                for (a, &g) in outputs.iter_mut().zip(grads) {
+                                    *a = g * act.derivative_from_output(*a);
+                                }
+                            }
+                        }));
                     }
                     // Pooling has no activation: its output's gradient is the δ it routes.
                     None => std::mem::swap(output, back),

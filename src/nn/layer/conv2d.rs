@@ -16,7 +16,7 @@
 use crate::activation::Activation;
 use crate::float::Float;
 use crate::layer::Scratch;
-use crate::matmul::{View, gemm, gemm_pair, gemm_to_slice};
+use crate::matmul::{View, gemm, gemm_pair, gemm_to_slice, run_all, workers_for};
 use crate::matrix::Matrix;
 use crate::network::LayerGradients;
 use crate::shape::Shape;
@@ -304,7 +304,7 @@ impl<T: Float> Conv2d<T> {
             let last = (first + group).min(m);
             let cols = &mut scratch.cols;
             cols.reshape_for_overwrite((last - first) * pixels, self.patch());
-            im2col(
+            im2col_in_bands(
                 self,
                 &x[first * in_volume..last * in_volume],
                 cols.as_mut_slice(),
@@ -314,12 +314,20 @@ impl<T: Float> Conv2d<T> {
             // Z = cols · W, (pixels of the group) × OC: the group's rows of `out`.
             let z = &mut out.as_mut_slice()[first * out_volume..last * out_volume];
             gemm_to_slice(cols.view(), self.weights.view(), z);
-            let act = self.activation;
-            for pixel in z.chunks_exact_mut(self.output.channels) {
-                for (z, &b) in pixel.iter_mut().zip(&self.bias) {
-                    *z = act.apply(*z + b);
+            let (act, channels) = (self.activation, self.output.channels);
+            let band = z
+                .len()
+                .div_ceil(workers_for(z.len()))
+                .next_multiple_of(channels);
+            run_all(z.chunks_mut(band.max(channels)).map(|z| {
+                move || {
+                    for pixel in z.chunks_exact_mut(channels) {
+                        for (z, &b) in pixel.iter_mut().zip(&self.bias) {
+                            *z = act.apply(*z + b);
+                        }
+                    }
                 }
-            }
+            }));
         }
     }
     // ANCHOR_END: conv_forward
@@ -361,7 +369,7 @@ impl<T: Float> Conv2d<T> {
             if *cols_hold != Some(first) {
                 // The forward pass left another group in `cols`: rebuild this one.
                 cols.reshape_for_overwrite(rows, self.patch());
-                im2col(
+                im2col_in_bands(
                     self,
                     &x[first * in_volume..last * in_volume],
                     cols.as_mut_slice(),
@@ -387,7 +395,16 @@ impl<T: Float> Conv2d<T> {
                         (delta_group, self.weights.t(), &mut *dcols),
                     );
                     let grad_x = &mut back.as_mut_slice()[first * in_volume..last * in_volume];
-                    col2im_add(self, dcols.as_slice(), grad_x);
+                    // Each sample's windows add onto that sample alone: bands of samples.
+                    let samples = last - first;
+                    let band = samples.div_ceil(workers_for(dcols.len())).max(1);
+                    let sources = dcols.as_slice().chunks(band * pixels * self.patch());
+                    let targets = grad_x.chunks_mut(band * in_volume);
+                    run_all(
+                        sources
+                            .zip(targets)
+                            .map(|(d, g)| move || col2im_add(self, d, g)),
+                    );
                 }
             }
             if first > 0 {
@@ -466,6 +483,25 @@ fn im2col<T: Float>(layer: &Conv2d<T>, x: &[T], cols: &mut [T], padded: &mut Vec
     }
 }
 // ANCHOR_END: im2col
+
+/// [`im2col`] on bands of samples, one per thread when the copying is worth it (each with
+/// its own `padded` buffer). Copies, so the split cannot change a value.
+fn im2col_in_bands<T: Float>(layer: &Conv2d<T>, x: &[T], cols: &mut [T], padded: &mut Vec<Vec<T>>) {
+    let in_volume = layer.input.volume();
+    let per_sample = layer.output.height * layer.output.width * layer.patch();
+    let samples = x.len() / in_volume;
+    let workers = workers_for(cols.len());
+    let band = samples.div_ceil(workers).max(1);
+    padded.resize_with(workers, Vec::new);
+    let bands = x
+        .chunks(band * in_volume)
+        .zip(cols.chunks_mut(band * per_sample));
+    run_all(
+        bands
+            .zip(padded.iter_mut())
+            .map(|((x, cols), padded)| move || im2col(layer, x, cols, padded)),
+    );
+}
 
 /// `dst.copy_from_slice(src)` for the short runs im2col copies (a kernel row: 5 values for
 /// one channel, 80 for 16), in blocks of fixed sizes (8, then 4, 2, 1), each of which the

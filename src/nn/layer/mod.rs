@@ -205,8 +205,9 @@ pub(crate) struct Scratch<T: Float> {
     pub(crate) cols: Matrix<T>,
     /// The first sample of the group `cols` holds, when it holds one.
     pub(crate) cols_hold: Option<usize>,
-    /// One sample with its zero padding around it, which im2col copies windows from.
-    pub(crate) padded: Vec<T>,
+    /// One sample with its zero padding around it, which im2col copies windows from: one
+    /// buffer per thread.
+    pub(crate) padded: Vec<Vec<T>>,
     /// The gradient of `cols` on its way back to the input.
     pub(crate) dcols: Matrix<T>,
     /// One group's share of the weight gradient, before it is added to the others.

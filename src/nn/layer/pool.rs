@@ -14,7 +14,7 @@
 
 use crate::float::Float;
 use crate::layer::Scratch;
-use crate::matmul::View;
+use crate::matmul::{View, run_all, workers_for};
 use crate::matrix::Matrix;
 use crate::shape::Shape;
 use std::fmt;
@@ -119,30 +119,50 @@ impl MaxPool2d {
         out: &mut Matrix<T>,
         scratch: &mut Scratch<T>,
     ) {
-        let (input, output, k) = (self.input, self.output, self.size);
+        let (input, output) = (self.input, self.output);
         assert_eq!(x.cols(), input.volume(), "MaxPool2d: wrong input width");
         let x = x
             .contiguous()
             .expect("pooling reads a batch stored row by row");
-        let m = x.len() / input.volume();
-        let c = input.channels;
-        out.reshape_for_overwrite(m, output.volume());
+        let (in_volume, out_volume) = (input.volume(), output.volume());
+        let m = x.len() / in_volume;
+        out.reshape_for_overwrite(m, out_volume);
         scratch.argmax.clear();
-        scratch.argmax.resize(m * output.volume(), 0);
-        let samples = x.chunks_exact(input.volume());
-        let results = out.as_mut_slice().chunks_exact_mut(output.volume());
-        let winners = scratch.argmax.chunks_exact_mut(output.volume());
-        for ((image, pooled), argmax) in samples.zip(results).zip(winners) {
-            for oy in 0..output.height {
-                for ox in 0..output.width {
-                    let at = output.index(oy, ox, 0);
-                    // The channels sixteen at a time, their running maxima in registers.
-                    for c0 in (0..c).step_by(BLOCK) {
-                        let width = BLOCK.min(c - c0);
-                        let best = &mut pooled[at + c0..at + c0 + width];
-                        let from = &mut argmax[at + c0..at + c0 + width];
-                        self.window_max(image, (oy * k, ox * k, c0), best, from);
+        scratch.argmax.resize(m * out_volume, 0);
+        // Samples are pooled independently: bands of them, one per thread.
+        let band = m.div_ceil(workers_for(x.len())).max(1);
+        let samples = x.chunks(band * in_volume);
+        let results = out.as_mut_slice().chunks_mut(band * out_volume);
+        let winners = scratch.argmax.chunks_mut(band * out_volume);
+        run_all(
+            samples
+                .zip(results)
+                .zip(winners)
+                .map(|((images, pooled), argmax)| {
+                    move || {
+                        let samples = images.chunks_exact(in_volume);
+                        let results = pooled.chunks_exact_mut(out_volume);
+                        let winners = argmax.chunks_exact_mut(out_volume);
+                        for ((image, pooled), argmax) in samples.zip(results).zip(winners) {
+                            self.pool_sample(image, pooled, argmax);
+                        }
                     }
+                }),
+        );
+    }
+
+    /// One sample's maxima and where they came from.
+    fn pool_sample<T: Float>(&self, image: &[T], pooled: &mut [T], argmax: &mut [u32]) {
+        let (output, k, c) = (self.output, self.size, self.input.channels);
+        for oy in 0..output.height {
+            for ox in 0..output.width {
+                let at = output.index(oy, ox, 0);
+                // The channels sixteen at a time, their running maxima in registers.
+                for c0 in (0..c).step_by(BLOCK) {
+                    let width = BLOCK.min(c - c0);
+                    let best = &mut pooled[at + c0..at + c0 + width];
+                    let from = &mut argmax[at + c0..at + c0 + width];
+                    self.window_max(image, (oy * k, ox * k, c0), best, from);
                 }
             }
         }
@@ -210,15 +230,30 @@ impl MaxPool2d {
         back: &mut Matrix<T>,
     ) {
         let (in_volume, out_volume) = (self.input.volume(), self.output.volume());
-        back.reset(delta.rows(), in_volume);
-        let grads = back.as_mut_slice().chunks_exact_mut(in_volume);
-        let deltas = delta.as_slice().chunks_exact(out_volume);
-        let winners = scratch.argmax.chunks_exact(out_volume);
-        for ((grad, d), argmax) in grads.zip(deltas).zip(winners) {
-            for (&i, &d) in argmax.iter().zip(d) {
-                grad[i as usize] += d;
-            }
-        }
+        let m = delta.rows();
+        back.reshape_for_overwrite(m, in_volume);
+        let band = m.div_ceil(workers_for(m * in_volume)).max(1);
+        let grads = back.as_mut_slice().chunks_mut(band * in_volume);
+        let deltas = delta.as_slice().chunks(band * out_volume);
+        let winners = scratch.argmax.chunks(band * out_volume);
+        run_all(
+            grads
+                .zip(deltas)
+                .zip(winners)
+                .map(|((grads, deltas), winners)| {
+                    move || {
+                        grads.fill(T::ZERO);
+                        let samples = grads
+                            .chunks_exact_mut(in_volume)
+                            .zip(deltas.chunks_exact(out_volume));
+                        for ((grad, d), argmax) in samples.zip(winners.chunks_exact(out_volume)) {
+                            for (&i, &d) in argmax.iter().zip(d) {
+                                grad[i as usize] += d;
+                            }
+                        }
+                    }
+                }),
+        );
     }
     // ANCHOR_END: pool_backward
 }
