@@ -2,8 +2,9 @@
 //!
 //! - `conv/…`: the preset CNN's two convolutions (5×5, 1→16 channels on 28×28 and 16→32 on
 //!   14×14), for a batch of 64: `forward`, and `backward` as `Conv2d::gradients` computes it
-//!   from nothing (the patches built again, and the error sent back to the input, which
-//!   training skips for the first layer);
+//!   from nothing (its buffers allocated afresh, the patches built again, and the error
+//!   sent back to the input, which training skips for the first layer: a training step,
+//!   which reuses its buffers, spends less than this; `cnn/…` times that);
 //! - `cnn/epoch …`: one epoch of the preset CNN, no augmentation, over 10,000 synthetic
 //!   28×28 images, on 1 and 2 threads;
 //! - `pool/…`: what handing work to the thread pool costs: a scope with one empty task;
