@@ -96,6 +96,7 @@ mod blocks;
 mod data;
 pub mod error;
 pub mod float;
+pub mod http;
 pub mod model;
 mod nn;
 mod report;

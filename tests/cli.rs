@@ -632,7 +632,14 @@ fn the_book_shows_the_real_help() {
         );
         return;
     };
-    for example in ["train", "predict", "ablation", "init_plateau", "to_csv"] {
+    for example in [
+        "train",
+        "predict",
+        "ablation",
+        "init_plateau",
+        "to_csv",
+        "serve",
+    ] {
         let out = run(example, &["--help"]);
         let help = stdout(&out);
         assert!(

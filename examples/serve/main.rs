@@ -1,0 +1,455 @@
+//! A web page where you draw a digit and watch every layer of a network answer.
+//!
+//! ```sh
+//! cargo run --release --example serve                       # trains a quick model first
+//! cargo run --release --example serve -- --model model.snn --data datasets/mnist-10k
+//! ```
+//!
+//! The server is `simplenn::http`; the page is one HTML file, `page.html`, compiled into
+//! the program. Everything it shows comes from the routes in [`route`].
+
+#[path = "../common/mod.rs"]
+#[macro_use]
+mod common;
+
+use common::{Args, CLASSES, Failure};
+use simplenn::dataset::{self, Dataset};
+use simplenn::http::{Limits, Method, Request, Response, Server};
+use simplenn::json::Json;
+use simplenn::layer::Layer;
+use simplenn::progress::Progress;
+use simplenn::{Matrix, Network, TrainConfig, preset};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+const HELP: &str = "\
+Serves a web page where you draw a digit and see the network's answer, layer by layer.
+
+Usage: cargo run --release --example serve -- [OPTIONS]
+
+  --model FILE   a model saved by `train --save FILE` (a dense network or a CNN, 28×28
+                 inputs, 10 classes); without it, a quick one is trained first on the
+                 built-in digits (a few seconds)
+  --data DIR     a folder of MNIST-style files whose digits the page can show (its t10k-*
+                 test set if it has one, else its train-* files) [default: without
+                 --model, the 1,000 built-in digits the quick model did not train on; with
+                 it, the built-in digits]
+  --port N       the port to listen on; 0 for any free one [default: 8080, or the next
+                 free one up to 8099]
+  --host ADDR    the address to listen on [default: 127.0.0.1, this machine only]; any
+                 other lets anyone who can reach this machine use the page
+  --timeout S    seconds a request may take to arrive before it is answered 408
+                 [default: 10]
+  --threads N    threads for the matrix products [default: all cores]
+  --quiet        no log line per request
+  -h, --help     print this help
+
+Open the address it prints in a browser. Stop it with Ctrl-C.
+
+Exit status: 0 on success, 2 for a usage error, 1 for a data or I/O error.
+";
+
+/// The page, compiled in: no file is read because of a request.
+const PAGE: &str = include_str!("page.html");
+
+/// Pixels of an input image.
+const PIXELS: usize = 28 * 28;
+
+fn main() -> ExitCode {
+    common::exit_with(run(), "serve")
+}
+
+fn run() -> Result<(), Failure> {
+    let mut args = Args::parse(&["--help", "--quiet"])?;
+    if args.switch("--help") {
+        print!("{HELP}");
+        return Ok(());
+    }
+    let model = args.value("--model");
+    let data = args.value("--data");
+    let port = args.parsed::<u16>("--port", "a port number (0 to 65535)")?;
+    let host = match args.value("--host") {
+        None => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        Some(h) => h
+            .trim()
+            .parse::<IpAddr>()
+            .map_err(|_| Failure::Usage(format!("--host: '{h}' is not an IP address")))?,
+    };
+    let quiet = args.switch("--quiet");
+    let timeout = match args.parsed::<f64>("--timeout", "a number of seconds")? {
+        None => 10.0,
+        Some(t) => common::check_range("--timeout", t, 0.1..=3600.0)?,
+    };
+    let limits = Limits {
+        request_timeout: std::time::Duration::from_secs_f64(timeout),
+        ..Limits::default()
+    };
+    common::apply_threads(&mut args)?;
+    args.reject_unknown()?;
+
+    let (network, digits) = match model {
+        Some(file) => {
+            let network: Network = simplenn::model::load(&file)?;
+            check_fits(&network, &file)?;
+            let digits = match data {
+                Some(dir) => Digits::load(&dir)?,
+                None => Digits::builtin(
+                    "the 10,000 built-in digits, which the model may have trained on",
+                )?,
+            };
+            (network, digits)
+        }
+        None => quick_model(data)?,
+    };
+    let app = Arc::new(App::new(network, digits));
+
+    let server = bind(host, port, &limits)?;
+    let server = if quiet { server.quiet() } else { server };
+    let addr = server.local_addr();
+    if !host.is_loopback() {
+        eprintln!(
+            "warning: listening on {host}: anyone who can reach this machine on port {} can \
+             use this page",
+            addr.port()
+        );
+    }
+    say!("serving on http://{}", display_addr(addr));
+    say!("(Ctrl-C to stop)");
+    server
+        .run(move |request| app.route(request))
+        .map_err(|e| Failure::Data(simplenn::Error::io(e).in_file(addr.to_string())))
+}
+
+/// Listens on `--port`, or on 8080 or the first free port after it.
+fn bind(host: IpAddr, port: Option<u16>, limits: &Limits) -> Result<Server, Failure> {
+    let tries: Vec<u16> = match port {
+        Some(p) => vec![p],
+        None => (8080..8100).collect(),
+    };
+    let mut last = None;
+    for p in tries {
+        match Server::bind(SocketAddr::new(host, p), limits.clone()) {
+            Ok(server) => return Ok(server),
+            Err(e) => last = Some((p, e)),
+        }
+    }
+    let (p, e) = last.expect("at least one port was tried");
+    let what = if port.is_some() {
+        format!("port {p}")
+    } else {
+        "ports 8080 to 8099".into()
+    };
+    Err(Failure::Usage(format!(
+        "cannot listen on {host}, {what}: {e}"
+    )))
+}
+
+fn display_addr(addr: SocketAddr) -> String {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_loopback() => format!("127.0.0.1:{}", addr.port()),
+        _ => addr.to_string(),
+    }
+}
+
+/// Refuses a model that does not take 28×28 images to 10 classes.
+fn check_fits(network: &Network, file: &str) -> Result<(), Failure> {
+    if network.inputs() != PIXELS || network.classes() != CLASSES {
+        return Err(Failure::Data(
+            simplenn::Error::data(format!(
+                "the model takes {} inputs to {} classes; this page draws 28×28 digits for 10",
+                network.inputs(),
+                network.classes()
+            ))
+            .in_file(file),
+        ));
+    }
+    Ok(())
+}
+
+/// Trains the recommended MLP for a few epochs on 9,000 built-in digits, showing progress,
+/// and keeps the other 1,000 to show.
+fn quick_model(data: Option<String>) -> Result<(Network, Digits), Failure> {
+    let builtin = dataset::load_dir(&common::builtin_data_dir(), CLASSES)?.train;
+    let (train, held_out) = builtin.split(0.1, 1);
+    let (mut network, config): (Network, TrainConfig) = preset::recommended(PIXELS, CLASSES, 1);
+    let config = TrainConfig {
+        epochs: 8,
+        ..config
+    };
+    say!(
+        "no --model given: training a quick one ({}) on {} built-in digits, {} epochs",
+        network,
+        train.len(),
+        config.epochs
+    );
+    let steps = config.epochs * train.len().div_ceil(64);
+    let mut progress = Progress::new(steps as u64, "training");
+    network.fit_with(&train, None, &config, |event| {
+        if let simplenn::TrainEvent::Batch { .. } = event {
+            progress.inc(1);
+        }
+    })?;
+    progress.finish();
+    let accuracy = network.evaluate_samples(&held_out).accuracy;
+    say!(
+        "held-out accuracy {:.2}%. For a better model: cargo run --release --example train -- \
+         --preset cnn --save cnn.snn, then serve --model cnn.snn",
+        100.0 * accuracy
+    );
+    let digits = match data {
+        Some(dir) => Digits::load(&dir)?,
+        None => Digits::new(
+            held_out,
+            "the 1,000 built-in digits the quick model did not train on",
+        ),
+    };
+    Ok((network, digits))
+}
+
+/// The digits the page can show.
+struct Digits {
+    set: Dataset,
+    about: String,
+}
+
+impl Digits {
+    fn new(set: Dataset, about: &str) -> Digits {
+        Digits {
+            set,
+            about: about.to_string(),
+        }
+    }
+
+    fn load(dir: &str) -> Result<Digits, Failure> {
+        let loaded = dataset::load_dir(Path::new(dir), CLASSES)?;
+        let (set, which) = match loaded.test {
+            Some(test) => (test, "test set"),
+            None => (loaded.train, "training set"),
+        };
+        if set.images().width() * set.images().height() != PIXELS {
+            return Err(Failure::Data(
+                simplenn::Error::data("its images are not 28×28").in_file(dir),
+            ));
+        }
+        let about = format!("the {} digits of the {which} in {dir}", set.len());
+        Ok(Digits::new(set, &about))
+    }
+
+    fn builtin(about: &str) -> Result<Digits, Failure> {
+        let set = dataset::load_dir(&common::builtin_data_dir(), CLASSES)?.train;
+        Ok(Digits::new(set, about))
+    }
+}
+
+/// The network, the digits, and what is computed once: the digits' predictions, the
+/// model's description.
+struct App {
+    network: Network,
+    digits: Digits,
+    predictions: Vec<usize>,
+    model: String,
+}
+
+impl App {
+    fn new(network: Network, digits: Digits) -> App {
+        let predictions = network.predict_samples(&digits.set);
+        let model = model_json(&network).to_string();
+        App {
+            network,
+            digits,
+            predictions,
+            model,
+        }
+    }
+
+    // ANCHOR: routes
+    /// Every route: a path, the methods it takes, and what it answers.
+    fn route(&self, request: &Request) -> Response {
+        let allowed: &[Method] = match request.path.as_str() {
+            "/" | "/api/model" | "/api/digit" | "/api/mistakes" => &[Method::Get, Method::Head],
+            "/api/predict" => &[Method::Post],
+            "/favicon.ico" => return Response::new(204, "image/x-icon", Vec::new()),
+            _ => return Response::error(404, "no such page"),
+        };
+        if !allowed.contains(&request.method) {
+            let names: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+            return Response::error(405, &format!("{} takes {}", request.path, names.join(", ")))
+                .with_header("Allow", &names.join(", "));
+        }
+        match request.path.as_str() {
+            "/" => Response::new(200, "text/html; charset=utf-8", PAGE.as_bytes().to_vec())
+                .with_header("Cache-Control", "no-store"),
+            "/api/model" => Response::new(200, "application/json", self.model.as_bytes().to_vec()),
+            "/api/digit" => self.digit(request),
+            "/api/mistakes" => self.mistakes(),
+            _ => self.predict(&request.body),
+        }
+    }
+    // ANCHOR_END: routes
+
+    /// `POST /api/predict`, body `{"pixels": [784 numbers in 0..1]}`: the probabilities
+    /// and every layer's output.
+    fn predict(&self, body: &[u8]) -> Response {
+        let pixels = match parse_pixels(body) {
+            Ok(p) => p,
+            Err(reason) => return Response::error(400, &reason),
+        };
+        let x = Matrix::from_vec(1, PIXELS, pixels);
+        let outputs = self.network.forward_all(&x);
+        let probabilities = self.network.predict_proba(&x);
+        let layers = self
+            .network
+            .layers()
+            .iter()
+            .zip(&outputs)
+            .map(|(layer, out)| {
+                Json::object([
+                    ("kind", Json::from(kind(layer))),
+                    ("shape", shape_json(layer)),
+                    ("values", numbers(out.as_slice())),
+                ])
+            });
+        let prediction = probabilities.argmax_rows()[0];
+        let probabilities = probabilities.as_slice();
+        Response::json(&Json::object([
+            ("prediction", Json::from(prediction)),
+            ("probabilities", numbers(probabilities)),
+            ("layers", Json::Array(layers.collect())),
+        ]))
+    }
+
+    /// `GET /api/digit?index=N`: one of the digits, its label and the network's prediction.
+    fn digit(&self, request: &Request) -> Response {
+        let count = self.digits.set.len();
+        let index = match request.query_param("index").map(str::parse::<usize>) {
+            Some(Ok(i)) if i < count => i,
+            Some(_) => {
+                return Response::error(
+                    400,
+                    &format!("index must be a whole number below {count}"),
+                );
+            }
+            None => return Response::error(400, "give ?index=N"),
+        };
+        let image = self.digits.set.images().image(index);
+        Response::json(&Json::object([
+            ("index", Json::from(index)),
+            ("count", Json::from(count)),
+            ("about", Json::from(self.digits.about.as_str())),
+            ("label", Json::from(self.digits.set.label(index))),
+            ("prediction", Json::from(self.predictions[index])),
+            (
+                "pixels",
+                Json::Array(image.iter().map(|&p| Json::from(p as usize)).collect()),
+            ),
+        ]))
+    }
+
+    /// `GET /api/mistakes`: the digits the network gets wrong.
+    fn mistakes(&self) -> Response {
+        let wrong: Vec<Json> = (0..self.digits.set.len())
+            .filter(|&i| self.predictions[i] != self.digits.set.label(i))
+            .map(Json::from)
+            .collect();
+        Response::json(&Json::object([
+            ("count", Json::from(self.digits.set.len())),
+            ("about", Json::from(self.digits.about.as_str())),
+            ("mistakes", Json::Array(wrong)),
+        ]))
+    }
+}
+
+/// The 784 pixels of a prediction request, each a number from 0 to 1.
+fn parse_pixels(body: &[u8]) -> Result<Vec<f32>, String> {
+    let text = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8 text".to_string())?;
+    let json = Json::parse(text).map_err(|e| format!("the body is not JSON: {e}"))?;
+    let Some(values) = json.get("pixels").and_then(Json::as_array) else {
+        return Err("the body must be {\"pixels\": [784 numbers from 0 to 1]}".into());
+    };
+    if values.len() != PIXELS {
+        return Err(format!("{} pixels, not {PIXELS}", values.len()));
+    }
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match v.as_f64() {
+            Some(p) if (0.0..=1.0).contains(&p) => Ok(p as f32),
+            Some(p) => Err(format!("pixel {i} is {p}, outside 0 to 1")),
+            None => Err(format!("pixel {i} is not a number")),
+        })
+        .collect()
+}
+
+/// Numbers rounded to 4 decimals: the page draws them, and the JSON stays small.
+fn numbers(values: &[f32]) -> Json {
+    Json::Array(
+        values
+            .iter()
+            .map(|&v| Json::Number((v as f64 * 1e4).round() / 1e4))
+            .collect(),
+    )
+}
+
+fn kind(layer: &Layer) -> &'static str {
+    match layer {
+        Layer::Dense(_) => "dense",
+        Layer::Conv2d(_) => "conv2d",
+        Layer::MaxPool2d(_) => "maxpool2d",
+    }
+}
+
+/// `[height, width, channels]` of a layer's output.
+fn shape_json(layer: &Layer) -> Json {
+    let s = layer.output_shape();
+    Json::Array(vec![
+        Json::from(s.height),
+        Json::from(s.width),
+        Json::from(s.channels),
+    ])
+}
+
+/// The model as the page draws it: its layers, and the first layer's weights as images
+/// (one 28×28 image per unit of a first dense layer, one k×k image per filter of a first
+/// convolution), each scaled to −1..1 by its largest magnitude.
+fn model_json(network: &Network) -> Json {
+    let layers = network.layers().iter().map(|layer| {
+        Json::object([
+            ("kind", Json::from(kind(layer))),
+            ("shape", shape_json(layer)),
+            ("description", Json::from(format!("{layer:?}"))),
+        ])
+    });
+    let first = &network.layers()[0];
+    let (side, images) = match (first.as_dense(), first.as_conv2d()) {
+        (Some(dense), _) => (28, columns(dense.weights())),
+        (_, Some(conv)) if conv.input_shape().channels == 1 => {
+            (conv.kernel(), columns(conv.weights()))
+        }
+        _ => (0, Vec::new()),
+    };
+    Json::object([
+        ("description", Json::from(network.to_string())),
+        ("parameters", Json::from(network.parameter_count())),
+        ("layers", Json::Array(layers.collect())),
+        ("first_layer_side", Json::from(side)),
+        ("first_layer_images", Json::Array(images)),
+    ])
+}
+
+/// Each column of `w` (one unit's or filter's incoming weights) scaled by its largest
+/// magnitude, to 3 decimals.
+fn columns(w: &Matrix<f32>) -> Vec<Json> {
+    (0..w.cols())
+        .map(|c| {
+            let col: Vec<f32> = (0..w.rows()).map(|r| w[(r, c)]).collect();
+            let top = col.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-12);
+            Json::Array(
+                col.iter()
+                    .map(|&v| Json::Number((v as f64 / top as f64 * 1e3).round() / 1e3))
+                    .collect(),
+            )
+        })
+        .collect()
+}
