@@ -533,6 +533,50 @@ fn two_thousand_predictions_from_sixteen_clients_are_all_the_librarys() {
     );
 }
 
+#[test]
+fn watching_it_learn_publishes_a_new_network_every_epoch() {
+    let server = Serve::with_model(&[]);
+    let learning = || get(&server, "/api/learning").json();
+    assert_eq!(learning().get("running").unwrap().as_bool(), Some(false));
+    let start = raw(&server, &post("/api/learn", "")).unwrap();
+    assert_eq!(start.status, 200, "{}", start.text());
+    assert_eq!(start.json().get("running").unwrap().as_bool(), Some(true));
+    assert_eq!(raw(&server, &post("/api/learn", "")).unwrap().status, 409);
+    // Follow it for two epochs (however long this machine takes).
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let state = loop {
+        let state = learning();
+        if state.get("epoch").unwrap().as_f64().unwrap() >= 2.0 {
+            break state;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no two epochs in five minutes: {state}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // A new network, the recommended MLP, published at the start and after each epoch.
+    assert!(state.get("version").unwrap().as_f64().unwrap() >= 3.0);
+    let history = state.get("history").unwrap().as_array().unwrap();
+    let accuracy = history[1].get("accuracy").unwrap().as_f64().unwrap();
+    assert!(
+        accuracy > 0.8,
+        "after two epochs it gets {accuracy} of the digits right"
+    );
+    let initial = state.get("initial_accuracy").unwrap().as_f64().unwrap();
+    assert!(initial < 0.5, "the untrained network got {initial} right");
+    let model = get(&server, "/api/model").json();
+    assert_eq!(
+        model
+            .get("first_layer_images")
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        512
+    );
+}
+
 /// Debian's Chromium, or `SIMPLENN_CHROMIUM`.
 fn chromium() -> Option<PathBuf> {
     if let Ok(path) = std::env::var("SIMPLENN_CHROMIUM") {

@@ -18,11 +18,14 @@ use simplenn::http::{Limits, Method, Request, Response, Server};
 use simplenn::json::Json;
 use simplenn::layer::Layer;
 use simplenn::progress::Progress;
-use simplenn::{Matrix, Network, TrainConfig, preset};
+use simplenn::train::Training;
+use simplenn::{Matrix, Network, TrainConfig, TrainEvent, preset};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, RwLock};
 
 const HELP: &str = "\
 Serves a web page where you draw a digit and see the network's answer, layer by layer.
@@ -40,6 +43,8 @@ Usage: cargo run --release --example serve -- [OPTIONS]
                  free one up to 8099]
   --host ADDR    the address to listen on [default: 127.0.0.1, this machine only]; any
                  other lets anyone who can reach this machine use the page
+  --train        start watching it learn at once: a new network trained from scratch
+                 while the page follows (the page's button does the same)
   --timeout S    seconds a request may take to arrive before it is answered 408
                  [default: 10]
   --threads N    threads for the matrix products [default: all cores]
@@ -62,7 +67,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), Failure> {
-    let mut args = Args::parse(&["--help", "--quiet"])?;
+    let mut args = Args::parse(&["--help", "--quiet", "--train"])?;
     if args.switch("--help") {
         print!("{HELP}");
         return Ok(());
@@ -78,6 +83,7 @@ fn run() -> Result<(), Failure> {
             .map_err(|_| Failure::Usage(format!("--host: '{h}' is not an IP address")))?,
     };
     let quiet = args.switch("--quiet");
+    let learn = args.switch("--train");
     let timeout = match args.parsed::<f64>("--timeout", "a number of seconds")? {
         None => 10.0,
         Some(t) => common::check_range("--timeout", t, 0.1..=3600.0)?,
@@ -89,21 +95,24 @@ fn run() -> Result<(), Failure> {
     common::apply_threads(&mut args)?;
     args.reject_unknown()?;
 
-    let (network, digits) = match model {
+    let (network, digits, train) = match model {
         Some(file) => {
             let network: Network = simplenn::model::load(&file)?;
             check_fits(&network, &file)?;
-            let digits = match data {
+            let (digits, train) = match data {
                 Some(dir) => Digits::load(&dir)?,
                 None => Digits::builtin(
                     "the 10,000 built-in digits, which the model may have trained on",
                 )?,
             };
-            (network, digits)
+            (network, digits, train)
         }
         None => quick_model(data)?,
     };
-    let app = Arc::new(App::new(network, digits));
+    let app = Arc::new(App::new(network, digits, train));
+    if learn {
+        app.start_learning();
+    }
 
     let server = bind(host, port, &limits)?;
     let server = if quiet { server.quiet() } else { server };
@@ -170,7 +179,7 @@ fn check_fits(network: &Network, file: &str) -> Result<(), Failure> {
 
 /// Trains the recommended MLP for a few epochs on 9,000 built-in digits, showing progress,
 /// and keeps the other 1,000 to show.
-fn quick_model(data: Option<String>) -> Result<(Network, Digits), Failure> {
+fn quick_model(data: Option<String>) -> Result<(Network, Digits, Dataset), Failure> {
     let builtin = dataset::load_dir(&common::builtin_data_dir(), CLASSES)?.train;
     let (train, held_out) = builtin.split(0.1, 1);
     let (mut network, config): (Network, TrainConfig) = preset::recommended(PIXELS, CLASSES, 1);
@@ -198,14 +207,17 @@ fn quick_model(data: Option<String>) -> Result<(Network, Digits), Failure> {
          --preset cnn --save cnn.snn, then serve --model cnn.snn",
         100.0 * accuracy
     );
-    let digits = match data {
+    let (digits, train) = match data {
         Some(dir) => Digits::load(&dir)?,
-        None => Digits::new(
-            held_out,
-            "the 1,000 built-in digits the quick model did not train on",
+        None => (
+            Digits::new(
+                held_out,
+                "the 1,000 built-in digits the quick model did not train on",
+            ),
+            train,
         ),
     };
-    Ok((network, digits))
+    Ok((network, digits, train))
 }
 
 /// The digits the page can show.
@@ -222,8 +234,11 @@ impl Digits {
         }
     }
 
-    fn load(dir: &str) -> Result<Digits, Failure> {
+    /// The digits of `dir` to show (its test set, else its training set), and its training
+    /// set, for "watch it learn".
+    fn load(dir: &str) -> Result<(Digits, Dataset), Failure> {
         let loaded = dataset::load_dir(Path::new(dir), CLASSES)?;
+        let train = loaded.train.clone();
         let (set, which) = match loaded.test {
             Some(test) => (test, "test set"),
             None => (loaded.train, "training set"),
@@ -234,42 +249,190 @@ impl Digits {
             ));
         }
         let about = format!("the {} digits of the {which} in {dir}", set.len());
-        Ok(Digits::new(set, &about))
+        Ok((Digits::new(set, &about), train))
     }
 
-    fn builtin(about: &str) -> Result<Digits, Failure> {
+    fn builtin(about: &str) -> Result<(Digits, Dataset), Failure> {
         let set = dataset::load_dir(&common::builtin_data_dir(), CLASSES)?.train;
-        Ok(Digits::new(set, about))
+        Ok((Digits::new(set.clone(), about), set))
     }
 }
 
-/// The network, the digits, and what is computed once: the digits' predictions, the
-/// model's description.
-struct App {
+/// The network the page talks to, and what is computed from it once: the digits'
+/// predictions and the model's description. Replaced whole when training publishes a new
+/// one, so a request always sees one consistent network.
+struct Snapshot {
     network: Network,
-    digits: Digits,
     predictions: Vec<usize>,
     model: String,
+    /// Counts the networks published so far: the page redraws when it changes.
+    version: u64,
+}
+
+/// "Watch it learn": a run in progress or finished, as the page shows it.
+#[derive(Default)]
+struct Learning {
+    running: bool,
+    epochs: usize,
+    /// One entry per finished epoch: (training loss, training accuracy, accuracy on the
+    /// shown digits).
+    history: Vec<(f64, f64, f64)>,
+    /// The untrained network's accuracy on the shown digits: where the curve starts.
+    initial_accuracy: Option<f64>,
+    error: Option<String>,
+}
+
+/// Epochs of "watch it learn", and the least time between two of them, so that a person
+/// can follow (an epoch of the quick MLP takes a tenth of a second).
+const LEARN_EPOCHS: usize = 20;
+const LEARN_PACE: std::time::Duration = std::time::Duration::from_millis(600);
+
+struct App {
+    digits: Digits,
+    /// What "watch it learn" trains on.
+    train: Arc<Dataset>,
+    current: RwLock<Arc<Snapshot>>,
+    learning: Mutex<Learning>,
+    /// Gradient steps taken in the current epoch of "watch it learn", and per epoch.
+    steps: AtomicUsize,
+    steps_per_epoch: usize,
 }
 
 impl App {
-    fn new(network: Network, digits: Digits) -> App {
-        let predictions = network.predict_samples(&digits.set);
-        let model = model_json(&network).to_string();
+    fn new(network: Network, digits: Digits, train: Dataset) -> App {
+        let steps_per_epoch = train.len().div_ceil(64);
+        let snapshot = Snapshot::of(network, &digits, 0);
         App {
-            network,
             digits,
-            predictions,
-            model,
+            train: Arc::new(train),
+            current: RwLock::new(Arc::new(snapshot)),
+            learning: Mutex::new(Learning::default()),
+            steps: AtomicUsize::new(0),
+            steps_per_epoch,
         }
     }
 
+    fn now(&self) -> Arc<Snapshot> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn publish(&self, network: Network) -> f64 {
+        let version = self.now().version + 1;
+        let snapshot = Snapshot::of(network, &self.digits, version);
+        let labels = self.digits.set.labels_usize();
+        let right = snapshot
+            .predictions
+            .iter()
+            .zip(&labels)
+            .filter(|(p, l)| p == l)
+            .count();
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(snapshot);
+        right as f64 / labels.len().max(1) as f64
+    }
+
+    /// Starts training a new network from scratch on a thread of its own, unless one is
+    /// training already; publishes it after every epoch.
+    fn start_learning(self: &Arc<App>) -> bool {
+        {
+            let mut learning = self.learning.lock().unwrap_or_else(|e| e.into_inner());
+            if learning.running {
+                return false;
+            }
+            *learning = Learning {
+                running: true,
+                epochs: LEARN_EPOCHS,
+                ..Learning::default()
+            };
+        }
+        let app = Arc::clone(self);
+        std::thread::spawn(move || {
+            let result = app.learn();
+            let mut learning = app.learning.lock().unwrap_or_else(|e| e.into_inner());
+            learning.running = false;
+            learning.error = result.err();
+        });
+        true
+    }
+
+    fn learn(&self) -> Result<(), String> {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64);
+        let (mut network, config): (Network, TrainConfig) =
+            preset::recommended(PIXELS, CLASSES, seed);
+        let config = TrainConfig {
+            epochs: LEARN_EPOCHS,
+            ..config
+        };
+        // The untrained network first: random weights, and about one digit in ten right.
+        let initial = self.publish(network.clone());
+        self.learning
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .initial_accuracy = Some(initial);
+        let mut training = Training::new(&network, &config, self.train.len());
+        loop {
+            let start = std::time::Instant::now();
+            self.steps.store(0, Ordering::Relaxed);
+            let epoch = training.next_epoch(&mut network, &*self.train, None, |event| {
+                if let TrainEvent::Batch { .. } = event {
+                    self.steps.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+            let stats = match epoch {
+                Ok(Some(stats)) => (stats.loss, stats.train_accuracy),
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(e.to_string()),
+            };
+            let accuracy = self.publish(network.clone());
+            self.learning
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .history
+                .push((stats.0, stats.1, accuracy));
+            std::thread::sleep(LEARN_PACE.saturating_sub(start.elapsed()));
+        }
+    }
+
+    /// `GET /api/learning`: where "watch it learn" is.
+    fn learning(&self) -> Response {
+        let learning = self.learning.lock().unwrap_or_else(|e| e.into_inner());
+        let history = learning.history.iter().map(|&(loss, train, shown)| {
+            Json::object([
+                ("loss", Json::from(loss)),
+                ("train_accuracy", Json::from(train)),
+                ("accuracy", Json::from(shown)),
+            ])
+        });
+        Response::json(&Json::object([
+            ("running", Json::from(learning.running)),
+            ("epoch", Json::from(learning.history.len())),
+            ("epochs", Json::from(learning.epochs)),
+            ("step", Json::from(self.steps.load(Ordering::Relaxed))),
+            ("steps", Json::from(self.steps_per_epoch)),
+            ("version", Json::from(self.now().version as usize)),
+            ("history", Json::Array(history.collect())),
+            (
+                "initial_accuracy",
+                learning.initial_accuracy.map_or(Json::Null, Json::from),
+            ),
+            (
+                "error",
+                learning.error.as_deref().map_or(Json::Null, Json::from),
+            ),
+        ]))
+    }
     // ANCHOR: routes
     /// Every route: a path, the methods it takes, and what it answers.
-    fn route(&self, request: &Request) -> Response {
+    fn route(self: &Arc<App>, request: &Request) -> Response {
         let allowed: &[Method] = match request.path.as_str() {
-            "/" | "/api/model" | "/api/digit" | "/api/mistakes" => &[Method::Get, Method::Head],
-            "/api/predict" => &[Method::Post],
+            "/" | "/api/model" | "/api/digit" | "/api/mistakes" | "/api/learning" => {
+                &[Method::Get, Method::Head]
+            }
+            "/api/predict" | "/api/learn" => &[Method::Post],
             "/favicon.ico" => return Response::new(204, "image/x-icon", Vec::new()),
             _ => return Response::error(404, "no such page"),
         };
@@ -281,9 +444,19 @@ impl App {
         match request.path.as_str() {
             "/" => Response::new(200, "text/html; charset=utf-8", PAGE.as_bytes().to_vec())
                 .with_header("Cache-Control", "no-store"),
-            "/api/model" => Response::new(200, "application/json", self.model.as_bytes().to_vec()),
+            "/api/model" => Response::new(
+                200,
+                "application/json",
+                self.now().model.as_bytes().to_vec(),
+            ),
             "/api/digit" => self.digit(request),
             "/api/mistakes" => self.mistakes(),
+            "/api/learning" => self.learning(),
+            // Starts training a new network from scratch; 409 if one is training already.
+            "/api/learn" => match self.start_learning() {
+                true => self.learning(),
+                false => Response::error(409, "a network is training already"),
+            },
             _ => self.predict(&request.body),
         }
     }
@@ -297,9 +470,10 @@ impl App {
             Err(reason) => return Response::error(400, &reason),
         };
         let x = Matrix::from_vec(1, PIXELS, pixels);
-        let outputs = self.network.forward_all(&x);
-        let probabilities = self.network.predict_proba(&x);
-        let layers = self
+        let now = self.now();
+        let outputs = now.network.forward_all(&x);
+        let probabilities = now.network.predict_proba(&x);
+        let layers = now
             .network
             .layers()
             .iter()
@@ -339,7 +513,7 @@ impl App {
             ("count", Json::from(count)),
             ("about", Json::from(self.digits.about.as_str())),
             ("label", Json::from(self.digits.set.label(index))),
-            ("prediction", Json::from(self.predictions[index])),
+            ("prediction", Json::from(self.now().predictions[index])),
             (
                 "pixels",
                 Json::Array(image.iter().map(|&p| Json::from(p as usize)).collect()),
@@ -349,8 +523,9 @@ impl App {
 
     /// `GET /api/mistakes`: the digits the network gets wrong.
     fn mistakes(&self) -> Response {
+        let now = self.now();
         let wrong: Vec<Json> = (0..self.digits.set.len())
-            .filter(|&i| self.predictions[i] != self.digits.set.label(i))
+            .filter(|&i| now.predictions[i] != self.digits.set.label(i))
             .map(Json::from)
             .collect();
         Response::json(&Json::object([
@@ -358,6 +533,19 @@ impl App {
             ("about", Json::from(self.digits.about.as_str())),
             ("mistakes", Json::Array(wrong)),
         ]))
+    }
+}
+
+impl Snapshot {
+    fn of(network: Network, digits: &Digits, version: u64) -> Snapshot {
+        let predictions = network.predict_samples(&digits.set);
+        let model = model_json(&network).to_string();
+        Snapshot {
+            network,
+            predictions,
+            model,
+            version,
+        }
     }
 }
 

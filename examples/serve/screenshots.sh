@@ -7,7 +7,8 @@
 # 1. mlp-seven.png: the quick model `serve` trains when given no --model, reading the "7"
 #    the page's ?selftest mode draws with its own drawing code;
 # 2. cnn-seven.png and cnn-mistake.png: a small CNN (trained here on the built-in digits,
-#    4 epochs), reading the same "7", and showing the first digit it gets wrong.
+#    4 epochs), reading the same "7", and showing the first digit it gets wrong;
+# 3. learning.png: `serve --train` five seconds into training a new MLP from scratch.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-book/src/figures/serve}
@@ -19,8 +20,8 @@ if [ ! -f target/serve-cnn.snn ]; then
     "$bin/train" --arch conv5:16,pool2,conv5:32,pool2,dense128 --epochs 4 --save target/serve-cnn.snn >/dev/null
 fi
 
-shoot() { # URL FILE
-    chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,1050 \
+shoot() { # URL FILE [WIDTH,HEIGHT]
+    chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars --window-size="${3:-1400,1050}" \
         --host-resolver-rules="MAP * ~NOTFOUND, EXCLUDE 127.0.0.1" \
         --virtual-time-budget=20000 --screenshot="$2" "$1" 2>/dev/null
     echo "wrote $2"
@@ -42,4 +43,9 @@ kill $pid
 serve --model target/serve-cnn.snn
 shoot "$url/?selftest" "$out/cnn-seven.png"
 shoot "$url/?mistake=1" "$out/cnn-mistake.png"
+kill $pid
+
+serve --train
+sleep 5
+shoot "$url/?selftest" "$out/learning.png" 1400,1300
 kill $pid
