@@ -180,6 +180,8 @@ fn check_fits(network: &Network, file: &str) -> Result<(), Failure> {
 /// Trains the recommended MLP for a few epochs on 9,000 built-in digits, showing progress,
 /// and keeps the other 1,000 to show.
 fn quick_model(data: Option<String>) -> Result<(Network, Digits, Dataset), Failure> {
+    // A bad --data folder is reported before any training, not after.
+    let given = data.map(|dir| Digits::load(&dir)).transpose()?;
     let builtin = dataset::load_dir(&common::builtin_data_dir(), CLASSES)?.train;
     let (train, held_out) = builtin.split(0.1, 1);
     let (mut network, config): (Network, TrainConfig) = preset::recommended(PIXELS, CLASSES, 1);
@@ -207,8 +209,8 @@ fn quick_model(data: Option<String>) -> Result<(Network, Digits, Dataset), Failu
          --preset cnn --save cnn.snn, then serve --model cnn.snn",
         100.0 * accuracy
     );
-    let (digits, train) = match data {
-        Some(dir) => Digits::load(&dir)?,
+    let (digits, train) = match given {
+        Some(loaded) => loaded,
         None => (
             Digits::new(
                 held_out,
@@ -429,15 +431,17 @@ impl App {
     /// Every route: a path, the methods it takes, and what it answers.
     fn route(self: &Arc<App>, request: &Request) -> Response {
         let allowed: &[Method] = match request.path.as_str() {
-            "/" | "/api/model" | "/api/digit" | "/api/mistakes" | "/api/learning" => {
-                &[Method::Get, Method::Head]
-            }
+            // (HEAD is answered as GET by the server.)
+            "/" | "/api/model" | "/api/digit" | "/api/mistakes" | "/api/learning" => &[Method::Get],
             "/api/predict" | "/api/learn" => &[Method::Post],
             "/favicon.ico" => return Response::new(204, "image/x-icon", Vec::new()),
             _ => return Response::error(404, "no such page"),
         };
         if !allowed.contains(&request.method) {
-            let names: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+            let mut names: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+            if allowed.contains(&Method::Get) {
+                names.push("HEAD");
+            }
             return Response::error(405, &format!("{} takes {}", request.path, names.join(", ")))
                 .with_header("Allow", &names.join(", "));
         }

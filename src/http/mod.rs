@@ -1,7 +1,8 @@
 //! A small HTTP/1.1 server on `std::net`, for the `serve` example's web page: enough of the
 //! protocol for a browser and `curl`, strict about everything else.
 //!
-//! What it speaks (RFC 9110 and 9112): `GET`, `HEAD` and `POST`; bodies with a
+//! What it speaks (RFC 9110 and 9112): `GET`, `HEAD` (answered as the `GET` of the same
+//! target, without the body) and `POST`; bodies with a
 //! `Content-Length` (chunked bodies are refused with 501); persistent connections
 //! (HTTP/1.1's default, `Connection: close` honoured, HTTP/1.0 closes); one response per
 //! request, in order. What it guards against, each answered with its status and a one-line
@@ -55,7 +56,8 @@ use std::time::{Duration, Instant};
 pub enum Method {
     /// `GET`.
     Get,
-    /// `HEAD`: a `GET` whose response is sent without its body.
+    /// `HEAD`: a `GET` whose response is sent without its body. The server hands the
+    /// handler a `GET` for it, so a handler never sees this.
     Head,
     /// `POST`.
     Post,
@@ -362,19 +364,28 @@ fn serve_connection(stream: TcpStream, handler: &Handler, limits: &Limits, log_r
                 }
                 break;
             }
-            Read1::Request(request) => {
+            Read1::Request(mut request) => {
                 let start = Instant::now();
+                // HEAD is GET without the body: the handler answers a GET.
+                let head_only = request.method == Method::Head;
+                if head_only {
+                    request.method = Method::Get;
+                }
                 let response = match catch_unwind(AssertUnwindSafe(|| handler(&request))) {
                     Ok(r) => r,
                     Err(_) => Response::error(500, "the handler failed on this request"),
                 };
                 let keep = request.keep_alive() && response.status < 500;
-                let head_only = request.method == Method::Head;
                 let written = write_response(conn.get_mut(), &response, keep, head_only);
                 if log_requests {
+                    let method = if head_only {
+                        "HEAD"
+                    } else {
+                        request.method.as_str()
+                    };
                     let target = match &request.query {
-                        Some(q) => format!("{} {}?{q}", request.method.as_str(), request.path),
-                        None => format!("{} {}", request.method.as_str(), request.path),
+                        Some(q) => format!("{method} {}?{q}", request.path),
+                        None => format!("{method} {}", request.path),
                     };
                     log(conn.get_mut(), &target, &response, start);
                 }
