@@ -21,6 +21,7 @@ const HELP: &str = "\
 Evaluates a saved model, or writes its predictions as a Kaggle submission.
 
 Usage: cargo run --release --example predict -- --model FILE (--data DIR | --csv FILE) [OPTIONS]
+       cargo run --release --example predict -- --model FILE --export FILE.onnx|FILE.safetensors
 
   --model FILE        a model written by `train --save FILE` (required)
   --data DIR          a folder of MNIST-style files: evaluates on the t10k-* test set when
@@ -31,12 +32,47 @@ Usage: cargo run --release --example predict -- --model FILE (--data DIR | --csv
                       a header 'ImageId,Label', then '1,7', '2,0', ...
   --metrics FILE      write a JSON summary: test_accuracy (null without labels) and the
                       confusion matrix
+  --probabilities FILE
+                      write every image's ten class probabilities as CSV: a header
+                      'image,p0,...,p9', then one row per image, each number as the
+                      shortest decimal that reads back to the same f32
+  --export FILE       write the model as ONNX (FILE ending .onnx: the graph and its
+                      weights, for ONNX Runtime) or its weights as safetensors (.safetensors,
+                      named and laid out as PyTorch holds them), and exit (see the book's
+                      \"Taking it elsewhere\")
   --threads N         threads for the matrix products [default: all cores]
   -h, --help          print this help
 
 Exit status: 0 on success, 2 for a usage error, 1 for a data or I/O error
 (141 if stdout is a pipe whose reader has gone, as with `| head`).
 ";
+
+/// `--export FILE`: writes the model in the format FILE's extension names.
+fn export_model(model: &Path, out: &Path, with_data: bool) -> Result<(), Failure> {
+    if with_data {
+        return Err(Failure::Usage(
+            "--export writes the model and exits: it takes no --data or --csv".into(),
+        ));
+    }
+    let extension = out.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let onnx = extension.eq_ignore_ascii_case("onnx");
+    if !onnx && !extension.eq_ignore_ascii_case("safetensors") {
+        return Err(Failure::Usage(format!(
+            "--export: {} should end in .onnx or .safetensors, the format to write",
+            out.display()
+        )));
+    }
+    check_writable("--export", out)?;
+    let net: Network = Network::load(model)?;
+    if onnx {
+        simplenn::model::onnx::save(&net, out)?;
+    } else {
+        simplenn::model::safetensors::save(&net, out)?;
+    }
+    let format = if onnx { "ONNX" } else { "safetensors" };
+    say!("wrote {} ({net}) as {format}", out.display());
+    Ok(())
+}
 
 fn main() -> ExitCode {
     common::exit_with(run(), "predict")
@@ -66,10 +102,15 @@ fn run() -> Result<(), Failure> {
     let csv = args.value("--csv");
     let submission = args.value("--submission").map(PathBuf::from);
     let metrics = args.value("--metrics").map(PathBuf::from);
+    let export = args.value("--export").map(PathBuf::from);
+    let probabilities = args.value("--probabilities").map(PathBuf::from);
     common::apply_threads(&mut args)?;
     args.reject_unknown()?;
 
     let model = model.ok_or_else(|| Failure::Usage("--model FILE is required".into()))?;
+    if let Some(out) = export {
+        return export_model(&model, &out, data.is_some() || csv.is_some());
+    }
     let source = match (data, csv) {
         (Some(_), Some(_)) => {
             return Err(Failure::Usage(
@@ -80,7 +121,11 @@ fn run() -> Result<(), Failure> {
         (Some(dir), None) => Source::Dir(dir),
         (None, Some(file)) => Source::Csv(file),
     };
-    for (flag, path) in [("--submission", &submission), ("--metrics", &metrics)] {
+    for (flag, path) in [
+        ("--submission", &submission),
+        ("--metrics", &metrics),
+        ("--probabilities", &probabilities),
+    ] {
         if let Some(path) = path {
             check_writable(flag, path)?;
         }
@@ -149,6 +194,29 @@ fn run() -> Result<(), Failure> {
         say!(
             "wrote {} predictions to {}",
             predicted.len(),
+            path.display()
+        );
+    }
+    if let Some(path) = &probabilities {
+        let mut x = simplenn::Matrix::zeros(0, 0);
+        inputs.gather(&(0..inputs.len()).collect::<Vec<_>>(), &mut x);
+        let p = net.predict_proba(&x);
+        let mut csv = String::from("image");
+        for k in 0..p.cols() {
+            csv.push_str(&format!(",p{k}"));
+        }
+        csv.push('\n');
+        for (i, row) in p.row_iter().enumerate() {
+            csv.push_str(&i.to_string());
+            for v in row {
+                csv.push_str(&format!(",{v}"));
+            }
+            csv.push('\n');
+        }
+        write_file(path, &csv)?;
+        say!(
+            "wrote {} rows of probabilities to {}",
+            p.rows(),
             path.display()
         );
     }

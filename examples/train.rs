@@ -50,6 +50,9 @@ Network:
   --activation NAME   relu, sigmoid, tanh or identity [default: relu]
   --init NAME         he, xavier or original, for every layer [default: he with relu,
                       xavier with the other activations]
+  --init-from FILE    start from the weights in FILE, a .safetensors file written by
+                      `predict --export` or by PyTorch for the same architecture (names
+                      and layouts: the book's \"Taking it elsewhere\")
 
 Training:
   --epochs N          passes over the training data [default: 60]
@@ -126,6 +129,8 @@ struct Settings {
     config: TrainConfig,
     threads: usize,
     save: Option<PathBuf>,
+    /// `--init-from`: safetensors weights to start from.
+    init_from: Option<PathBuf>,
     metrics: Option<PathBuf>,
     plots: Option<PathBuf>,
     /// `--checkpoint`: where to save the run after every epoch.
@@ -362,6 +367,7 @@ fn parse_settings(argv: Vec<String>) -> Result<Option<Settings>, Failure> {
     let data = args.value("--data");
     let csv = args.value("--csv");
     let save = args.value("--save").map(PathBuf::from);
+    let init_from = args.value("--init-from").map(PathBuf::from);
     let metrics = args.value("--metrics").map(PathBuf::from);
     let plots = args.value("--plots").map(PathBuf::from);
     let checkpoint = args.value("--checkpoint").map(PathBuf::from);
@@ -394,6 +400,7 @@ fn parse_settings(argv: Vec<String>) -> Result<Option<Settings>, Failure> {
         config,
         threads,
         save,
+        init_from,
         metrics,
         plots,
         checkpoint,
@@ -631,6 +638,12 @@ fn run() -> Result<(), Failure> {
         }
     };
 
+    if let Some(file) = &s.init_from {
+        let tensors = simplenn::model::safetensors::load(file)?;
+        simplenn::model::safetensors::set_parameters(&mut net, &tensors)
+            .map_err(|e| Failure::Data(e.in_file(file)))?;
+        say!("starting from the weights in {}", file.display());
+    }
     say!(
         "data: {} ({} training, {} validation, {})",
         loaded.source,

@@ -65,6 +65,8 @@ pub enum ErrorKind {
     Model(String),
     /// A malformed, foreign or damaged training checkpoint.
     Checkpoint(String),
+    /// A malformed safetensors file, or one whose tensors do not fit the network.
+    Safetensors(String),
     /// Files that are each well-formed but do not fit together or do not fit the task:
     /// image and label counts differ, a label is out of range, images of the wrong size.
     Data(String),
@@ -128,6 +130,14 @@ impl Error {
         )
     }
 
+    /// A safetensors error, at a byte offset when there is one.
+    pub fn safetensors(offset: Option<u64>, message: impl Into<String>) -> Self {
+        Self::new(
+            ErrorKind::Safetensors(message.into()),
+            offset.map(Location::Offset),
+        )
+    }
+
     /// A data-consistency error (no single place in a file is to blame).
     pub fn data(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Data(message.into()), None)
@@ -186,6 +196,7 @@ impl fmt::Display for Error {
             ErrorKind::Csv(m) => write!(f, "CSV: {m}"),
             ErrorKind::Model(m) => write!(f, "model: {m}"),
             ErrorKind::Checkpoint(m) => write!(f, "checkpoint: {m}"),
+            ErrorKind::Safetensors(m) => write!(f, "safetensors: {m}"),
             ErrorKind::Data(m) => f.write_str(m),
         }
     }

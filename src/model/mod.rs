@@ -144,6 +144,9 @@
 //! training run), more than [`MAX_LAYERS`] layers, a layer of zero or more than
 //! `u32::MAX` units.
 
+pub mod onnx;
+pub mod safetensors;
+
 use crate::activation::Activation;
 use crate::crc32::crc32;
 use crate::error::{Error, Result};
