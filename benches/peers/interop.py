@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Proves simplenn's exported models against PyTorch and ONNX Runtime.
 
-1. simplenn trains an MLP (784-64-10) and a small CNN on the built-in digits, saves them,
+1. simplenn trains the default MLP (784-512-256-10) and the preset's CNN (conv5:16, pool2,
+   conv5:32, pool2, dense128) for an epoch on the built-in digits, saves them,
    and exports them with `predict --export`; PyTorch builds the same architectures (below),
    loads the files with the `safetensors` package (`load_state_dict(..., strict=True)`), and
    predicts the digits of the test folder: the labels must be simplenn's, and every
@@ -90,13 +91,13 @@ class Mlp(nn.Module):
 
 
 class Cnn(nn.Module):
-    """conv5:8, pool2, conv5:16, pool2, dense32, 'same' padding."""
+    """conv5:16, pool2, conv5:32, pool2, dense128 ('same' padding): `train --preset cnn`."""
 
     def __init__(self):
         super().__init__()
-        self.layers = nn.ModuleList([nn.Conv2d(1, 8, 5, padding=2), nn.MaxPool2d(2),
-                                     nn.Conv2d(8, 16, 5, padding=2), nn.MaxPool2d(2),
-                                     nn.Linear(16 * 7 * 7, 32), nn.Linear(32, 10)])
+        self.layers = nn.ModuleList([nn.Conv2d(1, 16, 5, padding=2), nn.MaxPool2d(2),
+                                     nn.Conv2d(16, 32, 5, padding=2), nn.MaxPool2d(2),
+                                     nn.Linear(32 * 7 * 7, 128), nn.Linear(128, 10)])
 
     def forward(self, x):
         l = self.layers
@@ -145,8 +146,8 @@ if not can_run_onnx(onnx_python):
     onnx_python = None
 worst, checks = 0.0, 0
 for name, train_args, module in [
-    ("MLP 784-64-10", ["--hidden", "64", "--epochs", "2"], Mlp([64])),
-    ("CNN conv5:8,pool2,conv5:16,pool2,dense32", ["--arch", "conv5:8,pool2,conv5:16,pool2,dense32", "--epochs", "1"], Cnn()),
+    ("MLP 784-512-256-10", ["--epochs", "1"], Mlp([512, 256])),
+    ("CNN conv5:16,pool2,conv5:32,pool2,dense128", ["--preset", "cnn", "--epochs", "1"], Cnn()),
 ]:
     model = os.path.join(work, "m.snn")
     weights = os.path.join(work, "m.safetensors")
