@@ -638,7 +638,8 @@ fn run() -> Result<(), Failure> {
         }
     };
 
-    if let Some(file) = &s.init_from {
+    // A resumed run takes its weights from the checkpoint, not from --init-from.
+    if let Some(file) = s.init_from.as_ref().filter(|_| resumed.is_none()) {
         let tensors = simplenn::model::safetensors::load(file)?;
         simplenn::model::safetensors::set_parameters(&mut net, &tensors)
             .map_err(|e| Failure::Data(e.in_file(file)))?;
