@@ -2,32 +2,14 @@
 //! statuses, one-line errors, and small end-to-end runs (a saved model predicts exactly what
 //! the trained one did). The heavy runs on real data are in `tests/mnist.rs`.
 
+mod example_bins;
+
+use example_bins::examples_dir;
 use simplenn::json::Json;
 use simplenn::{gzip, idx};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
-
-/// Builds the examples once (a no-op when they are fresh) and returns the folder they are in.
-fn examples_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--examples"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("running cargo build --examples");
-        assert!(status.success(), "cargo build --examples failed");
-        // target/debug/deps/cli-HASH → target/debug/examples
-        let mut dir = std::env::current_exe().unwrap();
-        dir.pop();
-        if dir.ends_with("deps") {
-            dir.pop();
-        }
-        dir.join("examples")
-    })
-}
 
 fn run(example: &str, args: &[&str]) -> Output {
     let out = Command::new(examples_dir().join(example))

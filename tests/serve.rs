@@ -3,6 +3,9 @@
 //! answering afterwards), a slow client, a load test against the library's own predictions,
 //! and the page itself in headless Chromium.
 
+mod example_bins;
+
+use example_bins::examples_dir;
 use simplenn::dataset;
 use simplenn::json::Json;
 use simplenn::{Activation, Init, Matrix, Network, TrainConfig};
@@ -12,25 +15,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-/// Builds the examples once and returns the folder they are in.
-fn examples_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--examples"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("running cargo build --examples");
-        assert!(status.success(), "cargo build --examples failed");
-        let mut dir = std::env::current_exe().unwrap();
-        dir.pop();
-        if dir.ends_with("deps") {
-            dir.pop();
-        }
-        dir.join("examples")
-    })
-}
 
 fn builtin() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist-10k")

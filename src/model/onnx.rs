@@ -158,11 +158,7 @@ fn value_info(name: &str, dtype: Dtype, dims: &[usize]) -> Message {
 // ANCHOR: graph
 /// The network as an ONNX `ModelProto`; see the [module docs](self).
 pub fn to_bytes<T: Float>(network: &Network<T>) -> Vec<u8> {
-    let dtype = if std::mem::size_of::<T>() == 4 {
-        Dtype::F32
-    } else {
-        Dtype::F64
-    };
+    let dtype = Dtype::of::<T>();
     let mut graph = Message::new();
     let mut current = "input".to_string();
     let mut image = false; // whether `current` is N × C × H × W
@@ -253,14 +249,7 @@ pub fn to_bytes<T: Float>(network: &Network<T>) -> Vec<u8> {
             tensor.int(1, d as i64); // dims
         }
         tensor.int(2, data_type(t.dtype)).string(8, &t.name);
-        let mut raw = Vec::with_capacity(t.values.len() * 8);
-        for v in &t.values {
-            match t.dtype {
-                Dtype::F32 => raw.extend_from_slice(&(*v as f32).to_le_bytes()),
-                Dtype::F64 => raw.extend_from_slice(&v.to_le_bytes()),
-            }
-        }
-        tensor.bytes(9, &raw); // raw_data, little-endian
+        tensor.bytes(9, &t.to_le_bytes()); // raw_data, little-endian
         graph.message(5, &tensor); // initializer
     }
     graph.message(11, &value_info("input", dtype, &input_dims));

@@ -75,7 +75,8 @@ impl Dtype {
             Dtype::F64 => 8,
         }
     }
-    fn of<T: Float>() -> Dtype {
+    /// The element type of `T`.
+    pub(crate) fn of<T: Float>() -> Dtype {
         if std::mem::size_of::<T>() == 4 {
             Dtype::F32
         } else {
@@ -106,6 +107,20 @@ pub struct Tensors {
     pub metadata: Vec<(String, String)>,
 }
 
+impl Tensor {
+    /// Its values as stored: little-endian, in its element type.
+    pub fn to_le_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.values.len() * self.dtype.size());
+        for &v in &self.values {
+            match self.dtype {
+                Dtype::F32 => out.extend_from_slice(&(v as f32).to_le_bytes()),
+                Dtype::F64 => out.extend_from_slice(&v.to_le_bytes()),
+            }
+        }
+        out
+    }
+}
+
 impl Tensors {
     /// The tensor called `name`.
     pub fn get(&self, name: &str) -> Option<&Tensor> {
@@ -125,12 +140,12 @@ pub fn tensors<T: Float>(network: &Network<T>) -> Vec<Tensor> {
         };
         let (shape, values) = match layer {
             Layer::Dense(_) => {
-                let input = image_before(network, i);
+                let order = channels_first(image_before(network, i));
                 let (inputs, outputs) = w.shape();
                 // [out, in], the inputs in PyTorch's channels-first order.
                 let mut values = vec![0.0; inputs * outputs];
                 for o in 0..outputs {
-                    for (ours, theirs) in channels_first(input).into_iter().enumerate() {
+                    for (ours, &theirs) in order.iter().enumerate() {
                         values[o * inputs + theirs] = w[(ours, o)].to_f64();
                     }
                 }
@@ -228,12 +243,7 @@ pub fn to_bytes<T: Float>(network: &Network<T>) -> Vec<u8> {
     out.extend_from_slice(&(header.len() as u64).to_le_bytes());
     out.extend_from_slice(&header);
     for t in &tensors {
-        for &v in &t.values {
-            match t.dtype {
-                Dtype::F32 => out.extend_from_slice(&(v as f32).to_le_bytes()),
-                Dtype::F64 => out.extend_from_slice(&v.to_le_bytes()),
-            }
-        }
+        out.extend_from_slice(&t.to_le_bytes());
     }
     out
 }

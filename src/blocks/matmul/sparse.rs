@@ -258,8 +258,7 @@ impl<T: Float> SparseRows<T> {
             b.rows(),
             b.cols()
         );
-        let spans: Vec<usize> = self.row_start.windows(2).map(|w| w[1] - w[0]).collect();
-        combine_all(b, out, self.rows, &spans, |r| self.row(r));
+        combine_all(b, out, &self.row_start, &self.row_col, &self.row_value);
     }
 
     /// `out = Xᵀ·B` (`cols × B.cols()`), one row of `out` per column of `X`: the rows of `B`
@@ -278,22 +277,27 @@ impl<T: Float> SparseRows<T> {
             b.rows(),
             b.cols()
         );
-        let spans: Vec<usize> = self.col_start.windows(2).map(|w| w[1] - w[0]).collect();
-        combine_all(b, out, self.cols, &spans, |c| self.col(c));
+        combine_all(b, out, &self.col_start, &self.col_row, &self.col_value);
     }
     // ANCHOR_END: sparse_matmul
 }
 
-/// Writes the `lines` rows of `out`, row `i` the combination of rows of `b` that `line(i)`
-/// names (`spans[i]` terms), on as many threads as the work is worth, each a band of whole
-/// rows chosen so that the bands hold about the same number of terms.
-fn combine_all<'a, T: Float>(
+/// Writes the rows of `out`, one per entry of `starts` but the last: row `i` the
+/// combination of the rows of `b` that entries `starts[i]..starts[i + 1]` of `index` and
+/// `values` name, on as many threads as the work is worth, each a band of whole rows chosen
+/// so that the bands hold about the same number of terms.
+fn combine_all<T: Float>(
     b: View<'_, T>,
     out: &mut Matrix<T>,
-    lines: usize,
-    spans: &[usize],
-    line: impl Fn(usize) -> (&'a [u32], &'a [T]) + Sync,
+    starts: &[usize],
+    index: &[u32],
+    values: &[T],
 ) {
+    let lines = starts.len() - 1;
+    let line = |i: usize| {
+        let entries = starts[i]..starts[i + 1];
+        (&index[entries.clone()], &values[entries])
+    };
     let n = b.cols();
     out.reshape_for_overwrite(lines, n);
     if n == 0 {
@@ -316,7 +320,7 @@ fn combine_all<'a, T: Float>(
         }
     };
     let combine: CombineFn<T> = combine_fn(kernel());
-    let terms: usize = spans.iter().sum();
+    let terms = starts[lines] - starts[0];
     let workers = threads()
         .min(2 * terms * n / MIN_FLOPS_PER_THREAD)
         .min(lines)
@@ -333,9 +337,8 @@ fn combine_all<'a, T: Float>(
     } else {
         // Band boundaries where the running count of terms passes each worker's share.
         let mut bounds = vec![0];
-        let mut done = 0;
-        for (i, &s) in spans.iter().enumerate() {
-            done += s;
+        for (i, &end) in starts[1..].iter().enumerate() {
+            let done = end - starts[0];
             if done * workers >= terms * bounds.len() && bounds.len() < workers {
                 bounds.push(i + 1);
             }

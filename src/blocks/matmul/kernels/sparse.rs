@@ -313,9 +313,10 @@ mod x86 {
         stride: usize,
         out: &mut [f32],
     ) {
+        // `avx2_f32` is compiled with FMA enabled too (its fused twin shares the body).
         assert!(
             super::super::avx2::fma_detected(),
-            "the AVX2 sparse kernel on a CPU without AVX2"
+            "the AVX2 sparse kernel on a CPU without AVX2 and FMA"
         );
         // SAFETY: the CPU runs AVX2 and FMA (checked just above).
         unsafe { avx2_f32::<false>(index, values, dense, stride, out) }
