@@ -15,6 +15,7 @@
 //! `cargo bench --bench layers -- sparse`.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use simplenn::LayerKind;
 use simplenn::dataset::{Dataset, Images};
 use simplenn::matmul::sparse::SparseRows;
 use simplenn::{Matrix, Rng, Shape, TrainConfig, matmul, preset};
@@ -80,7 +81,7 @@ fn conv(c: &mut Criterion) {
             b.iter(|| black_box(layer.forward(&x)))
         });
         group.bench_function(BenchmarkId::new("backward", name), |b| {
-            b.iter(|| black_box(layer.gradients(&x, &delta)))
+            b.iter(|| black_box(layer.backward(&x, &delta)))
         });
     }
     group.finish();

@@ -7,7 +7,7 @@
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use simplenn::dataset::{Dataset, Images};
-use simplenn::{Activation, Batch, Init, Network, Rng, TrainConfig, matmul};
+use simplenn::{Activation, Batch, Init, Network, Optimiser, Rng, TrainConfig, matmul};
 use std::time::Duration;
 
 /// 10,000 images of random pixels, with labels that depend on them (the brightest of ten
@@ -36,7 +36,7 @@ fn bench(c: &mut Criterion) {
         epochs: 1,
         batch: Batch::Size(64),
         learning_rate: 0.1,
-        momentum: 0.0,
+        optimiser: Optimiser::sgd(0.0),
         ..TrainConfig::default()
     };
     let mut group = c.benchmark_group("train/epoch 10k images 784-128-10 batch 64");

@@ -11,6 +11,7 @@
 mod common;
 
 use common::{Args, CLASSES, Failure, check_range, check_writable, write_file};
+use simplenn::LayerKind;
 use simplenn::dataset::Dataset;
 use simplenn::json::Json;
 use simplenn::plot::{GalleryImage, LineChart, Series, WeightImage, gallery_svg, weights_svg};
@@ -242,7 +243,7 @@ fn parse_settings(argv: Vec<String>) -> Result<Option<Settings>, Failure> {
                 "--momentum: {m} must be at least 0 and below 1"
             )));
         }
-        config.momentum = m;
+        config.optimiser = config.optimiser.with_momentum(m);
     }
     if let Some(wd) = args.parsed::<f64>("--weight-decay", "a number")? {
         config.weight_decay = check_range("--weight-decay", wd, 0.0..=1.0)?;
@@ -295,9 +296,11 @@ fn parse_settings(argv: Vec<String>) -> Result<Option<Settings>, Failure> {
         },
     };
     if let Some(o) = args.value("--optimizer") {
-        config.optimizer = o
+        let optimiser: simplenn::Optimiser = o
             .parse()
             .map_err(|e| Failure::Usage(format!("--optimizer: {e}")))?;
+        // --momentum is Adam's β₁ too, whichever flag came first.
+        config.optimiser = optimiser.with_momentum(config.optimiser.momentum());
     }
     if let Some(p) = args.parsed::<f64>("--dropout", "a number")? {
         if !(0.0..1.0).contains(&p) {
@@ -669,7 +672,7 @@ fn run() -> Result<(), Failure> {
             Batch::Size(n) => n.to_string(),
         },
         s.config.learning_rate,
-        s.config.momentum,
+        s.config.optimiser.momentum(),
         s.config.weight_decay,
         s.config.seed,
         s.threads,
@@ -697,7 +700,7 @@ fn run() -> Result<(), Failure> {
     };
     let progress = train_with_progress(&mut net, training, &train, &validation, &s);
     let history = progress.map_err(|e| {
-        let (lr, mu) = (s.config.learning_rate, s.config.momentum);
+        let (lr, mu) = (s.config.learning_rate, s.config.optimiser.momentum());
         Failure::Diverged(format!(
             "{e}.\nWith --lr {lr} and --momentum {mu} the effective step is {}; the default \
              recipe's --lr 0.05 --momentum 0.9 makes 0.5.",
@@ -927,8 +930,8 @@ fn extras_line(c: &TrainConfig) -> Option<String> {
     if c.dropout > 0.0 {
         extras.push(format!("dropout {}", c.dropout));
     }
-    if c.optimizer != simplenn::Optimizer::Sgd {
-        extras.push(format!("optimiser {}", c.optimizer));
+    if !matches!(c.optimiser, simplenn::Optimiser::Sgd { .. }) {
+        extras.push(format!("optimiser {}", c.optimiser));
     }
     if c.shift > 0 {
         extras.push(format!("shifts up to {} px", c.shift));
@@ -1025,8 +1028,8 @@ fn config_json(
             ("learning_rate".into(), c.learning_rate.into()),
             ("schedule".into(), c.schedule.to_string().as_str().into()),
             ("warmup_epochs".into(), c.warmup_epochs.into()),
-            ("optimizer".into(), c.optimizer.to_string().into()),
-            ("momentum".into(), c.momentum.into()),
+            ("optimizer".into(), c.optimiser.to_string().into()),
+            ("momentum".into(), c.optimiser.momentum().into()),
             ("weight_decay".into(), c.weight_decay.into()),
             ("label_smoothing".into(), c.label_smoothing.into()),
             ("dropout".into(), c.dropout.into()),

@@ -67,7 +67,7 @@
 //! | | [`arch`] | architectures as text, `conv5:16,pool2,dense128` |
 //! | | [`textbook`] | backpropagation and the training loop in their plainest form, read first |
 //! | `train/` | [`train`] | [`TrainConfig`], [`Training`], [`Network::fit`], schedules, [`train::checkpoint`] |
-//! | | [`train::optim`] | [`Optimizer`]: SGD with momentum, Adam, AdamW |
+//! | | [`train::optim`] | [`Optimiser`]: SGD with momentum, Adam, AdamW |
 //! | | [`preset`] | the original project's recipe, the recommended one, the ladder between them, a CNN |
 //! | `data/` | [`samples`], [`dataset`] | labelled samples, as matrices or as bytes |
 //! | | [`idx`], [`csv`], [`gzip`], [`crc32`] | MNIST's files, Kaggle's CSV and gzip, read and checked |
@@ -104,25 +104,24 @@ pub mod train;
 
 pub use blocks::{init, matmul, matrix, rng};
 pub use data::{augment, crc32, csv, dataset, gzip, idx, samples};
-pub use nn::{activation, arch, layer, loss, network, shape, textbook};
+pub use nn::{activation, arch, builder, layer, loss, network, shape, textbook};
 pub use report::{confusion, json, plot, progress};
 pub use train::preset;
 
 pub use activation::Activation;
+pub use arch::BadArchitecture;
+pub use builder::{LayerSpec, NetworkBuilder};
 pub use error::{Error, ErrorKind, Location};
 pub use float::Float;
 pub use init::Init;
-pub use layer::{Conv2d, Dense, Layer, MaxPool2d, Padding};
+pub use layer::{Conv2d, Dense, Layer, LayerGradients, LayerKind, MaxPool2d, Padding};
 pub use matrix::Matrix;
-pub use network::{
-    BadArchitecture, Evaluation, Gradients, LayerGradients, LayerSpec, Network, NetworkBuilder,
-    Regularisation,
-};
+pub use network::{Evaluation, Gradients, Network, Regularisation};
 pub use rng::Rng;
-pub use shape::Shape;
+pub use shape::{Shape, ShapeError};
 pub use train::{
-    Batch, Diverged, EpochStats, History, NonFinite, Optimizer, Schedule, TrainConfig, TrainEvent,
-    Training,
+    BadConfig, Batch, Diverged, EpochStats, History, NonFinite, Optimiser, Schedule, TrainConfig,
+    TrainEvent, Training,
 };
 
 // The README's examples are compiled and run as doctests, so they stay true.

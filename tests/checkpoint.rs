@@ -6,7 +6,7 @@ use simplenn::samples::{MatrixSamples, Samples};
 use simplenn::train::Training;
 use simplenn::train::checkpoint::{self, Checkpoint};
 use simplenn::{
-    Activation, Batch, Float, History, Matrix, Network, Optimizer, Rng, Schedule, Shape,
+    Activation, Batch, Float, History, Matrix, Network, Optimiser, Rng, Schedule, Shape,
     TrainConfig,
 };
 
@@ -115,12 +115,12 @@ fn sgd_with_momentum_shifts_dropout_and_keep_best_resume_exactly() {
 
 #[test]
 fn adam_and_adamw_with_warps_resume_exactly_through_convolutions() {
-    for optimizer in [Optimizer::ADAM, Optimizer::ADAMW] {
+    for optimiser in [Optimiser::ADAM, Optimiser::ADAMW] {
         let config = TrainConfig {
             epochs: 4,
             batch: Batch::Size(8),
             learning_rate: 0.01,
-            optimizer,
+            optimiser,
             weight_decay: 0.01,
             shift: 1,
             rotation: 10.0,
@@ -138,7 +138,7 @@ fn plain_full_batch_descent_resumes_exactly() {
     let config = TrainConfig {
         epochs: 4,
         batch: Batch::Full,
-        momentum: 0.0,
+        optimiser: Optimiser::sgd(0.0),
         ..TrainConfig::default()
     };
     check_resume_is_exact(mlp, &config);
@@ -159,7 +159,7 @@ fn an_f64_run_resumes_exactly_and_keeps_its_width() {
     let config = TrainConfig {
         epochs: 3,
         batch: Batch::Size(6),
-        optimizer: Optimizer::ADAM,
+        optimiser: Optimiser::ADAM,
         learning_rate: 0.01,
         ..TrainConfig::default()
     };
@@ -194,7 +194,7 @@ fn sample_checkpoint() -> Vec<u8> {
     let config = TrainConfig {
         epochs: 3,
         batch: Batch::Size(4),
-        optimizer: Optimizer::ADAM,
+        optimiser: Optimiser::ADAM,
         learning_rate: 0.01,
         ..TrainConfig::default()
     };

@@ -30,6 +30,7 @@
 //! finite difference does not trust that margin: at each of its four nudged points it
 //! recomputes every ReLU pre-activation and fails if one has changed sign.
 
+use simplenn::LayerKind;
 use simplenn::{Activation, Init, Matrix, Network, Regularisation, Rng, loss, train};
 
 // ANCHOR: constants

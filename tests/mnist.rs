@@ -8,7 +8,7 @@
 //! the optimised dev profile do.
 
 use simplenn::dataset::{self, DataDir};
-use simplenn::{Activation, Batch, Init, Network, TrainConfig, augment, preset};
+use simplenn::{Activation, Batch, Init, Network, Optimiser, TrainConfig, augment, preset};
 use std::io::Write;
 use std::path::Path;
 
@@ -74,7 +74,7 @@ fn he_init_minibatch_sgd_beats_the_original() {
         epochs: 10,
         batch: Batch::Size(64),
         learning_rate: 0.1,
-        momentum: 0.0,
+        optimiser: Optimiser::sgd(0.0),
         ..TrainConfig::default()
     };
     let history = net.fit_with(&data.train, None, &config, |_| {}).unwrap();

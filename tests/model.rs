@@ -1,6 +1,7 @@
 //! The model file format, checked against the table in `src/model/mod.rs`'s docs: its layout
 //! byte by byte, round trips, and every way a file can be wrong.
 
+use simplenn::LayerKind;
 use simplenn::crc32::crc32;
 use simplenn::model::{self, MAX_LAYERS};
 use simplenn::{Activation, Dense, ErrorKind, Location, Matrix, Network, Rng};

@@ -11,6 +11,7 @@
 //! to 1e-6: the matrix product's kernel is chosen for the CPU at run time, and a kernel with
 //! or without fused multiply-add rounds differently in the last bit.
 
+use simplenn::LayerKind;
 use simplenn::dataset::load_dir;
 use simplenn::{Activation, Network};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! Model format version 2, for networks with convolutions and pooling: its layout, round
 //! trips, and the ways a file can be wrong (the version-1 suite is `tests/model.rs`).
 
+use simplenn::LayerKind;
 use simplenn::crc32::crc32;
 use simplenn::model::{self, MAX_SAMPLE_VALUES};
 use simplenn::{Activation, Matrix, Network, Rng, Shape};

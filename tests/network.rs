@@ -1,5 +1,6 @@
 //! Building networks, activations and initialisation, checked against their definitions.
 
+use simplenn::LayerKind;
 use simplenn::{Activation, Dense, Init, Matrix, Network, Rng};
 
 #[test]
@@ -177,7 +178,7 @@ fn builder_without_output_panics() {
 }
 
 #[test]
-#[should_panic(expected = "layer 1: a dense layer has zero units")]
+#[should_panic(expected = "layer 1: on its input of 2, a dense layer has zero units")]
 fn builder_rejects_empty_layers() {
     Network::<f32>::builder(3)
         .hidden(2, Activation::Relu)
@@ -191,8 +192,7 @@ fn dense_forward_is_sigma_of_xw_plus_b() {
     let w = Matrix::<f64>::from_vec(2, 3, vec![1.0, -2.0, 0.5, 0.0, 1.0, -1.0]);
     let layer = Dense::new(w.clone(), vec![0.1, 0.2, -0.3], Activation::Relu);
     let x = Matrix::from_vec(2, 2, vec![1.0, 2.0, -1.0, 0.5]);
-    let mut out = Matrix::zeros(0, 0);
-    layer.forward_into(x.view(), &mut out);
+    let out = layer.forward(&x);
     // Row 0: [1, 2]·W = [1, 0, −1.5] + b = [1.1, 0.2, −1.8] → ReLU → [1.1, 0.2, 0]
     // Row 1: [−1, .5]·W = [−1, 2.5, −1] + b = [−0.9, 2.7, −1.3] → [0, 2.7, 0]
     let want = [1.1, 0.2, 0.0, 0.0, 2.7, 0.0];
@@ -203,7 +203,7 @@ fn dense_forward_is_sigma_of_xw_plus_b() {
 
 #[test]
 #[should_panic(
-    expected = "layer 0 has 4 outputs (weights 3×4) but layer 1 takes 5 inputs (weights 5×2)"
+    expected = "layer 1: Dense(3→4, relu) gives 4, but Dense(5→2, identity) takes 5"
 )]
 fn from_layers_checks_that_shapes_chain() {
     Network::from_layers(vec![
@@ -233,7 +233,7 @@ fn the_original_preset_is_the_original_recipe() {
     }
     assert_eq!(config.batch, simplenn::Batch::Full);
     assert_eq!(
-        (config.learning_rate, config.epochs, config.momentum),
-        (0.1, 600, 0.0)
+        (config.learning_rate, config.epochs, config.optimiser),
+        (0.1, 600, simplenn::Optimiser::sgd(0.0))
     );
 }

@@ -1,8 +1,9 @@
 //! Adam and AdamW: the update against its closed form, against an independent implementation
 //! of the paper's algorithm, and inside `fit`.
 
+use simplenn::LayerKind;
 use simplenn::train::optim::{AdamStep, adam_update};
-use simplenn::{Batch, Matrix, Network, Optimizer, Rng, TrainConfig};
+use simplenn::{Batch, Matrix, Network, Optimiser, Rng, TrainConfig};
 
 fn step(t: u64) -> AdamStep {
     AdamStep {
@@ -141,21 +142,21 @@ fn adam_and_adamw_match_the_paper_over_varying_gradients() {
 }
 
 /// `fit` with Adam on a network without hidden layers, full batch, against the oracle
-/// stepping the same weights with the gradients `loss_and_gradients` gives: `momentum` is
-/// `β₁`, the step count runs across epochs, and biases are not decayed.
+/// stepping the same weights with the gradients `loss_and_gradients` gives: `β₁` is the one
+/// set, the step count runs across epochs, and biases are not decayed.
 #[test]
 fn fit_with_adam_and_adamw_steps_as_the_paper_says() {
     let mut rng = Rng::new(11);
     let x = Matrix::<f64>::from_fn(12, 3, |_, _| rng.uniform(-1.0, 1.0));
     let labels: Vec<usize> = (0..12).map(|i| i % 2).collect();
-    for (optimizer, decoupled) in [(Optimizer::ADAM, false), (Optimizer::ADAMW, true)] {
+    for (optimiser, decoupled) in [(Optimiser::ADAM, false), (Optimiser::ADAMW, true)] {
+        let optimiser = optimiser.with_momentum(0.85);
         let start: Network<f64> = Network::builder(3).output(2).seed(3).build();
         let config = TrainConfig {
             epochs: 6,
             batch: Batch::Full,
             learning_rate: 0.03,
-            optimizer,
-            momentum: 0.85,
+            optimiser,
             weight_decay: 0.1,
             seed: 2,
             ..TrainConfig::default()
@@ -193,30 +194,31 @@ fn fit_with_adam_and_adamw_steps_as_the_paper_says() {
         let got = trained.layers()[0].weights().unwrap().as_slice();
         let want = net.layers()[0].weights().unwrap().as_slice();
         for (a, b) in got.iter().zip(want) {
-            assert!((a - b).abs() < 1e-12, "{optimizer}: {a} vs {b}");
+            assert!((a - b).abs() < 1e-12, "{optimiser}: {a} vs {b}");
         }
         let (got, want) = (
             trained.layers()[0].bias().unwrap(),
             net.layers()[0].bias().unwrap(),
         );
         for (a, b) in got.iter().zip(want) {
-            assert!((a - b).abs() < 1e-12, "{optimizer} bias: {a} vs {b}");
+            assert!((a - b).abs() < 1e-12, "{optimiser} bias: {a} vs {b}");
         }
     }
 }
 
 #[test]
-fn optimizer_text_round_trips_and_bad_settings_are_refused() {
+fn optimiser_text_round_trips_and_bad_settings_are_refused() {
     for o in [
-        Optimizer::Sgd,
-        Optimizer::ADAM,
-        Optimizer::ADAMW,
-        Optimizer::Adam {
+        Optimiser::sgd(0.9),
+        Optimiser::ADAM,
+        Optimiser::ADAMW,
+        Optimiser::Adam {
+            beta1: 0.9,
             beta2: 0.99,
             epsilon: 1e-6,
         },
     ] {
-        assert_eq!(o.to_string().parse::<Optimizer>(), Ok(o));
+        assert_eq!(o.to_string().parse::<Optimiser>(), Ok(o));
     }
     for bad in [
         "",
@@ -227,14 +229,26 @@ fn optimizer_text_round_trips_and_bad_settings_are_refused() {
         "adam:x:1",
         "sgd:1:1",
     ] {
-        assert!(bad.parse::<Optimizer>().is_err(), "{bad:?} was accepted");
+        assert!(bad.parse::<Optimiser>().is_err(), "{bad:?} was accepted");
     }
     let config = TrainConfig {
-        optimizer: Optimizer::Adam {
+        optimiser: Optimiser::Adam {
+            beta1: 0.9,
             beta2: 1.5,
             epsilon: 1e-8,
         },
         ..TrainConfig::default()
     };
-    assert!(config.validate().unwrap_err().contains("beta2"));
+    let error = config.validate().unwrap_err();
+    assert_eq!(error.setting, simplenn::train::Setting::Beta2);
+    assert_eq!(error.to_string(), "beta2: must be in (0, 1), got 1.5");
+    // β₁ is checked as SGD's momentum is, and named for what it is.
+    let config = TrainConfig {
+        optimiser: Optimiser::ADAM.with_momentum(1.0),
+        ..TrainConfig::default()
+    };
+    assert_eq!(
+        config.validate().unwrap_err().setting,
+        simplenn::train::Setting::Beta1
+    );
 }

@@ -2,6 +2,7 @@
 //! independent forward pass written the way PyTorch computes (NCHW images, OIHW kernels,
 //! `[out, in]` linear weights, channels-first flattening), and the malformed-file suite.
 
+use simplenn::LayerKind;
 use simplenn::model::safetensors::{self, Dtype, Tensors};
 use simplenn::{Activation, Matrix, Network, Rng, Shape};
 

@@ -219,7 +219,7 @@ fn bad_schedules_are_refused_by_name() {
             ..ok.clone()
         };
         let err = c.validate().unwrap_err();
-        assert!(err.contains(name), "{schedule:?}: {err}");
+        assert!(err.to_string().contains(name), "{schedule:?}: {err}");
     }
     // Warm-up over every epoch is allowed: the rate climbs the whole run.
     assert!(config(3, Schedule::Constant, 3).validate().is_ok());
@@ -286,7 +286,7 @@ fn bad_schedule_text_is_refused_with_a_reason() {
     ] {
         let err = text.parse::<Schedule>().unwrap_err().to_string();
         assert!(
-            err.contains(why) && err.contains(&format!("'{text}'")),
+            err.to_string().contains(why) && err.to_string().contains(&format!("'{text}'")),
             "{text}: {err}"
         );
     }

@@ -2,9 +2,10 @@
 //! thread count, and full-batch training that reads its inputs' nonzeros against the same
 //! training reading them dense.
 
+use simplenn::LayerKind;
 use simplenn::matmul::sparse::SparseRows;
 use simplenn::samples::MatrixSamples;
-use simplenn::{Activation, Batch, Matrix, Network, Rng, TrainConfig, matmul};
+use simplenn::{Activation, Batch, Matrix, Network, Optimiser, Rng, TrainConfig, matmul};
 use std::sync::Mutex;
 
 /// `set_threads` is process-wide: the tests that compare thread counts take turns.
@@ -174,7 +175,7 @@ fn full_batch_training_on_mostly_zero_inputs_steps_along_the_dense_gradient() {
         epochs: 1,
         batch: Batch::Full,
         learning_rate: 0.5,
-        momentum: 0.0,
+        optimiser: Optimiser::sgd(0.0),
         weight_decay: 0.0,
         label_smoothing: 0.0,
         shift: 0,

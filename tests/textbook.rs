@@ -2,8 +2,10 @@
 //! book shows first) against the numbers worked by hand in the book, and against the
 //! production code, bit for bit.
 
+use simplenn::LayerKind;
 use simplenn::{
-    Activation, Batch, Dense, Float, Init, Matrix, Network, Rng, Schedule, TrainConfig, textbook,
+    Activation, Batch, Dense, Float, Init, Matrix, Network, Optimiser, Rng, Schedule, TrainConfig,
+    textbook,
 };
 
 /// The 2-3-2 network of the book's worked example (the chapter on backpropagation).
@@ -177,7 +179,7 @@ fn the_textbook_loop_trains_the_same_network_as_fit_bit_for_bit() {
             batch: Batch::Size(batch_size),
             learning_rate: 0.1,
             schedule: Schedule::Constant,
-            momentum: 0.0,
+            optimiser: Optimiser::sgd(0.0),
             seed: 9,
             ..TrainConfig::default()
         };

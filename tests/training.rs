@@ -1,10 +1,12 @@
 //! Training: the network learns what it should, the optimiser does exactly the update the
 //! equations say, and the same seed gives the same result.
 
+use simplenn::LayerKind;
+use simplenn::train::Setting;
 use simplenn::samples::MatrixSamples;
 use simplenn::{
-    Activation, Batch, History, Init, Matrix, Network, Regularisation, Rng, Schedule, TrainConfig,
-    TrainEvent,
+    Activation, Batch, History, Init, Matrix, Network, Optimiser, Regularisation, Rng, Schedule,
+    TrainConfig, TrainEvent,
 };
 
 fn xor() -> (Matrix<f32>, Vec<usize>) {
@@ -47,7 +49,7 @@ fn learns_xor_with_each_nonlinearity() {
             epochs: 2000,
             batch: Batch::Full,
             learning_rate: 0.5,
-            momentum: 0.9,
+            optimiser: Optimiser::sgd(0.9),
             ..TrainConfig::default()
         };
         let history = net.fit(&x, &y, &config).unwrap();
@@ -133,7 +135,7 @@ fn full_batch_gradient_descent_lowers_the_loss_every_epoch() {
         epochs: 50,
         batch: Batch::Full,
         learning_rate: 0.05,
-        momentum: 0.0,
+        optimiser: Optimiser::sgd(0.0),
         ..TrainConfig::default()
     };
     let history = net.fit(&x, &y, &config).unwrap();
@@ -211,7 +213,7 @@ fn one_epoch_of_full_batch_descent_is_one_gradient_step() {
         epochs: 1,
         batch: Batch::Full,
         learning_rate: 0.3,
-        momentum: 0.0,
+        optimiser: Optimiser::sgd(0.0),
         ..TrainConfig::default()
     };
     net.fit(&x, &y, &config).unwrap();
@@ -234,7 +236,7 @@ fn momentum_follows_the_running_sum_of_gradients() {
         epochs: 2,
         batch: Batch::Full,
         learning_rate: lr,
-        momentum: mu,
+        optimiser: Optimiser::sgd(mu),
         ..TrainConfig::default()
     };
     net.fit(&x, &y, &config).unwrap();
@@ -261,7 +263,7 @@ fn each_step_uses_the_scheduled_learning_rate() {
             every: 1,
             factor: 0.5,
         },
-        momentum: 0.0,
+        optimiser: Optimiser::sgd(0.0),
         ..TrainConfig::default()
     };
     let history = net.fit(&x, &y, &config).unwrap();
@@ -308,7 +310,7 @@ fn weight_decay_adds_lambda_w_to_weight_gradients_only() {
         epochs: 1,
         batch: Batch::Full,
         learning_rate: lr,
-        momentum: 0.0,
+        optimiser: Optimiser::sgd(0.0),
         weight_decay: lambda,
         ..TrainConfig::default()
     };
@@ -341,7 +343,7 @@ fn weight_decay_is_coupled_it_goes_through_the_momentum() {
         epochs: 2,
         batch: Batch::Full,
         learning_rate: lr,
-        momentum: mu,
+        optimiser: Optimiser::sgd(mu),
         weight_decay: lambda,
         ..TrainConfig::default()
     };
@@ -369,7 +371,7 @@ fn label_smoothing_steps_along_the_smoothed_gradient() {
         epochs: 1,
         batch: Batch::Full,
         learning_rate: 0.3,
-        momentum: 0.0,
+        optimiser: Optimiser::sgd(0.0),
         label_smoothing: 0.2,
         ..TrainConfig::default()
     };
@@ -394,7 +396,7 @@ fn a_minibatch_as_large_as_the_data_is_a_full_batch() {
         epochs: 3,
         batch: Batch::Full,
         learning_rate: 0.1,
-        momentum: 0.5,
+        optimiser: Optimiser::sgd(0.5),
         ..TrainConfig::default()
     };
     let mini = TrainConfig {
@@ -525,7 +527,7 @@ fn evaluation_in_chunks_matches_one_pass() {
 
 #[test]
 #[should_panic(
-    expected = "the input has 3 features per sample but the network's first layer (weights 2×4) takes 2"
+    expected = "the input has 3 features per sample but the network's first layer (Dense(2→4, relu)) takes 2"
 )]
 fn fit_rejects_inputs_of_the_wrong_width() {
     let mut net = Network::<f32>::builder(2)
@@ -553,7 +555,7 @@ fn fit_rejects_a_label_count_mismatch() {
 }
 
 #[test]
-#[should_panic(expected = "bad TrainConfig: learning_rate must be positive and finite, got -0.1")]
+#[should_panic(expected = "bad TrainConfig: learning_rate: must be positive and finite, got -0.1")]
 fn fit_rejects_a_negative_learning_rate() {
     let mut net = Network::<f32>::builder(2).output(2).build();
     let config = TrainConfig {
@@ -570,57 +572,58 @@ fn config_validation_names_the_bad_setting() {
     let bad = [
         (
             TrainConfig {
-                momentum: 1.0,
+                optimiser: Optimiser::sgd(1.0),
                 ..ok.clone()
             },
-            "momentum",
+            Setting::Momentum,
         ),
         (
             TrainConfig {
                 weight_decay: -1.0,
                 ..ok.clone()
             },
-            "weight_decay",
+            Setting::WeightDecay,
         ),
         (
             TrainConfig {
                 batch: Batch::Size(0),
                 ..ok.clone()
             },
-            "batch size",
+            Setting::Batch,
         ),
         (
             TrainConfig {
                 learning_rate: f64::NAN,
                 ..ok.clone()
             },
-            "learning_rate",
+            Setting::LearningRate,
         ),
         (
             TrainConfig {
                 label_smoothing: 1.0,
                 ..ok.clone()
             },
-            "label_smoothing",
+            Setting::LabelSmoothing,
         ),
         (
             TrainConfig {
                 label_smoothing: -0.1,
                 ..ok.clone()
             },
-            "label_smoothing",
+            Setting::LabelSmoothing,
         ),
         (
             TrainConfig {
                 dropout: 1.0,
                 ..ok.clone()
             },
-            "dropout",
+            Setting::Dropout,
         ),
     ];
-    for (config, name) in bad {
+    for (config, setting) in bad {
         let err = config.validate().unwrap_err();
-        assert!(err.contains(name), "{err}");
+        assert_eq!(err.setting, setting, "{err}");
+        assert!(err.to_string().starts_with(setting.name()), "{err}");
     }
 }
 
@@ -786,7 +789,7 @@ fn patience_with_keep_best_goes_back_to_the_best_epoch() {
 }
 
 #[test]
-#[should_panic(expected = "bad TrainConfig: keep_best needs a validation set")]
+#[should_panic(expected = "bad TrainConfig: keep_best: needs a validation set")]
 fn keep_best_without_a_validation_set_is_refused() {
     let (x, y) = xor();
     let mut net = Network::builder(2).output(2).build();
@@ -808,15 +811,23 @@ fn patience_needs_a_validation_set_and_at_least_one_epoch() {
         ..TrainConfig::default()
     };
     let err = config.validate_for(&data, None).unwrap_err();
-    assert!(err.contains("patience needs a validation set"), "{err}");
+    assert!(
+        err.to_string().contains("patience: needs a validation set"),
+        "{err}"
+    );
     let err = config.validate_for(&data, Some(&none)).unwrap_err();
-    assert!(err.contains("empty"), "{err}");
+    assert!(err.to_string().contains("empty"), "{err}");
     assert!(config.validate_for(&data, Some(&data)).is_ok());
     let zero = TrainConfig {
         patience: Some(0),
         ..config
     };
-    assert!(zero.validate().unwrap_err().contains("patience"));
+    assert!(
+        zero.validate()
+            .unwrap_err()
+            .to_string()
+            .contains("patience")
+    );
 }
 
 #[test]
@@ -930,7 +941,7 @@ fn a_run_whose_loss_becomes_nan_stops_at_that_step_with_an_error() {
         epochs: 5,
         batch: Batch::Full,
         learning_rate: 1e30,
-        momentum: 0.0,
+        optimiser: Optimiser::sgd(0.0),
         ..TrainConfig::default()
     };
     let err = net.fit(&x, &y, &config).unwrap_err();

@@ -13,6 +13,7 @@
 mod common;
 
 use common::{Args, CLASSES, Failure};
+use simplenn::LayerKind;
 use simplenn::dataset::{self, Dataset};
 use simplenn::http::{Limits, Method, Request, Response, Server};
 use simplenn::json::Json;

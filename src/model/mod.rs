@@ -154,6 +154,7 @@ use crate::float::Float;
 use crate::layer::{Conv2d, Dense, Layer, MaxPool2d};
 use crate::matrix::Matrix;
 use crate::network::Network;
+use crate::nn::layer::LayerKind;
 use crate::shape::Shape;
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};

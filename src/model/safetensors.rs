@@ -47,6 +47,7 @@ use crate::float::Float;
 use crate::json::Json;
 use crate::layer::Layer;
 use crate::network::Network;
+use crate::nn::layer::LayerKind;
 use crate::shape::Shape;
 use std::path::Path;
 

@@ -20,7 +20,7 @@
 //! ```
 //! use simplenn::{Activation, arch};
 //! use simplenn::layer::Padding;
-//! use simplenn::network::LayerSpec;
+//! use simplenn::builder::LayerSpec;
 //!
 //! let layers = arch::parse("conv5:16,pool2,dense128:tanh").unwrap();
 //! assert_eq!(layers[0], LayerSpec::Conv2d {
@@ -31,37 +31,121 @@
 //! assert_eq!(arch::describe(&layers), "conv5:16,pool2,dense128:tanh");
 //!
 //! let err = arch::parse("conv5:16,pool,dense128").unwrap_err();
-//! assert!(err.to_string().contains("'pool'"));
+//! assert_eq!(err.layer(), 1);
+//! assert!(err.to_string().starts_with("layer 1 'pool': the window size is missing"));
 //! ```
 
-use crate::activation::Activation;
-use crate::layer::Padding;
-use crate::network::LayerSpec;
+use crate::nn::activation::Activation;
+use crate::nn::builder::LayerSpec;
+use crate::nn::layer::Padding;
+use crate::nn::shape::{Shape, ShapeError};
 use std::fmt;
 
-/// Why a description could not be read: the token, where it is, and what was wrong.
+/// Why an architecture is not a network: which layer, and what is wrong with it. Reading a
+/// description ([`parse`]), building a network
+/// ([`NetworkBuilder`](crate::nn::builder::NetworkBuilder)) and stacking ready-made layers
+/// ([`Network::try_from_layers`](crate::nn::network::Network::try_from_layers)) all report
+/// this.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BadArch {
-    /// The offending token, as written.
-    pub token: String,
-    /// Its position in the list, from 1.
-    pub position: usize,
-    /// What was wrong with it.
-    pub reason: String,
+pub struct BadArchitecture(Box<Details>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Details {
+    layer: usize,
+    token: Option<String>,
+    problem: Problem,
 }
 
-impl fmt::Display for BadArch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "layer {} '{}': {} (write denseN, convK:C or poolK, separated by commas, e.g. \
-             conv5:16,pool2,conv5:32,pool2,dense128)",
-            self.position, self.token, self.reason
-        )
+impl BadArchitecture {
+    /// The problem `problem` at `layer`, written as `token` in a description if it was read
+    /// from one.
+    pub fn new(layer: usize, token: Option<String>, problem: Problem) -> Self {
+        BadArchitecture(Box::new(Details {
+            layer,
+            token,
+            problem,
+        }))
+    }
+
+    /// The layer, counted from 0 on the input side: in a description, its token counted
+    /// from 0 (the output layer comes after the last).
+    pub fn layer(&self) -> usize {
+        self.0.layer
+    }
+
+    /// The layer as a description wrote it, when the problem was found reading one.
+    pub fn token(&self) -> Option<&str> {
+        self.0.token.as_deref()
+    }
+
+    /// What is wrong.
+    pub fn problem(&self) -> &Problem {
+        &self.0.problem
     }
 }
 
-impl std::error::Error for BadArch {}
+/// What is wrong with a layer of a [`BadArchitecture`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Problem {
+    /// The text is not a layer: an unknown kind, a number missing or out of range, an
+    /// unknown option.
+    Syntax(String),
+    /// The layer does not fit the shape it receives.
+    Shape {
+        /// The shape of one sample arriving at the layer.
+        input: Shape,
+        /// Why the layer cannot read it.
+        error: ShapeError,
+    },
+    /// The layer below gives a shape this layer does not take.
+    Chain {
+        /// The layer below, as `Debug` prints it.
+        below: String,
+        /// The shape it gives.
+        gives: Shape,
+        /// This layer, as `Debug` prints it.
+        above: String,
+        /// The shape it takes.
+        takes: Shape,
+    },
+    /// There is nothing to build on: no layers, or inputs of no size.
+    Empty(String),
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Syntax(m) | Problem::Empty(m) => f.write_str(m),
+            Problem::Shape { input, error } => write!(f, "on its input of {input}, {error}"),
+            Problem::Chain {
+                below,
+                gives,
+                above,
+                takes,
+            } => write!(f, "{below} gives {gives}, but {above} takes {takes}"),
+        }
+    }
+}
+
+impl fmt::Display for BadArchitecture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "layer {}", self.layer())?;
+        if let Some(token) = self.token() {
+            write!(f, " '{token}'")?;
+        }
+        write!(f, ": {}", self.problem())?;
+        if let Problem::Syntax(_) = self.problem() {
+            f.write_str(
+                " (write denseN, convK:C or poolK, separated by commas, e.g. \
+                 conv5:16,pool2,conv5:32,pool2,dense128)",
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for BadArchitecture {}
 
 /// The largest kernel, pooling window, stride, padding or layer width a description may
 /// ask for: far beyond anything that trains, small enough that no arithmetic on them
@@ -72,30 +156,28 @@ pub const MAX_SIZE: usize = 1 << 20;
 /// names.
 ///
 /// # Errors
-/// [`BadArch`], naming the first token that is not a layer.
-pub fn parse(text: &str) -> Result<Vec<LayerSpec>, BadArch> {
+/// [`BadArchitecture`], naming the first token that is not a layer.
+pub fn parse(text: &str) -> Result<Vec<LayerSpec>, BadArchitecture> {
     let text = text.trim();
     if text.is_empty() || text.eq_ignore_ascii_case("none") {
         return Ok(Vec::new());
     }
     text.split(',')
         .enumerate()
-        .map(|(i, token)| parse_token(token.trim(), i + 1))
+        .map(|(i, token)| parse_token(token.trim(), i))
         .collect()
 }
 
 /// One token, as [`parse`] reads it.
-fn parse_token(token: &str, position: usize) -> Result<LayerSpec, BadArch> {
-    let bad = |reason: String| BadArch {
-        token: token.to_string(),
-        position,
-        reason,
+fn parse_token(token: &str, layer: usize) -> Result<LayerSpec, BadArchitecture> {
+    let bad = |reason: String| {
+        BadArchitecture::new(layer, Some(token.to_string()), Problem::Syntax(reason))
     };
     let lower = token.to_ascii_lowercase();
     let mut parts = lower.split(':');
     let head = parts.next().unwrap_or_default();
     let options: Vec<&str> = parts.collect();
-    let number = |digits: &str, what: &str| -> Result<usize, BadArch> {
+    let number = |digits: &str, what: &str| -> Result<usize, BadArchitecture> {
         match digits.parse::<usize>() {
             Ok(n) if (1..=MAX_SIZE).contains(&n) => Ok(n),
             Ok(_) => Err(bad(format!("{what} must be from 1 to {MAX_SIZE}"))),

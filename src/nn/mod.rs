@@ -4,6 +4,7 @@
 
 pub mod activation;
 pub mod arch;
+pub mod builder;
 pub mod layer;
 pub mod loss;
 pub mod network;

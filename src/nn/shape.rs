@@ -107,3 +107,68 @@ impl From<usize> for Shape {
         Shape::flat(features)
     }
 }
+
+/// Why a layer cannot be built on the shape it is given: each reason names the sizes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ShapeError {
+    /// A size that must be at least 1 is 0; the message says which, with the sizes given.
+    Zero(String),
+    /// A kernel (with its padding, in pixels per side) or a pooling window (`padding`
+    /// `None`) larger than the image it slides over.
+    DoesNotFit {
+        /// The window's side.
+        window: usize,
+        /// The image's height.
+        height: usize,
+        /// The image's width.
+        width: usize,
+        /// A convolution's padding; `None` for pooling.
+        padding: Option<usize>,
+    },
+    /// "Same" padding asked of an even kernel, which cannot pad both sides equally.
+    EvenSame {
+        /// The kernel's side.
+        kernel: usize,
+    },
+    /// More values or parameters than can be counted (or indexed); the message says which.
+    TooLarge(String),
+    /// Weights and bias that do not fit each other or the input; the message says how.
+    Parameters(String),
+}
+
+impl fmt::Display for ShapeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ShapeError::Zero(m) | ShapeError::TooLarge(m) | ShapeError::Parameters(m) => {
+                f.write_str(m)
+            }
+            ShapeError::DoesNotFit {
+                window: k,
+                height,
+                width,
+                padding: Some(p),
+            } => write!(
+                f,
+                "a {k}×{k} kernel does not fit the {height}×{width} image with {p} pixels of \
+                 padding"
+            ),
+            ShapeError::DoesNotFit {
+                window: k,
+                height,
+                width,
+                padding: None,
+            } => write!(
+                f,
+                "a {k}×{k} pooling window does not fit the {height}×{width} image"
+            ),
+            ShapeError::EvenSame { kernel } => write!(
+                f,
+                "'same' padding needs an odd kernel size, so that both sides get the same \
+                 padding; {kernel} is even"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ShapeError {}

@@ -19,12 +19,12 @@
 //! assert!(net.loss(&x, &labels) < loss);
 //! ```
 
+use crate::blocks::matrix::Matrix;
+use crate::blocks::rng::Rng;
 use crate::float::Float;
-use crate::layer::Dense;
-use crate::loss::softmax_cross_entropy;
-use crate::matrix::Matrix;
-use crate::network::{Gradients, LayerGradients, Network};
-use crate::rng::Rng;
+use crate::nn::layer::{Dense, LayerGradients, LayerKind};
+use crate::nn::loss::softmax_cross_entropy;
+use crate::nn::network::{Gradients, Network};
 
 // ANCHOR: backprop
 /// The mean loss of `net` on the batch `x` (one sample per row) with these `labels`, and its

@@ -59,16 +59,15 @@
 //! | | | the note: `u32` length, UTF-8 |
 //! | end − 4 | 4 | CRC-32 of everything before it |
 
-use super::fit::Training;
-use super::optim::{State, parameter_arrays, parameter_slices};
-use super::{Batch, EpochStats, History, Optimizer, Schedule, TrainConfig};
-use crate::crc32::crc32;
+use super::fit::{Progress, ProgressPart, Streams, Training};
+use super::optim::{parameter_arrays, parameter_slices};
+use super::{Batch, EpochStats, History, Optimiser, Schedule, TrainConfig};
+use crate::blocks::rng::Rng;
+use crate::data::crc32::crc32;
 use crate::error::{Error, Location, Result};
 use crate::float::Float;
-use crate::layer::Layer;
 use crate::model;
-use crate::network::Network;
-use crate::rng::Rng;
+use crate::nn::network::Network;
 use std::fs;
 use std::path::Path;
 
@@ -101,7 +100,7 @@ pub fn to_bytes<T: Float>(
 ) -> Result<Vec<u8>> {
     let model = model::try_to_bytes(network)?;
     let error = |message: &str| Error::checkpoint(None, message);
-    if u32::try_from(training.samples).is_err() {
+    if u32::try_from(training.samples()).is_err() {
         return Err(error("more than 2³² − 1 training samples"));
     }
     let mut w = Writer {
@@ -113,23 +112,24 @@ pub fn to_bytes<T: Float>(
     w.bytes.extend_from_slice(&[w.width as u8, 0, 0, 0]);
     w.u64(model.len() as u64);
     w.bytes.extend_from_slice(&model);
-    write_config(&mut w, &training.config);
+    write_config(&mut w, training.config());
 
-    let t = training;
-    w.u64(t.samples as u64);
-    w.u64(t.epochs_done as u64);
-    w.u64(t.step as u64);
-    w.u8(u8::from(t.diverged));
-    w.u8(u8::from(t.history.stopped_early));
-    for rng in [&t.shuffle, &t.shifts, &t.dropout, &t.warps] {
+    let p = training.progress();
+    w.u64(training.samples() as u64);
+    w.u64(p.epochs_done as u64);
+    w.u64(p.step as u64);
+    w.u8(u8::from(p.diverged));
+    w.u8(u8::from(p.history.stopped_early));
+    let s = &p.streams;
+    for rng in [&s.shuffle, &s.shifts, &s.dropout, &s.warps] {
         let (word, spare) = rng.state();
         w.u64(word);
         w.option_f64(spare);
     }
-    for &i in &t.order {
+    for &i in &p.order {
         w.u32(i as u32);
     }
-    match t.best {
+    match p.best {
         Some((epoch, accuracy)) => {
             w.u8(1);
             w.u64(epoch as u64);
@@ -137,8 +137,8 @@ pub fn to_bytes<T: Float>(
         }
         None => w.u8(0),
     }
-    w.u64(t.history.epochs.len() as u64);
-    for e in &t.history.epochs {
+    w.u64(p.history.epochs.len() as u64);
+    for e in &p.history.epochs {
         w.u64(e.epoch as u64);
         w.f64(e.loss);
         w.f64(e.train_accuracy);
@@ -151,20 +151,19 @@ pub fn to_bytes<T: Float>(
     for array in parameter_slices(network.layers()) {
         w.floats(array);
     }
-    w.u8(t.optimizer.kind());
-    w.u64(match t.optimizer {
-        State::Adam { t, .. } => t,
-        State::Sgd { .. } => 0,
-    });
-    for array in t.optimizer.arrays() {
+    let optimiser = training.optimiser();
+    w.u8(optimiser.kind());
+    w.u64(optimiser.steps());
+    for array in optimiser.arrays() {
         w.floats(array);
     }
-    if t.best_layers.is_empty() {
-        w.u8(0);
-    } else {
-        w.u8(1);
-        for array in parameter_slices(&t.best_layers) {
-            w.floats(array);
+    match training.best_layers() {
+        None => w.u8(0),
+        Some(layers) => {
+            w.u8(1);
+            for array in parameter_slices(layers) {
+                w.floats(array);
+            }
         }
     }
     w.u32(u32::try_from(note.len()).map_err(|_| error("the note is over 4 GiB"))?);
@@ -298,12 +297,6 @@ pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<Checkpoint<T>> {
     let step = r.count("the step count", 0)?;
     let diverged = r.flag("the diverged flag")?;
     let stopped_early = r.flag("the early-stopping flag")?;
-    if epochs_done > config.epochs {
-        return Err(Error::checkpoint(
-            Some(samples_at as u64 + 8),
-            format!("{epochs_done} epochs done of a run of {}", config.epochs),
-        ));
-    }
     let mut rngs = Vec::with_capacity(4);
     for what in ["shuffling", "shift", "dropout", "warp"] {
         let at = r.at;
@@ -316,42 +309,23 @@ pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<Checkpoint<T>> {
             )
         })?);
     }
+    let [shuffle, shifts, dropout, warps] = <[Rng; 4]>::try_from(rngs).expect("four generators");
     let order_at = r.at;
     r.need(samples.saturating_mul(4), "the sample order")?;
     let mut order = Vec::with_capacity(samples);
-    let mut seen = vec![false; samples];
     for _ in 0..samples {
-        let i = r.u32("the sample order")? as usize;
-        if i >= samples || std::mem::replace(&mut seen[i], true) {
-            return Err(Error::checkpoint(
-                Some(order_at as u64),
-                "the sample order is not a permutation of the samples",
-            ));
-        }
-        order.push(i);
+        order.push(r.u32("the sample order")? as usize);
     }
+    let best_at = r.at;
     let best = if r.flag("the best-epoch flag")? {
-        let at = r.at;
         let epoch = r.count("the best epoch", 0)?;
         let accuracy = r.f64("the best accuracy")?;
-        if epoch == 0 || epoch > epochs_done {
-            return Err(Error::checkpoint(
-                Some(at as u64),
-                format!("best epoch {epoch} of {epochs_done} done"),
-            ));
-        }
         Some((epoch, accuracy))
     } else {
         None
     };
     let history_at = r.at;
     let count = r.count("the history's length", 8 * 6 + 2)?;
-    if count != epochs_done {
-        return Err(Error::checkpoint(
-            Some(history_at as u64),
-            format!("a history of {count} epochs for {epochs_done} epochs done"),
-        ));
-    }
     let mut epochs = Vec::with_capacity(count);
     for _ in 0..count {
         epochs.push(EpochStats {
@@ -364,53 +338,74 @@ pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<Checkpoint<T>> {
             seconds: r.f64("an epoch's seconds")?,
         });
     }
-    let history = History {
-        epochs,
-        best_epoch: best.map(|(e, _)| e),
-        stopped_early,
+    let progress = Progress {
+        epochs_done,
+        step,
+        diverged,
+        streams: Streams {
+            shuffle,
+            shifts,
+            dropout,
+            warps,
+        },
+        order,
+        best,
+        history: History {
+            epochs,
+            best_epoch: best.map(|(e, _)| e),
+            stopped_early,
+        },
     };
 
     for array in parameter_arrays(network.layers_mut()) {
         r.floats(array, "the parameters")?;
     }
+    // The run the settings make, continued from the progress if it fits them; the rest of
+    // the file is read into it.
+    let mut training = Training::resume(&network, &config, samples, progress).map_err(|e| {
+        let at = match e.part {
+            ProgressPart::EpochsDone => samples_at + 8,
+            ProgressPart::Order => order_at,
+            ProgressPart::Best => best_at + 1,
+            ProgressPart::History => history_at,
+        };
+        Error::checkpoint(Some(at as u64), e.reason)
+    })?;
     let kind_at = r.at;
     let kind = r.u8("the optimiser's kind")?;
     let adam_steps = r.u64("the optimiser's step count")?;
-    // The run the settings make, into which the rest of the file is read.
-    let mut training = Training::new(&network, &config, samples);
-    let expected = training.optimizer.kind();
+    let (optimiser, best_layers) = training.state_mut();
+    let expected = optimiser.kind();
     if kind != expected {
         return Err(Error::checkpoint(
             Some(kind_at as u64),
             format!(
                 "optimiser state of kind {kind}, but the settings ({}, momentum {}) need kind \
                  {expected}",
-                config.optimizer, config.momentum
+                config.optimiser,
+                config.optimiser.momentum()
             ),
         ));
     }
-    if let State::Adam { t, .. } = &mut training.optimizer {
-        *t = adam_steps;
-    }
-    for array in training.optimizer.arrays_mut() {
+    optimiser.set_steps(adam_steps);
+    for array in optimiser.arrays_mut() {
         r.floats(array, "the optimiser's state")?;
     }
-    let best_at = r.at;
-    let best_layers: Vec<Layer<T>> = if r.flag("the best-parameters flag")? {
-        let mut layers = network.layers().to_vec();
-        for array in parameter_arrays(&mut layers) {
-            r.floats(array, "the best epoch's parameters")?;
+    let flag_at = r.at;
+    let has_best_layers = r.flag("the best-parameters flag")?;
+    match (has_best_layers, best_layers) {
+        (true, Some(layers)) => {
+            for array in parameter_arrays(layers) {
+                r.floats(array, "the best epoch's parameters")?;
+            }
         }
-        layers
-    } else {
-        Vec::new()
-    };
-    let has_best_layers = !best_layers.is_empty();
-    if has_best_layers != (config.keep_best && best.is_some()) {
-        return Err(Error::checkpoint(
-            Some(best_at as u64),
-            "the best epoch's parameters are there without keep_best, or missing with it",
-        ));
+        (false, None) => {}
+        _ => {
+            return Err(Error::checkpoint(
+                Some(flag_at as u64),
+                "the best epoch's parameters are there without keep_best, or missing with it",
+            ));
+        }
     }
     let note_len = r.u32("the note's length")? as usize;
     let note_at = r.at;
@@ -422,19 +417,6 @@ pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<Checkpoint<T>> {
             format!("{} bytes after the note", body.len() - r.at),
         ));
     }
-
-    let [shuffle, shifts, dropout, warps] = <[Rng; 4]>::try_from(rngs).expect("four generators");
-    training.epochs_done = epochs_done;
-    training.step = step;
-    training.shuffle = shuffle;
-    training.shifts = shifts;
-    training.dropout = dropout;
-    training.warps = warps;
-    training.order = order;
-    training.best = best;
-    training.best_layers = best_layers;
-    training.history = history;
-    training.diverged = diverged;
     Ok(Checkpoint {
         network,
         training,
@@ -480,15 +462,17 @@ fn write_config(w: &mut Writer, c: &TrainConfig) {
     w.u64(every);
     w.f64(value);
     w.u64(c.warmup_epochs as u64);
-    let (kind, beta2, epsilon) = match c.optimizer {
-        Optimizer::Sgd => (0, 0.0, 0.0),
-        Optimizer::Adam { beta2, epsilon } => (1, beta2, epsilon),
-        Optimizer::AdamW { beta2, epsilon } => (2, beta2, epsilon),
+    // The optimiser's kind, β₂ and ε here; its momentum (or β₁) with the other numbers.
+    let (kind, beta2, epsilon) = match c.optimiser {
+        Optimiser::Sgd { .. } => (0, 0.0, 0.0),
+        Optimiser::Adam { beta2, epsilon, .. } => (1, beta2, epsilon),
+        Optimiser::AdamW { beta2, epsilon, .. } => (2, beta2, epsilon),
     };
     w.u8(kind);
     w.f64(beta2);
     w.f64(epsilon);
-    for x in [c.momentum, c.weight_decay, c.label_smoothing, c.dropout] {
+    let momentum = c.optimiser.momentum();
+    for x in [momentum, c.weight_decay, c.label_smoothing, c.dropout] {
         w.f64(x);
     }
     w.u64(c.shift as u64);
@@ -524,10 +508,18 @@ fn read_config(r: &mut Reader) -> Result<TrainConfig> {
     };
     let warmup_epochs = r.count("the warm-up", 0)?;
     let at = r.at;
-    let optimizer = match (r.u8("the optimiser")?, r.f64("beta2")?, r.f64("epsilon")?) {
-        (0, _, _) => Optimizer::Sgd,
-        (1, beta2, epsilon) => Optimizer::Adam { beta2, epsilon },
-        (2, beta2, epsilon) => Optimizer::AdamW { beta2, epsilon },
+    let optimiser = match (r.u8("the optimiser")?, r.f64("beta2")?, r.f64("epsilon")?) {
+        (0, _, _) => Optimiser::Sgd { momentum: 0.0 },
+        (1, beta2, epsilon) => Optimiser::Adam {
+            beta1: 0.0,
+            beta2,
+            epsilon,
+        },
+        (2, beta2, epsilon) => Optimiser::AdamW {
+            beta1: 0.0,
+            beta2,
+            epsilon,
+        },
         (kind, _, _) => {
             return Err(Error::checkpoint(
                 Some(at as u64),
@@ -554,8 +546,7 @@ fn read_config(r: &mut Reader) -> Result<TrainConfig> {
         learning_rate,
         schedule,
         warmup_epochs,
-        optimizer,
-        momentum,
+        optimiser: optimiser.with_momentum(momentum),
         weight_decay,
         label_smoothing,
         dropout,

@@ -1,16 +1,16 @@
 //! The training loop: [`Training`], one run in progress, and [`Network::fit`], which makes
 //! one and runs it to the end.
 
-use super::optim::State;
+use super::optim::Stepper;
 use super::{Batch, Diverged, EpochStats, History, NonFinite, TrainConfig, TrainEvent};
-use crate::augment::{random_shifts_with, random_warps_with};
+use crate::blocks::matmul::sparse::{self, SparseRows};
+use crate::blocks::matrix::Matrix;
+use crate::blocks::rng::Rng;
+use crate::data::augment::{random_shifts_with, random_warps_with};
+use crate::data::samples::{MatrixSamples, Samples};
 use crate::float::Float;
-use crate::layer::Layer;
-use crate::matmul::sparse::{self, SparseRows};
-use crate::matrix::Matrix;
-use crate::network::{Gradients, Input, Network, Regularisation, Workspace};
-use crate::rng::Rng;
-use crate::samples::{MatrixSamples, Samples};
+use crate::nn::layer::{Input, Layer, LayerKind};
+use crate::nn::network::{Gradients, Network, Regularisation, Workspace};
 use std::time::Instant;
 
 // ANCHOR: dropout_masks
@@ -82,31 +82,80 @@ pub fn draw_dropout_masks<T: Float>(
 /// ```
 #[derive(Clone, Debug)]
 pub struct Training<T: Float = f32> {
-    pub(crate) config: TrainConfig,
-    /// Training samples: the permutation below has this many entries.
-    pub(crate) samples: usize,
+    config: TrainConfig,
+    /// Training samples: the sample order has this many entries.
+    samples: usize,
+    /// Where the run is.
+    progress: Progress,
+    /// The optimiser, with its memory of the steps so far.
+    optimiser: Stepper<T>,
+    /// The best epoch's layers, kept with [`TrainConfig::keep_best`].
+    best_layers: Vec<Layer<T>>,
+    buffers: Buffers<T>,
+}
+// ANCHOR_END: training
+
+/// Where a run is, apart from its settings, its optimiser's memory and its buffers: what a
+/// checkpoint records, and what [`Training::resume`] checks before it continues from it.
+#[derive(Clone, Debug)]
+pub(crate) struct Progress {
     /// Epochs completed.
     pub(crate) epochs_done: usize,
     /// Gradient steps taken.
     pub(crate) step: usize,
-    /// The shuffling stream, and the three forked from it: shifts, dropout, warps.
+    /// Set when training diverged: nothing more to do.
+    pub(crate) diverged: bool,
+    /// The random streams.
+    pub(crate) streams: Streams,
+    /// The sample order: shuffled in place every epoch, so it is state too.
+    pub(crate) order: Vec<usize>,
+    /// The best epoch so far and its validation accuracy.
+    pub(crate) best: Option<(usize, f64)>,
+    /// The epochs completed, with the best epoch and whether training stopped early.
+    pub(crate) history: History,
+}
+
+/// A run's random streams: the shuffling stream of the seed, and three forked from a copy
+/// of it, so that turning one option on or off leaves the others' draws as they were.
+#[derive(Clone, Debug)]
+pub(crate) struct Streams {
     pub(crate) shuffle: Rng,
     pub(crate) shifts: Rng,
     pub(crate) dropout: Rng,
     pub(crate) warps: Rng,
-    /// The sample order: shuffled in place every epoch, so it is state too.
-    pub(crate) order: Vec<usize>,
-    pub(crate) optimizer: State<T>,
-    /// The best epoch so far and its validation accuracy.
-    pub(crate) best: Option<(usize, f64)>,
-    /// That epoch's layers, with [`TrainConfig::keep_best`].
-    pub(crate) best_layers: Vec<Layer<T>>,
-    pub(crate) history: History,
-    /// Set when training diverged: nothing more to do.
-    pub(crate) diverged: bool,
-    buffers: Buffers<T>,
 }
-// ANCHOR_END: training
+
+impl Streams {
+    fn new(seed: u64) -> Self {
+        let shuffle = Rng::new(seed);
+        let mut streams = shuffle.clone();
+        let shifts = streams.fork();
+        let dropout = streams.fork();
+        let warps = streams.fork();
+        Streams {
+            shuffle,
+            shifts,
+            dropout,
+            warps,
+        }
+    }
+}
+
+/// The part of a [`Progress`] that does not fit the run it would continue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ProgressPart {
+    EpochsDone,
+    Order,
+    Best,
+    History,
+}
+
+/// Why a [`Progress`] cannot continue a run: the part at fault, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct BadProgress {
+    pub(crate) part: ProgressPart,
+    pub(crate) reason: String,
+}
 
 /// What a batch needs and the next batch reuses; not part of the state.
 #[derive(Clone, Debug)]
@@ -117,8 +166,8 @@ struct Buffers<T: Float> {
     batch_x: Matrix<T>,
     /// The batch's nonzeros, when the first layer reads it that way (`sparse_input`).
     batch_sparse: SparseRows<T>,
-    /// Set in `prepare`: the inputs are mostly zeros and the first layer is dense, so it
-    /// reads their nonzeros (see [`crate::matmul::sparse`]).
+    /// Set in `prepare`: the inputs are mostly zeros and the first layer can read their
+    /// nonzeros, so it does (see [`crate::blocks::matmul::sparse`]).
     sparse_input: bool,
     batch_y: Vec<usize>,
     shift_scratch: Vec<T>,
@@ -137,29 +186,21 @@ impl<T: Float> Training<T> {
         if let Err(e) = config.validate() {
             panic!("Network::fit: bad TrainConfig: {e}");
         }
-        let shuffle = Rng::new(config.seed);
-        // The optional random parts of training draw from their own streams, forked from a
-        // copy of the shuffling generator: turning one on or off leaves the shuffle order,
-        // and the others' draws, as they were.
-        let mut streams = shuffle.clone();
-        let shifts = streams.fork();
-        let dropout = streams.fork();
-        let warps = streams.fork();
+        let history = History::default();
         Training {
             config: config.clone(),
             samples,
-            epochs_done: 0,
-            step: 0,
-            shuffle,
-            shifts,
-            dropout,
-            warps,
-            order: (0..samples).collect(),
-            optimizer: State::new(network, config.optimizer, config.momentum),
-            best: None,
+            progress: Progress {
+                epochs_done: 0,
+                step: 0,
+                diverged: false,
+                streams: Streams::new(config.seed),
+                order: (0..samples).collect(),
+                best: None,
+                history,
+            },
+            optimiser: Stepper::new(config.optimiser, config.weight_decay, network),
             best_layers: Vec::new(),
-            history: History::default(),
-            diverged: false,
             buffers: Buffers {
                 ready: false,
                 labels: Vec::new(),
@@ -175,6 +216,87 @@ impl<T: Float> Training<T> {
         }
     }
 
+    /// A run of `config` over `samples` samples continuing from `progress`, as a checkpoint
+    /// recorded it, if the progress fits the settings: epochs done within the run, an order
+    /// that is a permutation of the samples, a best epoch among those done, a history of
+    /// every epoch done. The optimiser's memory starts at zero and the best epoch's layers
+    /// as `network`'s, for the caller to fill in through [`state_mut`](Self::state_mut).
+    ///
+    /// # Panics
+    /// If [`config.validate()`](TrainConfig::validate) fails: check that first.
+    pub(crate) fn resume(
+        network: &Network<T>,
+        config: &TrainConfig,
+        samples: usize,
+        progress: Progress,
+    ) -> Result<Self, BadProgress> {
+        let bad = |part, reason: String| Err(BadProgress { part, reason });
+        let done = progress.epochs_done;
+        if done > config.epochs {
+            let epochs = config.epochs;
+            return bad(
+                ProgressPart::EpochsDone,
+                format!("{done} epochs done of a run of {epochs}"),
+            );
+        }
+        let mut seen = vec![false; samples];
+        let permutation = progress.order.len() == samples
+            && progress
+                .order
+                .iter()
+                .all(|&i| i < samples && !std::mem::replace(&mut seen[i], true));
+        if !permutation {
+            return bad(
+                ProgressPart::Order,
+                "the sample order is not a permutation of the samples".to_string(),
+            );
+        }
+        if let Some((epoch, _)) = progress.best
+            && !(1..=done).contains(&epoch)
+        {
+            return bad(
+                ProgressPart::Best,
+                format!("best epoch {epoch} of {done} done"),
+            );
+        }
+        let recorded = progress.history.epochs.len();
+        if recorded != done || progress.history.best_epoch != progress.best.map(|(e, _)| e) {
+            return bad(
+                ProgressPart::History,
+                format!("a history of {recorded} epochs for {done} epochs done"),
+            );
+        }
+        let mut run = Training::new(network, config, samples);
+        if config.keep_best && progress.best.is_some() {
+            run.best_layers = network.layers().to_vec();
+        }
+        run.progress = progress;
+        Ok(run)
+    }
+
+    /// Where the run is, for a checkpoint to write.
+    pub(crate) fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
+    /// The optimiser, for a checkpoint to write its memory.
+    pub(crate) fn optimiser(&self) -> &Stepper<T> {
+        &self.optimiser
+    }
+
+    /// The best epoch's layers, when [`TrainConfig::keep_best`] keeps them and there is a
+    /// best epoch.
+    pub(crate) fn best_layers(&self) -> Option<&[Layer<T>]> {
+        (!self.best_layers.is_empty()).then_some(&self.best_layers[..])
+    }
+
+    /// The optimiser and the best epoch's layers, for a checkpoint to read into after
+    /// [`resume`](Self::resume).
+    pub(crate) fn state_mut(&mut self) -> (&mut Stepper<T>, Option<&mut [Layer<T>]>) {
+        let best = (!self.best_layers.is_empty()).then_some(&mut self.best_layers[..]);
+        (&mut self.optimiser, best)
+    }
+
     /// The settings of the run.
     pub fn config(&self) -> &TrainConfig {
         &self.config
@@ -182,12 +304,12 @@ impl<T: Float> Training<T> {
 
     /// The epochs completed so far.
     pub fn history(&self) -> &History {
-        &self.history
+        &self.progress.history
     }
 
     /// Epochs completed so far.
     pub fn epochs_done(&self) -> usize {
-        self.epochs_done
+        self.progress.epochs_done
     }
 
     /// The number of training samples the run was made for.
@@ -197,19 +319,19 @@ impl<T: Float> Training<T> {
 
     /// True once every epoch has run, early stopping has ended the run, or it diverged.
     pub fn is_finished(&self) -> bool {
-        self.epochs_done >= self.config.epochs
-            || self.history.stopped_early
-            || self.diverged
+        self.progress.epochs_done >= self.config.epochs
+            || self.progress.history.stopped_early
+            || self.progress.diverged
             || self.samples == 0
     }
 
     /// Ends the run: with [`TrainConfig::keep_best`], puts the best epoch's parameters into
     /// `network`; returns the history.
     pub fn finish(self, network: &mut Network<T>) -> History {
-        if self.config.keep_best && self.best.is_some() {
-            network.layers = self.best_layers;
+        if self.config.keep_best && self.progress.best.is_some() {
+            network.layers_mut().clone_from_slice(&self.best_layers);
         }
-        self.history
+        self.progress.history
     }
 
     /// Checks the data once per process, and fills what the batches reuse.
@@ -240,19 +362,19 @@ impl<T: Float> Training<T> {
         let fixed = self.fixed();
         let b = &mut self.buffers;
         b.sparse_input =
-            network.layers()[0].as_dense().is_some() && sparse_pays(train, fixed, &mut b.batch_x);
+            network.layers()[0].reads_sparse() && sparse_pays(train, fixed, &mut b.batch_x);
         // Full-batch descent without augmentation reads the same samples every epoch:
         // convert them once (to their nonzeros, or to floats), or read a matrix in place.
         if fixed {
             match (b.sparse_input, train.as_matrix()) {
                 (true, Some(x)) => b.batch_sparse.fill(x.view()),
                 (true, None) => {
-                    train.gather(&self.order, &mut b.batch_x);
+                    train.gather(&self.progress.order, &mut b.batch_x);
                     b.batch_sparse.fill(b.batch_x.view());
                     b.batch_x = Matrix::zeros(0, 0);
                 }
                 (false, Some(_)) => {}
-                (false, None) => train.gather(&self.order, &mut b.batch_x),
+                (false, None) => train.gather(&self.progress.order, &mut b.batch_x),
             }
         }
         b.ready = true;
@@ -286,7 +408,7 @@ impl<T: Float> Training<T> {
         if self.is_finished() {
             return Ok(None);
         }
-        let epoch = self.epochs_done + 1;
+        let epoch = self.progress.epochs_done + 1;
         let start = Instant::now();
         let n = self.samples;
         let steps = self.config.steps_per_epoch(n);
@@ -297,21 +419,21 @@ impl<T: Float> Training<T> {
         let (mut loss_sum, mut correct, mut done) = (0.0, 0, 0);
         let mut learning_rate = self.config.learning_rate;
         if !self.fixed() {
-            self.shuffle.shuffle(&mut self.order);
+            self.progress
+                .streams
+                .shuffle
+                .shuffle(&mut self.progress.order);
         }
         for batch in 0..steps {
             let rows = batch * batch_size..((batch + 1) * batch_size).min(n);
             let (loss, right) = self.forward_backward(network, train, rows.clone());
-            learning_rate = self.config.learning_rate_at(self.step, steps);
-            self.step += 1;
+            learning_rate = self.config.learning_rate_at(self.progress.step, steps);
+            self.progress.step += 1;
             if !loss.is_finite() {
                 return Err(self.diverged(epoch, learning_rate, NonFinite::Loss(loss)));
             }
-            let c = &self.config;
-            let grads = &self.buffers.grads;
-            let (optimizer, momentum, decay) = (c.optimizer, c.momentum, c.weight_decay);
-            self.optimizer
-                .step(network, grads, optimizer, learning_rate, momentum, decay);
+            self.optimiser
+                .step(network, &self.buffers.grads, learning_rate);
             loss_sum += loss * rows.len() as f64;
             correct += right;
             done += rows.len();
@@ -336,10 +458,10 @@ impl<T: Float> Training<T> {
             seconds,
         };
         on_event(TrainEvent::Epoch(&stats));
-        self.epochs_done = epoch;
+        self.progress.epochs_done = epoch;
         self.track_best(network, &stats);
-        self.history.epochs.push(stats);
-        Ok(self.history.epochs.last())
+        self.progress.history.epochs.push(stats);
+        Ok(self.progress.history.epochs.last())
     }
     // ANCHOR_END: epoch_loop
 
@@ -353,7 +475,7 @@ impl<T: Float> Training<T> {
         rows: std::ops::Range<usize>,
     ) -> (f64, usize) {
         let fixed = self.fixed();
-        let chunk = &self.order[rows];
+        let chunk = &self.progress.order[rows];
         let b = &mut self.buffers;
         let x = if fixed && b.sparse_input {
             &b.batch_x // unused: the nonzeros were kept instead
@@ -365,10 +487,13 @@ impl<T: Float> Training<T> {
             let shape = train.image_shape().unwrap_or((0, 0));
             if c.rotation > 0.0 || c.scale > 0.0 {
                 let limits = (c.shift, c.rotation, c.scale);
-                let rngs = (&mut self.shifts, &mut self.warps);
+                let rngs = (
+                    &mut self.progress.streams.shifts,
+                    &mut self.progress.streams.warps,
+                );
                 random_warps_with(&mut b.batch_x, shape, limits, rngs, &mut b.shift_scratch);
             } else if c.shift > 0 {
-                let (shift, rng) = (c.shift, &mut self.shifts);
+                let (shift, rng) = (c.shift, &mut self.progress.streams.shifts);
                 let (width, height) = shape;
                 random_shifts_with(
                     &mut b.batch_x,
@@ -394,7 +519,13 @@ impl<T: Float> Training<T> {
         let dropout_masks = if self.config.dropout > 0.0 {
             let rate = self.config.dropout;
             let rows = chunk.len();
-            draw_dropout_masks(network, rows, rate, &mut self.dropout, &mut b.masks);
+            draw_dropout_masks(
+                network,
+                rows,
+                rate,
+                &mut self.progress.streams.dropout,
+                &mut b.masks,
+            );
             Some(b.masks.as_slice())
         } else {
             None
@@ -410,31 +541,31 @@ impl<T: Float> Training<T> {
     /// the run when it is `patience` epochs ago.
     fn track_best(&mut self, network: &Network<T>, stats: &EpochStats) {
         if let Some(accuracy) = stats.val_accuracy
-            && self.best.is_none_or(|(_, best)| accuracy > best)
+            && self.progress.best.is_none_or(|(_, best)| accuracy > best)
         {
-            self.best = Some((stats.epoch, accuracy));
+            self.progress.best = Some((stats.epoch, accuracy));
             if self.config.keep_best {
-                self.best_layers.clone_from(&network.layers);
+                self.best_layers = network.layers().to_vec();
             }
         }
-        self.history.best_epoch = self.best.map(|(e, _)| e);
-        if let (Some(patience), Some((best_epoch, _))) = (self.config.patience, self.best)
+        self.progress.history.best_epoch = self.progress.best.map(|(e, _)| e);
+        if let (Some(patience), Some((best_epoch, _))) = (self.config.patience, self.progress.best)
             && stats.epoch - best_epoch >= patience
             && stats.epoch < self.config.epochs
         {
-            self.history.stopped_early = true;
+            self.progress.history.stopped_early = true;
         }
     }
 
     /// Finishes the run as diverged and says where.
     fn diverged(&mut self, epoch: usize, learning_rate: f64, cause: NonFinite) -> Diverged {
-        self.diverged = true;
+        self.progress.diverged = true;
         Diverged {
             epoch,
-            step: self.step,
+            step: self.progress.step,
             learning_rate,
             cause,
-            history: self.history.clone(),
+            history: self.progress.history.clone(),
         }
     }
 }
@@ -527,7 +658,7 @@ impl<T: Float> Network<T> {
 
     /// The first layer holding a parameter that is NaN or infinite, if any.
     pub(crate) fn first_non_finite_layer(&self) -> Option<usize> {
-        self.layers.iter().position(|layer| {
+        self.layers().iter().position(|layer| {
             let weights = layer.weights().map_or(&[][..], Matrix::as_slice);
             let bias = layer.bias().unwrap_or_default();
             !weights.iter().chain(bias).all(|p| p.is_finite())

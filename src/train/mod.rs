@@ -1,59 +1,16 @@
-//! Training: [`TrainConfig`], the optimiser, and [`Network::fit`](crate::Network::fit).
+//! Training: [`TrainConfig`], the optimisers ([`optim`]), the training loop
+//! ([`Training`], [`Network::fit`](crate::nn::network::Network::fit)), checkpoints and the
+//! recipes ([`preset`]).
 //!
-//! Three optimisers ([`Optimizer`]): SGD, which covers the three the original project and
-//! its wish list need, and Adam and AdamW, which people training convolutional networks
-//! expect:
+//! Everything beyond plain gradient descent is a setting, off by default: schedules and
+//! warm-up, weight decay, label smoothing, dropout, augmentation, keeping the best epoch and
+//! early stopping. The book's chapters "Training" and "From 85% to 98%" say what each does
+//! and measure what it is worth.
 //!
-//! - **full-batch gradient descent** (the original): every step sees the whole training set,
-//!   [`Batch::Full`];
-//! - **mini-batch SGD**: each epoch shuffles the samples and takes one step per batch of
-//!   `n`, [`Batch::Size`]; many cheap, noisy steps instead of one exact, expensive one;
-//! - **SGD with momentum**, `momentum > 0`: the step follows a running sum of past gradients,
-//!   `v ← μ·v + g;  θ ← θ − η·v`, which damps the zig-zag across narrow valleys of the loss.
-//!   This is the form PyTorch's `SGD` uses.
-//! - **Adam** and **AdamW** ([`optim::adam_update`]): a step per parameter scaled by running
-//!   means of its gradient and squared gradient; `momentum` is their `β₁`.
-//!
-//! Around the optimiser, each small and off by default ([`TrainConfig::default`] and the
-//! presets train exactly as before they existed):
-//!
-//! - **learning-rate schedules**, [`Schedule`]: constant, step decay or cosine, with an
-//!   optional linear **warm-up** ([`TrainConfig::warmup_epochs`]), evaluated at every
-//!   gradient step ([`TrainConfig::learning_rate_at`]);
-//! - **weight decay**, coupled L2, below;
-//! - **label smoothing**, [`TrainConfig::label_smoothing`]: targets `(1 − ε)·y + ε/K`
-//!   instead of one-hot ones;
-//! - **dropout** of hidden units, [`TrainConfig::dropout`] and [`draw_dropout_masks`];
-//! - **augmentation** by random translations of the training images,
-//!   [`TrainConfig::shift`] and [`crate::augment`];
-//! - **keeping the best epoch** by validation accuracy, [`TrainConfig::keep_best`], and
-//!   **early stopping**, [`TrainConfig::patience`].
-//!
-//! [`Training`] is one run in progress, epoch by epoch; with [`checkpoint`] it can be saved
-//! and continued later, bit for bit as if it had not stopped.
-//!
-//! **Reproducibility.** The shuffling, the shifts and the dropout masks draw from three
-//! streams of the one [`TrainConfig::seed`]: the shuffling stream is the one training has
-//! always used, and the other two are forked from a copy of it, so turning one option on
-//! changes nothing else's draws. Nothing depends on the thread count or on timing, so the
+//! **Reproducibility.** The shuffling, the shifts, the warps and the dropout masks draw
+//! from streams of the one [`TrainConfig::seed`], forked so that turning one option on
+//! changes nothing else's draws. Nothing depends on the thread count or on timing: the
 //! same seed gives bit-identical results.
-//!
-//! Weight decay, if set, is classic **L2 regularisation**, in its *coupled* form: `λ·W` is
-//! added to the weights' gradient before the momentum update, as in PyTorch's
-//! `SGD(weight_decay=λ)`. It is the gradient of an extra term `λ/2·‖W‖²` in the loss, so it
-//! pulls every weight towards zero in proportion to its size, and it passes through the
-//! momentum and the learning-rate schedule like the rest of the gradient. (The *decoupled*
-//! form of Loshchilov & Hutter, 2019, shrinks the weights outside the gradient,
-//! `θ ← θ − η·λ·θ`; for SGD without momentum that is the very same update. It matters for
-//! Adam, which divides the gradient by its running size: coupled decay is divided too, so
-//! weights with large gradients are barely decayed. [`Optimizer::AdamW`] decouples it.)
-//! The penalty is not part of the loss the history reports.
-//!
-//! Weight decay applies to the weights, **not the biases**. A weight's size is how strongly a
-//! unit reacts to one of its inputs, and large weights are what let a network fit noise: that
-//! is what the penalty limits. A bias only shifts where a unit switches on; there is one per
-//! unit, too few to overfit with, and pulling them towards zero would only push every unit
-//! towards the same threshold. This is the usual practice.
 
 pub mod checkpoint;
 mod fit;
@@ -61,10 +18,11 @@ pub mod optim;
 pub mod preset;
 
 pub use fit::{Training, draw_dropout_masks};
-pub use optim::{BadOptimizer, Optimizer};
+pub use optim::{BadOptimiser, Optimiser};
 
+use crate::data::samples::{Inputs, Samples};
 use crate::float::Float;
-use crate::samples::{Inputs, Samples};
+use std::fmt;
 
 /// How the learning rate changes over training, on top of the optional linear warm-up of
 /// [`TrainConfig::warmup_epochs`]. [`TrainConfig::learning_rate_at`] evaluates it once per
@@ -163,32 +121,46 @@ impl std::str::FromStr for Schedule {
         };
         let parts: Vec<&str> = text.trim().split(':').map(str::trim).collect();
         let name = parts[0].to_ascii_lowercase();
-        match (name.as_str(), &parts[1..]) {
-            ("constant", []) => Ok(Schedule::Constant),
-            ("step", [every, factor]) => {
-                let every = every
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|&e| e >= 1)
-                    .ok_or_else(|| bad("EVERY must be a whole number of epochs, at least 1"))?;
-                let factor = factor
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|&f| f > 0.0 && f <= 1.0)
-                    .ok_or_else(|| bad("FACTOR must be a number above 0 and at most 1"))?;
-                Ok(Schedule::Step { every, factor })
+        let schedule = match (name.as_str(), &parts[1..]) {
+            ("constant", []) => Schedule::Constant,
+            ("step", [every, factor]) => Schedule::Step {
+                every: every
+                    .parse()
+                    .map_err(|_| bad("EVERY must be a whole number of epochs"))?,
+                factor: factor.parse().map_err(|_| bad("FACTOR must be a number"))?,
+            },
+            ("cosine", []) => Schedule::Cosine { min_fraction: 0.0 },
+            ("cosine", [min]) => Schedule::Cosine {
+                min_fraction: min
+                    .parse()
+                    .map_err(|_| bad("MIN_FRACTION must be a number"))?,
+            },
+            ("constant" | "step" | "cosine", _) => return Err(bad("wrong number of parts")),
+            _ => return Err(bad("unknown schedule")),
+        };
+        schedule.check().map_err(|e| bad(&e.reason))?;
+        Ok(schedule)
+    }
+}
+
+impl Schedule {
+    /// Checks the schedule's numbers, naming the one out of range: a step schedule's
+    /// `every` at least 1 and `factor` in `(0, 1]`, a cosine's `min_fraction` in `[0, 1]`.
+    /// The one rule, which [`TrainConfig::validate`] and parsing both apply.
+    pub fn check(&self) -> Result<(), BadConfig> {
+        let bad = |reason: String| Err(BadConfig::new(Setting::Schedule, reason));
+        match *self {
+            Schedule::Constant => Ok(()),
+            Schedule::Step { every: 0, .. } => {
+                bad("a step schedule's every must be at least 1 epoch".to_string())
             }
-            ("cosine", []) => Ok(Schedule::Cosine { min_fraction: 0.0 }),
-            ("cosine", [min]) => {
-                let min_fraction = min
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|m| (0.0..=1.0).contains(m))
-                    .ok_or_else(|| bad("MIN_FRACTION must be a number from 0 to 1"))?;
-                Ok(Schedule::Cosine { min_fraction })
-            }
-            ("constant" | "step" | "cosine", _) => Err(bad("wrong number of parts")),
-            _ => Err(bad("unknown schedule")),
+            Schedule::Step { factor, .. } if !(factor > 0.0 && factor <= 1.0) => bad(format!(
+                "a step schedule's factor must be in (0, 1], got {factor}"
+            )),
+            Schedule::Cosine { min_fraction } if !(0.0..=1.0).contains(&min_fraction) => bad(
+                format!("a cosine schedule's min_fraction must be in [0, 1], got {min_fraction}"),
+            ),
+            Schedule::Step { .. } | Schedule::Cosine { .. } => Ok(()),
         }
     }
 }
@@ -203,7 +175,7 @@ pub enum Batch {
 }
 
 // ANCHOR: config
-/// Everything [`Network::fit`](crate::Network::fit) needs to know besides the data.
+/// Everything [`Network::fit`](crate::nn::network::Network::fit) needs to know besides the data.
 ///
 /// Build one from [`TrainConfig::default()`] and struct-update syntax:
 ///
@@ -230,13 +202,13 @@ pub struct TrainConfig {
     /// in equal steps from `η/(warmup_epochs · S)` to `η`, multiplying the schedule's rate.
     /// 0 turns it off.
     pub warmup_epochs: usize,
-    /// The rule that turns gradients into steps: SGD, Adam or AdamW.
-    pub optimizer: Optimizer,
-    /// Momentum μ in `[0, 1)`; 0 is plain gradient descent. For Adam and AdamW, `β₁`.
-    pub momentum: f64,
+    /// The rule that turns gradients into steps, with its settings: SGD with momentum,
+    /// Adam or AdamW.
+    pub optimiser: Optimiser,
     /// L2 weight decay λ ≥ 0, 0 turns it off. Coupled for SGD and Adam: `λ·W` is added to
     /// the weights' gradient (the gradient of `λ/2·‖W‖²`); decoupled for AdamW. Biases are
-    /// not decayed. See the [module documentation](crate::train).
+    /// not decayed: a bias only moves where a unit switches on, and is too few to overfit
+    /// with.
     pub weight_decay: f64,
     /// Label smoothing ε in `[0, 1)`: train against targets `(1 − ε)·y + ε/K` instead of
     /// one-hot `y` (see [`crate::loss::softmax_cross_entropy_smoothed_inplace`]). 0 turns it
@@ -287,8 +259,7 @@ impl Default for TrainConfig {
             learning_rate: 0.1,
             schedule: Schedule::Constant,
             warmup_epochs: 0,
-            optimizer: Optimizer::Sgd,
-            momentum: 0.9,
+            optimiser: Optimiser::sgd(0.9),
             weight_decay: 0.0,
             label_smoothing: 0.0,
             dropout: 0.0,
@@ -312,88 +283,89 @@ impl TrainConfig {
             epochs: 600,
             batch: Batch::Full,
             learning_rate: 0.1,
-            momentum: 0.0,
+            optimiser: Optimiser::sgd(0.0),
             ..TrainConfig::default()
         }
     }
 
-    /// Checks that the settings make sense, naming the first one that does not.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks that the settings make sense, naming the first one that does not: the one
+    /// place each setting's range is written down.
+    ///
+    /// ```
+    /// use simplenn::TrainConfig;
+    /// use simplenn::train::Setting;
+    /// let config = TrainConfig { learning_rate: -1.0, ..TrainConfig::default() };
+    /// let error = config.validate().unwrap_err();
+    /// assert_eq!(error.setting, Setting::LearningRate);
+    /// assert_eq!(error.to_string(), "learning_rate: must be positive and finite, got -1");
+    /// ```
+    pub fn validate(&self) -> Result<(), BadConfig> {
+        let bad = |setting, reason: String| Err(BadConfig::new(setting, reason));
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return Err(format!(
-                "learning_rate must be positive and finite, got {}",
-                self.learning_rate
-            ));
+            let lr = self.learning_rate;
+            return bad(
+                Setting::LearningRate,
+                format!("must be positive and finite, got {lr}"),
+            );
         }
-        if !(0.0..1.0).contains(&self.momentum) {
-            return Err(format!("momentum must be in [0, 1), got {}", self.momentum));
-        }
-        self.optimizer.validate()?;
+        self.optimiser.check()?;
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return Err(format!(
-                "weight_decay must be finite and ≥ 0, got {}",
-                self.weight_decay
-            ));
+            let decay = self.weight_decay;
+            return bad(
+                Setting::WeightDecay,
+                format!("must be finite and ≥ 0, got {decay}"),
+            );
         }
         if self.batch == Batch::Size(0) {
-            return Err("batch size must be at least 1".to_string());
+            return bad(Setting::Batch, "must be at least 1 sample".to_string());
         }
-        match self.schedule {
-            Schedule::Constant => {}
-            Schedule::Step { every, factor } => {
-                if every == 0 {
-                    return Err("schedule: a step schedule's `every` must be at least 1".into());
-                }
-                if !(factor > 0.0 && factor <= 1.0) {
-                    return Err(format!(
-                        "schedule: a step schedule's factor must be in (0, 1], got {factor}"
-                    ));
-                }
-            }
-            Schedule::Cosine { min_fraction } => {
-                if !(0.0..=1.0).contains(&min_fraction) {
-                    return Err(format!(
-                        "schedule: a cosine schedule's min_fraction must be in [0, 1], got \
-                         {min_fraction}"
-                    ));
-                }
-            }
-        }
+        self.schedule.check()?;
         if !(0.0..1.0).contains(&self.label_smoothing) {
-            return Err(format!(
-                "label_smoothing must be in [0, 1), got {}",
-                self.label_smoothing
-            ));
+            let e = self.label_smoothing;
+            return bad(
+                Setting::LabelSmoothing,
+                format!("must be in [0, 1), got {e}"),
+            );
         }
         if !(0.0..=45.0).contains(&self.rotation) {
-            return Err(format!(
-                "rotation must be from 0 to 45 degrees, got {}",
-                self.rotation
-            ));
+            let r = self.rotation;
+            return bad(
+                Setting::Rotation,
+                format!("must be from 0 to 45 degrees, got {r}"),
+            );
         }
         if !(0.0..0.5).contains(&self.scale) {
-            return Err(format!("scale must be in [0, 0.5), got {}", self.scale));
+            return bad(
+                Setting::Scale,
+                format!("must be in [0, 0.5), got {}", self.scale),
+            );
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            return Err(format!("dropout must be in [0, 1), got {}", self.dropout));
+            let p = self.dropout;
+            return bad(Setting::Dropout, format!("must be in [0, 1), got {p}"));
         }
         if self.patience == Some(0) {
-            return Err("patience must be at least 1 epoch (None turns it off)".to_string());
+            return bad(
+                Setting::Patience,
+                "must be at least 1 epoch (None turns it off)".to_string(),
+            );
         }
         if self.warmup_epochs > self.epochs {
-            return Err(format!(
-                "warmup_epochs ({}) must not exceed epochs ({})",
-                self.warmup_epochs, self.epochs
-            ));
+            let (warmup, epochs) = (self.warmup_epochs, self.epochs);
+            return bad(
+                Setting::Warmup,
+                format!("{warmup} epochs must not exceed the run's {epochs}"),
+            );
         }
         Ok(())
     }
 
     /// Checks the settings ([`validate`](Self::validate)) and that they suit the data:
     /// [`keep_best`](Self::keep_best) and [`patience`](Self::patience) need a non-empty
-    /// validation set, and [`shift`](Self::shift) needs training samples of known image
-    /// shape, at most `width − 1` and `height − 1`. [`Network::fit_with`](crate::Network::fit_with) panics with this
-    /// message.
+    /// validation set, and [`shift`](Self::shift), [`rotation`](Self::rotation) and
+    /// [`scale`](Self::scale) need training samples of known image shape (a shift at most
+    /// `width − 1` and `height − 1`).
+    /// [`Network::fit_with`](crate::nn::network::Network::fit_with) panics with this message.
     ///
     /// ```
     /// use simplenn::{Matrix, TrainConfig, samples::MatrixSamples};
@@ -401,7 +373,7 @@ impl TrainConfig {
     /// let labels = [0, 1, 0, 1];
     /// let config = TrainConfig { shift: 1, ..TrainConfig::default() };
     /// let rows = MatrixSamples::new(&x, &labels);
-    /// assert!(config.validate_for(&rows, None).unwrap_err().contains("image shape"));
+    /// assert!(config.validate_for(&rows, None).unwrap_err().to_string().contains("image shape"));
     /// let images = rows.with_image_shape(3, 3);
     /// assert!(config.validate_for(&images, None).is_ok());
     /// ```
@@ -409,51 +381,54 @@ impl TrainConfig {
         &self,
         train: &(impl Inputs<T> + ?Sized),
         validation: Option<&dyn Samples<T>>,
-    ) -> Result<(), String> {
+    ) -> Result<(), BadConfig> {
         self.validate()?;
-        if self.keep_best || self.patience.is_some() {
-            let what = if self.keep_best {
-                "keep_best"
-            } else {
-                "patience"
+        let choosing = match (self.keep_best, self.patience) {
+            (true, _) => Some(Setting::KeepBest),
+            (false, Some(_)) => Some(Setting::Patience),
+            (false, None) => None,
+        };
+        if let Some(setting) = choosing {
+            let given = match validation {
+                None => "none was given",
+                Some(v) if v.is_empty() => "the one given is empty",
+                Some(_) => "",
             };
-            match validation {
-                None => {
-                    return Err(format!(
-                        "{what} needs a validation set to choose the best epoch by, and none \
-                         was given"
-                    ));
-                }
-                Some(v) if v.is_empty() => {
-                    return Err(format!(
-                        "{what} needs a validation set to choose the best epoch by, and the \
-                         one given is empty"
-                    ));
-                }
-                Some(_) => {}
+            if !given.is_empty() {
+                return Err(BadConfig::new(
+                    setting,
+                    format!("needs a validation set to choose the best epoch by, and {given}"),
+                ));
             }
         }
-        if self.distorts() {
-            let what = if self.shift > 0 {
-                format!("shift = {}", self.shift)
-            } else {
-                "rotation or scale".to_string()
-            };
+        let distortion = if self.shift > 0 {
+            Some(Setting::Shift)
+        } else if self.rotation > 0.0 {
+            Some(Setting::Rotation)
+        } else if self.scale > 0.0 {
+            Some(Setting::Scale)
+        } else {
+            None
+        };
+        if let Some(setting) = distortion {
+            let bad = |reason: String| Err(BadConfig::new(setting, reason));
             let Some((width, height)) = train.image_shape() else {
-                return Err(format!(
-                    "{what} needs training images of known image shape, and these \
-                     samples have none (give a Dataset, or MatrixSamples::with_image_shape)"
-                ));
+                return bad(
+                    "needs training images of known image shape, and these samples have none \
+                     (give a Dataset, or MatrixSamples::with_image_shape)"
+                        .to_string(),
+                );
             };
             if width * height != train.features() {
-                return Err(format!(
-                    "the samples say they are {width}×{height} images but have {} features",
+                return bad(format!(
+                    "needs images, but the samples say they are {width}×{height} images and \
+                     have {} features",
                     train.features()
                 ));
             }
             if self.shift >= width || self.shift >= height {
-                return Err(format!(
-                    "shift = {} would move {width}×{height} images entirely out of the frame \
+                return bad(format!(
+                    "{} pixels would move {width}×{height} images entirely out of the frame \
                      (at most {})",
                     self.shift,
                     width.min(height) - 1
@@ -527,6 +502,98 @@ impl TrainConfig {
     // ANCHOR_END: learning_rate_at
 }
 
+/// A setting of a [`TrainConfig`], as [`BadConfig`] names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Setting {
+    /// [`TrainConfig::batch`].
+    Batch,
+    /// [`TrainConfig::learning_rate`].
+    LearningRate,
+    /// [`TrainConfig::schedule`].
+    Schedule,
+    /// [`TrainConfig::warmup_epochs`].
+    Warmup,
+    /// SGD's momentum ([`Optimiser::Sgd`]).
+    Momentum,
+    /// Adam's `β₁`.
+    Beta1,
+    /// Adam's `β₂`.
+    Beta2,
+    /// Adam's `ε`.
+    Epsilon,
+    /// [`TrainConfig::weight_decay`].
+    WeightDecay,
+    /// [`TrainConfig::label_smoothing`].
+    LabelSmoothing,
+    /// [`TrainConfig::dropout`].
+    Dropout,
+    /// [`TrainConfig::shift`].
+    Shift,
+    /// [`TrainConfig::rotation`].
+    Rotation,
+    /// [`TrainConfig::scale`].
+    Scale,
+    /// [`TrainConfig::keep_best`].
+    KeepBest,
+    /// [`TrainConfig::patience`].
+    Patience,
+}
+
+impl Setting {
+    /// The name messages use: the field's, or the optimiser's setting's.
+    pub fn name(self) -> &'static str {
+        match self {
+            Setting::Batch => "batch",
+            Setting::LearningRate => "learning_rate",
+            Setting::Schedule => "schedule",
+            Setting::Warmup => "warmup_epochs",
+            Setting::Momentum => "momentum",
+            Setting::Beta1 => "beta1",
+            Setting::Beta2 => "beta2",
+            Setting::Epsilon => "epsilon",
+            Setting::WeightDecay => "weight_decay",
+            Setting::LabelSmoothing => "label_smoothing",
+            Setting::Dropout => "dropout",
+            Setting::Shift => "shift",
+            Setting::Rotation => "rotation",
+            Setting::Scale => "scale",
+            Setting::KeepBest => "keep_best",
+            Setting::Patience => "patience",
+        }
+    }
+}
+
+/// Why a [`TrainConfig`] cannot train (on this data): the setting, and what is wrong with
+/// it. A program maps [`setting`](Self::setting) to its own name for it, such as a
+/// command-line flag, and shows [`reason`](Self::reason) with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadConfig {
+    /// The setting at fault.
+    pub setting: Setting,
+    /// What is wrong: `must be in [0, 1), got 2`.
+    pub reason: String,
+}
+
+impl BadConfig {
+    /// An error about `setting`.
+    pub fn new(setting: Setting, reason: impl Into<String>) -> Self {
+        BadConfig {
+            setting,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for BadConfig {
+    /// `learning_rate: must be positive and finite, got -1`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.setting.name(), self.reason)
+    }
+}
+
+impl std::error::Error for BadConfig {}
+
 /// What one epoch of training did.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EpochStats {
@@ -552,7 +619,7 @@ pub struct EpochStats {
     pub seconds: f64,
 }
 
-/// What [`Network::fit_with`](crate::Network::fit_with) reports while it trains, to drive a progress display.
+/// What [`Network::fit_with`](crate::nn::network::Network::fit_with) reports while it trains, to drive a progress display.
 #[derive(Clone, Copy, Debug)]
 pub enum TrainEvent<'a> {
     /// A gradient step is done: `done` of the epoch's `total` samples have been trained on.
@@ -568,7 +635,7 @@ pub enum TrainEvent<'a> {
     Epoch(&'a EpochStats),
 }
 
-/// The per-epoch record [`Network::fit`](crate::Network::fit) returns.
+/// The per-epoch record [`Network::fit`](crate::nn::network::Network::fit) returns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct History {
     /// One entry per epoch, in order.
@@ -593,7 +660,7 @@ impl History {
     }
 }
 
-/// Why [`Network::fit`](crate::Network::fit) stopped early with an error: training *diverged*. The steps grew the
+/// Why [`Network::fit`](crate::nn::network::Network::fit) stopped early with an error: training *diverged*. The steps grew the
 /// parameters until the loss, or a parameter itself, stopped being a finite number, and
 /// every step after that would only have spread the NaN.
 ///

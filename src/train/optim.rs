@@ -1,23 +1,28 @@
-//! The optimisers: the rules that turn a gradient into a step. [`Optimizer`] chooses one;
-//! the update of one array of parameters is a public function for each, so that it can be
-//! read, and tested against its closed form, on its own.
+//! The optimisers: the rules that turn a gradient into a step. [`Optimiser`] names one with
+//! its settings; the update of one array of parameters is a public function for each, so
+//! that it can be read, and tested against its closed form, on its own. The book's chapter
+//! "Training" derives them.
 
+use super::{BadConfig, Setting};
 use crate::float::Float;
-use crate::layer::Layer;
-use crate::network::{Gradients, LayerGradients, Network};
+use crate::nn::layer::{Layer, LayerGradients, LayerKind};
+use crate::nn::network::{Gradients, Network};
 use std::fmt;
 
-/// Which rule [`Network::fit`] steps with. [`TrainConfig::momentum`](super::TrainConfig)
-/// is the momentum of all three (Adam's `β₁`), and
-/// [`TrainConfig::weight_decay`](super::TrainConfig) their weight decay: coupled (added to
-/// the gradient) for SGD and Adam, decoupled for AdamW. Biases are never decayed.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub enum Optimizer {
+/// Which rule [`Network::fit`] steps with, and its settings. Weight decay, common to all
+/// three, is [`TrainConfig::weight_decay`](super::TrainConfig::weight_decay): coupled (added
+/// to the gradient) for SGD and Adam, decoupled for AdamW. Biases are never decayed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Optimiser {
     /// Stochastic gradient descent with momentum, as in PyTorch's `SGD`: see [`sgd_update`].
-    #[default]
-    Sgd,
+    Sgd {
+        /// Momentum μ in `[0, 1)`; 0 is plain gradient descent.
+        momentum: f64,
+    },
     /// Adam (Kingma & Ba, 2015), as in PyTorch's `Adam`: see [`adam_update`].
     Adam {
+        /// Decay of the running mean of gradients, `β₁` in `[0, 1)`; 0.9 usually.
+        beta1: f64,
         /// Decay of the running mean of squared gradients, `β₂` in `(0, 1)`; 0.999 usually.
         beta2: f64,
         /// Added to the root of that mean before dividing by it, `ε > 0`; 1e-8 usually.
@@ -26,36 +31,98 @@ pub enum Optimizer {
     /// AdamW (Loshchilov & Hutter, 2019): Adam with the weight decay taken out of the
     /// gradient and applied to the weights directly, `θ ← θ − η·λ·θ`.
     AdamW {
-        /// As for [`Optimizer::Adam`].
+        /// As for [`Optimiser::Adam`].
+        beta1: f64,
+        /// As for [`Optimiser::Adam`].
         beta2: f64,
-        /// As for [`Optimizer::Adam`].
+        /// As for [`Optimiser::Adam`].
         epsilon: f64,
     },
 }
 
-impl Optimizer {
-    /// Adam with the usual `β₂ = 0.999`, `ε = 1e-8`.
-    pub const ADAM: Optimizer = Optimizer::Adam {
+impl Optimiser {
+    /// Adam with the usual `β₁ = 0.9`, `β₂ = 0.999`, `ε = 1e-8`.
+    pub const ADAM: Optimiser = Optimiser::Adam {
+        beta1: 0.9,
         beta2: 0.999,
         epsilon: 1e-8,
     };
-    /// AdamW with the usual `β₂ = 0.999`, `ε = 1e-8`.
-    pub const ADAMW: Optimizer = Optimizer::AdamW {
+    /// AdamW with the usual `β₁ = 0.9`, `β₂ = 0.999`, `ε = 1e-8`.
+    pub const ADAMW: Optimiser = Optimiser::AdamW {
+        beta1: 0.9,
         beta2: 0.999,
         epsilon: 1e-8,
     };
 
-    /// Checks `β₂` and `ε`, naming the one that is out of range.
-    pub(crate) fn validate(&self) -> Result<(), String> {
-        if let Optimizer::Adam { beta2, epsilon } | Optimizer::AdamW { beta2, epsilon } = *self {
+    /// SGD with momentum `momentum` (0 for plain gradient descent).
+    pub const fn sgd(momentum: f64) -> Self {
+        Optimiser::Sgd { momentum }
+    }
+
+    /// The decay of the running mean of gradients: SGD's momentum μ or Adam's `β₁`, the two
+    /// faces of one idea, and what the `train` example's `--momentum` sets.
+    pub fn momentum(&self) -> f64 {
+        match *self {
+            Optimiser::Sgd { momentum } => momentum,
+            Optimiser::Adam { beta1, .. } | Optimiser::AdamW { beta1, .. } => beta1,
+        }
+    }
+
+    /// The same optimiser with [`momentum`](Self::momentum) set to `momentum`.
+    pub fn with_momentum(self, momentum: f64) -> Self {
+        match self {
+            Optimiser::Sgd { .. } => Optimiser::Sgd { momentum },
+            Optimiser::Adam { beta2, epsilon, .. } => Optimiser::Adam {
+                beta1: momentum,
+                beta2,
+                epsilon,
+            },
+            Optimiser::AdamW { beta2, epsilon, .. } => Optimiser::AdamW {
+                beta1: momentum,
+                beta2,
+                epsilon,
+            },
+        }
+    }
+
+    /// `sgd`, `adam` or `adamw`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Optimiser::Sgd { .. } => "sgd",
+            Optimiser::Adam { .. } => "adam",
+            Optimiser::AdamW { .. } => "adamw",
+        }
+    }
+
+    /// Checks every setting's range, naming the first one that is outside it: the one
+    /// rule for them, which [`TrainConfig::validate`](super::TrainConfig::validate) and
+    /// parsing both apply.
+    pub fn check(&self) -> Result<(), BadConfig> {
+        let (momentum, setting) = match self {
+            Optimiser::Sgd { momentum } => (*momentum, Setting::Momentum),
+            Optimiser::Adam { beta1, .. } | Optimiser::AdamW { beta1, .. } => {
+                (*beta1, Setting::Beta1)
+            }
+        };
+        if !(0.0..1.0).contains(&momentum) {
+            return Err(BadConfig::new(
+                setting,
+                format!("must be in [0, 1), got {momentum}"),
+            ));
+        }
+        if let Optimiser::Adam { beta2, epsilon, .. } | Optimiser::AdamW { beta2, epsilon, .. } =
+            *self
+        {
             if !(beta2 > 0.0 && beta2 < 1.0) {
-                return Err(format!(
-                    "the optimiser's beta2 must be in (0, 1), got {beta2}"
+                return Err(BadConfig::new(
+                    Setting::Beta2,
+                    format!("must be in (0, 1), got {beta2}"),
                 ));
             }
             if !(epsilon.is_finite() && epsilon > 0.0) {
-                return Err(format!(
-                    "the optimiser's epsilon must be positive and finite, got {epsilon}"
+                return Err(BadConfig::new(
+                    Setting::Epsilon,
+                    format!("must be positive and finite, got {epsilon}"),
                 ));
             }
         }
@@ -63,50 +130,54 @@ impl Optimizer {
     }
 }
 
-impl fmt::Display for Optimizer {
-    /// `sgd`, `adam` or `adamw`, with `:β₂:ε` when they are not the usual ones: the form the
-    /// `train` example's `--optimizer` flag takes.
+impl fmt::Display for Optimiser {
+    /// `sgd`, `adam` or `adamw`, with `:β₂:ε` when they are not the usual ones: the form
+    /// the `train` example's `--optimizer` flag takes. The momentum (or `β₁`) is not part
+    /// of it: that flag is `--momentum`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (name, beta2, epsilon) = match *self {
-            Optimizer::Sgd => return f.write_str("sgd"),
-            Optimizer::Adam { beta2, epsilon } => ("adam", beta2, epsilon),
-            Optimizer::AdamW { beta2, epsilon } => ("adamw", beta2, epsilon),
-        };
-        f.write_str(name)?;
-        if (beta2, epsilon) != (0.999, 1e-8) {
+        f.write_str(self.name())?;
+        if let Optimiser::Adam { beta2, epsilon, .. } | Optimiser::AdamW { beta2, epsilon, .. } =
+            *self
+            && (beta2, epsilon) != (0.999, 1e-8)
+        {
             write!(f, ":{beta2}:{epsilon}")?;
         }
         Ok(())
     }
 }
 
-/// Why text could not be read as an [`Optimizer`]: a message naming the text and the
+/// Why text could not be read as an [`Optimiser`]: a message naming the text and the
 /// problem.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BadOptimizer(pub String);
+pub struct BadOptimiser(pub String);
 
-impl fmt::Display for BadOptimizer {
+impl fmt::Display for BadOptimiser {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl std::error::Error for BadOptimizer {}
+impl std::error::Error for BadOptimiser {}
 
-impl std::str::FromStr for Optimizer {
-    type Err = BadOptimizer;
+impl std::str::FromStr for Optimiser {
+    type Err = BadOptimiser;
 
-    /// Reads `sgd`, `adam`, `adamw`, or `adam:BETA2:EPSILON` (likewise `adamw:…`).
+    /// Reads the [`Display`](fmt::Display) form: `sgd`, `adam`, `adamw`, or
+    /// `adam:BETA2:EPSILON` (likewise `adamw:…`). The momentum or `β₁` is 0.9; set it with
+    /// [`with_momentum`](Optimiser::with_momentum).
     ///
     /// ```
-    /// use simplenn::train::Optimizer;
-    /// assert_eq!("adam".parse(), Ok(Optimizer::ADAM));
-    /// assert_eq!("adamw:0.99:1e-6".parse(), Ok(Optimizer::AdamW { beta2: 0.99, epsilon: 1e-6 }));
-    /// assert!("adam:2:1e-8".parse::<Optimizer>().unwrap_err().0.contains("beta2"));
+    /// use simplenn::train::Optimiser;
+    /// assert_eq!("adam".parse(), Ok(Optimiser::ADAM));
+    /// assert_eq!(
+    ///     "adamw:0.99:1e-6".parse(),
+    ///     Ok(Optimiser::AdamW { beta1: 0.9, beta2: 0.99, epsilon: 1e-6 })
+    /// );
+    /// assert!("adam:2:1e-8".parse::<Optimiser>().unwrap_err().0.contains("beta2"));
     /// ```
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let bad = |why: &str| {
-            BadOptimizer(format!(
+            BadOptimiser(format!(
                 "'{text}': {why} (expected sgd, adam, adamw, or adam:BETA2:EPSILON)"
             ))
         };
@@ -121,15 +192,24 @@ impl std::str::FromStr for Optimizer {
             ),
             _ => return Err(bad("give both BETA2 and EPSILON, or neither")),
         };
-        let optimizer = match name {
-            "sgd" if numbers.is_empty() => Optimizer::Sgd,
+        let beta1 = 0.9;
+        let optimiser = match name {
+            "sgd" if numbers.is_empty() => Optimiser::Sgd { momentum: 0.9 },
             "sgd" => return Err(bad("sgd takes no parameters (its momentum is --momentum)")),
-            "adam" => Optimizer::Adam { beta2, epsilon },
-            "adamw" => Optimizer::AdamW { beta2, epsilon },
+            "adam" => Optimiser::Adam {
+                beta1,
+                beta2,
+                epsilon,
+            },
+            "adamw" => Optimiser::AdamW {
+                beta1,
+                beta2,
+                epsilon,
+            },
             _ => return Err(bad("unknown optimiser")),
         };
-        optimizer.validate().map_err(|why| bad(&why))?;
-        Ok(optimizer)
+        optimiser.check().map_err(|e| bad(&e.to_string()))?;
+        Ok(optimiser)
     }
 }
 
@@ -240,42 +320,98 @@ pub fn adam_update<T: Float>(theta: &mut [T], g: &[T], m: &mut [T], v: &mut [T],
 }
 // ANCHOR_END: adam
 
-/// An optimiser's memory between steps: SGD's velocities, or Adam's step count and running
-/// means, one entry per layer, shaped like the layer's parameters.
+/// An optimiser at work: its rule with its settings, the weight decay, and its memory of
+/// the steps so far (SGD's velocities, or Adam's step count and running means) shaped like
+/// the network's parameters. The settings and the memory are one value, so they cannot
+/// disagree.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum State<T: Float> {
-    /// SGD; no velocities when the momentum is 0.
-    Sgd { velocity: Vec<LayerGradients<T>> },
-    /// Adam or AdamW after `t` steps.
+pub(crate) struct Stepper<T: Float> {
+    weight_decay: f64,
+    rule: Rule<T>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Rule<T: Float> {
+    /// SGD, with one velocity per parameter when the momentum is not 0 (none otherwise).
+    Sgd {
+        momentum: f64,
+        velocity: Vec<LayerGradients<T>>,
+    },
+    /// Adam (AdamW when `decoupled`) after `t` steps, with the running means of the
+    /// gradients and of their squares.
     Adam {
+        beta1: f64,
+        beta2: f64,
+        epsilon: f64,
+        decoupled: bool,
         t: u64,
         m: Vec<LayerGradients<T>>,
         v: Vec<LayerGradients<T>>,
     },
 }
 
-impl<T: Float> State<T> {
-    /// The state before the first step.
-    pub(crate) fn new(network: &Network<T>, optimizer: Optimizer, momentum: f64) -> Self {
+impl<T: Float> Stepper<T> {
+    /// The optimiser `settings` with `weight_decay`, before its first step on `network`.
+    pub(crate) fn new(settings: Optimiser, weight_decay: f64, network: &Network<T>) -> Self {
         let zeros = || Gradients::zeros_like(network).layers;
-        match optimizer {
-            Optimizer::Sgd if momentum > 0.0 => State::Sgd { velocity: zeros() },
-            Optimizer::Sgd => State::Sgd {
-                velocity: Vec::new(),
+        let adam = |beta1, beta2, epsilon, decoupled| Rule::Adam {
+            beta1,
+            beta2,
+            epsilon,
+            decoupled,
+            t: 0,
+            m: zeros(),
+            v: zeros(),
+        };
+        let rule = match settings {
+            Optimiser::Sgd { momentum } => Rule::Sgd {
+                momentum,
+                velocity: if momentum > 0.0 { zeros() } else { Vec::new() },
             },
-            Optimizer::Adam { .. } | Optimizer::AdamW { .. } => State::Adam {
-                t: 0,
-                m: zeros(),
-                v: zeros(),
-            },
+            Optimiser::Adam {
+                beta1,
+                beta2,
+                epsilon,
+            } => adam(beta1, beta2, epsilon, false),
+            Optimiser::AdamW {
+                beta1,
+                beta2,
+                epsilon,
+            } => adam(beta1, beta2, epsilon, true),
+        };
+        Stepper { weight_decay, rule }
+    }
+
+    /// Which arrays the memory holds, as a checkpoint records it: 0 none (SGD without
+    /// momentum), 1 SGD's velocities, 2 Adam's two running means.
+    pub(crate) fn kind(&self) -> u8 {
+        match &self.rule {
+            Rule::Sgd { velocity, .. } if velocity.is_empty() => 0,
+            Rule::Sgd { .. } => 1,
+            Rule::Adam { .. } => 2,
         }
     }
 
-    /// The arrays of the state, in a fixed order (checkpoints write them so).
+    /// Adam's step count (0 for SGD, which needs none).
+    pub(crate) fn steps(&self) -> u64 {
+        match self.rule {
+            Rule::Adam { t, .. } => t,
+            Rule::Sgd { .. } => 0,
+        }
+    }
+
+    /// Sets Adam's step count, as a checkpoint recorded it; SGD has none to set.
+    pub(crate) fn set_steps(&mut self, steps: u64) {
+        if let Rule::Adam { t, .. } = &mut self.rule {
+            *t = steps;
+        }
+    }
+
+    /// The arrays of the memory, in a fixed order (checkpoints write them so).
     pub(crate) fn arrays(&self) -> Vec<&[T]> {
-        let layers: Vec<&LayerGradients<T>> = match self {
-            State::Sgd { velocity } => velocity.iter().collect(),
-            State::Adam { m, v, .. } => m.iter().chain(v).collect(),
+        let layers: Vec<&LayerGradients<T>> = match &self.rule {
+            Rule::Sgd { velocity, .. } => velocity.iter().collect(),
+            Rule::Adam { m, v, .. } => m.iter().chain(v).collect(),
         };
         layers
             .into_iter()
@@ -285,9 +421,9 @@ impl<T: Float> State<T> {
 
     /// [`arrays`](Self::arrays), to be written into (checkpoints read them so).
     pub(crate) fn arrays_mut(&mut self) -> Vec<&mut [T]> {
-        let layers: Vec<&mut LayerGradients<T>> = match self {
-            State::Sgd { velocity } => velocity.iter_mut().collect(),
-            State::Adam { m, v, .. } => m.iter_mut().chain(v.iter_mut()).collect(),
+        let layers: Vec<&mut LayerGradients<T>> = match &mut self.rule {
+            Rule::Sgd { velocity, .. } => velocity.iter_mut().collect(),
+            Rule::Adam { m, v, .. } => m.iter_mut().chain(v.iter_mut()).collect(),
         };
         layers
             .into_iter()
@@ -295,67 +431,43 @@ impl<T: Float> State<T> {
             .collect()
     }
 
-    /// Which arrays the state holds, as a checkpoint records it: 0 none (SGD without
-    /// momentum), 1 SGD's velocities, 2 Adam's two running means.
-    pub(crate) fn kind(&self) -> u8 {
-        match self {
-            State::Sgd { velocity } if velocity.is_empty() => 0,
-            State::Sgd { .. } => 1,
-            State::Adam { .. } => 2,
-        }
-    }
-
-    /// One step of size `lr` against `grads`, with the settings of `optimizer`.
-    pub(crate) fn step(
-        &mut self,
-        network: &mut Network<T>,
-        grads: &Gradients<T>,
-        optimizer: Optimizer,
-        lr: f64,
-        momentum: f64,
-        weight_decay: f64,
-    ) {
+    /// One step of size `lr` against `grads`.
+    pub(crate) fn step(&mut self, network: &mut Network<T>, grads: &Gradients<T>, lr: f64) {
         let layers = network.layers_mut().iter_mut().zip(&grads.layers);
-        match self {
-            State::Sgd { velocity } => {
-                let (lr, mu, decay) = (
-                    T::from_f64(lr),
-                    T::from_f64(momentum),
-                    T::from_f64(weight_decay),
-                );
+        match &mut self.rule {
+            Rule::Sgd { momentum, velocity } => {
+                let (lr, mu) = (T::from_f64(lr), T::from_f64(*momentum));
+                let decay = T::from_f64(self.weight_decay);
                 for (l, (layer, g)) in layers.enumerate() {
                     let Some((weights, bias)) = layer.params_mut() else {
                         continue; // pooling has no parameters
                     };
-                    let mut v = velocity.get_mut(l);
+                    let mut v = velocity.get_mut(l); // none without momentum
                     let v_weights = v.as_mut().map(|v| v.weights.as_mut_slice());
-                    sgd_update(
-                        weights.as_mut_slice(),
-                        g.weights.as_slice(),
-                        v_weights,
-                        lr,
-                        mu,
-                        decay,
-                    );
+                    let w = weights.as_mut_slice();
+                    sgd_update(w, g.weights.as_slice(), v_weights, lr, mu, decay);
                     let v_bias = v.map(|v| v.bias.as_mut_slice());
                     sgd_update(bias, &g.bias, v_bias, lr, mu, T::ZERO); // no decay
                 }
             }
-            State::Adam { t, m, v } => {
-                let (Optimizer::Adam { beta2, epsilon } | Optimizer::AdamW { beta2, epsilon }) =
-                    optimizer
-                else {
-                    unreachable!("an Adam state steps with Adam or AdamW");
-                };
+            Rule::Adam {
+                beta1,
+                beta2,
+                epsilon,
+                decoupled,
+                t,
+                m,
+                v,
+            } => {
                 *t += 1;
                 let step = AdamStep {
                     lr,
-                    beta1: momentum,
-                    beta2,
-                    epsilon,
+                    beta1: *beta1,
+                    beta2: *beta2,
+                    epsilon: *epsilon,
                     t: *t,
-                    decay: weight_decay,
-                    decoupled: matches!(optimizer, Optimizer::AdamW { .. }),
+                    decay: self.weight_decay,
+                    decoupled: *decoupled,
                 };
                 for ((layer, g), (m, v)) in layers.zip(m.iter_mut().zip(v.iter_mut())) {
                     let Some((weights, bias)) = layer.params_mut() else {
@@ -384,7 +496,7 @@ pub(crate) fn parameter_slices<T: Float>(layers: &[Layer<T>]) -> Vec<&[T]> {
 pub(crate) fn parameter_arrays<T: Float>(layers: &mut [Layer<T>]) -> Vec<&mut [T]> {
     layers
         .iter_mut()
-        .filter_map(Layer::params_mut)
+        .filter_map(LayerKind::params_mut)
         .flat_map(|(w, b)| [w.as_mut_slice(), b])
         .collect()
 }

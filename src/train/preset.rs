@@ -1,11 +1,12 @@
 //! Ready-made recipes: a network and the configuration that trains it.
 
-use crate::activation::Activation;
+use crate::blocks::init::Init;
 use crate::float::Float;
-use crate::init::Init;
-use crate::network::{LayerSpec, Network};
-use crate::shape::Shape;
-use crate::train::{Batch, Optimizer, Schedule, TrainConfig};
+use crate::nn::activation::Activation;
+use crate::nn::builder::LayerSpec;
+use crate::nn::network::Network;
+use crate::nn::shape::Shape;
+use crate::train::{Batch, Optimiser, Schedule, TrainConfig};
 
 // ANCHOR: original
 /// The original NumPy project, exactly: 784 inputs (pixels scaled by 1/255), one hidden
@@ -82,8 +83,7 @@ fn recommended_config(seed: u64) -> TrainConfig {
         learning_rate: 0.05,
         schedule: Schedule::Cosine { min_fraction: 0.0 },
         warmup_epochs: 0,
-        optimizer: Optimizer::Sgd,
-        momentum: 0.9,
+        optimiser: Optimiser::sgd(0.9),
         weight_decay: 5e-4,
         label_smoothing: 0.1,
         dropout: 0.0,
@@ -143,7 +143,7 @@ fn cnn_network<T: Float>(input: Shape, classes: usize, seed: u64) -> Network<T> 
 
 /// The hidden layers of [`cnn`].
 pub fn cnn_layers() -> Vec<LayerSpec> {
-    crate::arch::parse(CNN_ARCH).expect("CNN_ARCH is a valid description")
+    crate::nn::arch::parse(CNN_ARCH).expect("CNN_ARCH is a valid description")
 }
 // ANCHOR_END: cnn
 
@@ -205,7 +205,7 @@ pub fn cnn_ladder<T: Float>(input: Shape, classes: usize, seed: u64) -> Vec<Rung
     );
     config.epochs = 30;
     rung("+ 30 epochs", "30 epochs instead of 15", &config);
-    config.optimizer = Optimizer::ADAM;
+    config.optimiser = Optimiser::ADAM;
     config.learning_rate = 1e-3;
     rung(
         "Adam",
@@ -213,7 +213,7 @@ pub fn cnn_ladder<T: Float>(input: Shape, classes: usize, seed: u64) -> Vec<Rung
         instead of SGD",
         &config,
     );
-    config.optimizer = Optimizer::ADAMW;
+    config.optimiser = Optimiser::ADAMW;
     config.weight_decay = 0.05;
     rung(
         "AdamW",
@@ -351,7 +351,7 @@ pub fn ladder<T: Float>(inputs: usize, classes: usize, seed: u64) -> Vec<Rung<T>
         &config,
     );
 
-    config.momentum = 0.9;
+    config.optimiser = Optimiser::sgd(0.9);
     config.learning_rate = 0.01;
     rung(
         "+ momentum",

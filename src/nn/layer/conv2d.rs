@@ -13,13 +13,12 @@
 //! The weights are stored as a `(k·k·C) × OC` matrix: row `(ky·k + kx)·C + c` holds the
 //! weights from input channel `c` at kernel position `(ky, kx)`, column `o` one kernel.
 
-use crate::activation::Activation;
+use super::{Input, LayerGradients, LayerKind, Scratch, activation_backward, image_form};
+use crate::blocks::matmul::{View, gemm, gemm_pair, gemm_to_slice, run_all, workers_for};
+use crate::blocks::matrix::Matrix;
 use crate::float::Float;
-use crate::layer::Scratch;
-use crate::matmul::{View, gemm, gemm_pair, gemm_to_slice, run_all, workers_for};
-use crate::matrix::Matrix;
-use crate::network::LayerGradients;
-use crate::shape::Shape;
+use crate::nn::activation::Activation;
+use crate::nn::shape::{Shape, ShapeError};
 use std::fmt;
 
 /// How much zero padding surrounds the image, as layer descriptions name it.
@@ -37,13 +36,10 @@ pub enum Padding {
 impl Padding {
     /// The pixels on each side for a kernel of size `kernel`, or why there is no such number
     /// ("same" needs an odd kernel to pad both sides equally).
-    pub fn pixels(self, kernel: usize) -> Result<usize, String> {
+    pub fn pixels(self, kernel: usize) -> Result<usize, ShapeError> {
         match self {
             Padding::Same if kernel % 2 == 1 => Ok((kernel - 1) / 2),
-            Padding::Same => Err(format!(
-                "'same' padding needs an odd kernel size, so that both sides get the same \
-                 padding; {kernel} is even"
-            )),
+            Padding::Same => Err(ShapeError::EvenSame { kernel }),
             Padding::Valid => Ok(0),
             Padding::Pixels(p) => Ok(p),
         }
@@ -81,28 +77,29 @@ impl<T: Float> Conv2d<T> {
         kernel: usize,
         stride: usize,
         padding: usize,
-    ) -> Result<Shape, String> {
+    ) -> Result<Shape, ShapeError> {
         if kernel == 0 || stride == 0 || channels == 0 {
-            return Err(format!(
+            return Err(ShapeError::Zero(format!(
                 "a convolution needs a kernel size, a stride and a channel count of at least 1 \
                  (got kernel {kernel}, stride {stride}, {channels} channels)"
-            ));
+            )));
         }
         if input.channels == 0 || input.height == 0 || input.width == 0 {
-            return Err(format!(
+            return Err(ShapeError::Zero(format!(
                 "a convolution cannot read an empty input ({input})"
-            ));
+            )));
         }
         let size = |side: usize| {
             let padded = padding.checked_mul(2).and_then(|p| p.checked_add(side))?;
             (padded >= kernel).then(|| (padded - kernel) / stride + 1)
         };
         let (Some(height), Some(width)) = (size(input.height), size(input.width)) else {
-            return Err(format!(
-                "a {kernel}×{kernel} kernel does not fit the {}×{} image with {padding} \
-                 pixels of padding",
-                input.height, input.width
-            ));
+            return Err(ShapeError::DoesNotFit {
+                window: kernel,
+                height: input.height,
+                width: input.width,
+                padding: Some(padding),
+            });
         };
         let output = Shape::image(height, width, channels);
         let patch = kernel
@@ -110,10 +107,10 @@ impl<T: Float> Conv2d<T> {
             .and_then(|kk| kk.checked_mul(input.channels));
         if output.checked_volume().is_none() || patch.is_none() || input.checked_volume().is_none()
         {
-            return Err(format!(
+            return Err(ShapeError::TooLarge(format!(
                 "a {kernel}×{kernel} convolution from {input} to {channels} channels is too large \
                  to count"
-            ));
+            )));
         }
         Ok(output)
     }
@@ -145,22 +142,22 @@ impl<T: Float> Conv2d<T> {
         stride: usize,
         padding: usize,
         activation: Activation,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ShapeError> {
         let kernel = (weights.rows() / input.channels.max(1)).isqrt();
         if input.channels == 0 || kernel * kernel * input.channels != weights.rows() {
-            return Err(format!(
+            return Err(ShapeError::Parameters(format!(
                 "{}×{} weights are not (k·k·{}) × channels for any whole kernel size k",
                 weights.rows(),
                 weights.cols(),
                 input.channels
-            ));
+            )));
         }
         if bias.len() != weights.cols() {
-            return Err(format!(
+            return Err(ShapeError::Parameters(format!(
                 "a bias of length {} for {} output channels",
                 bias.len(),
                 weights.cols()
-            ));
+            )));
         }
         let output = Self::output_shape_for(input, weights.cols(), kernel, stride, padding)?;
         Ok(Conv2d {
@@ -221,11 +218,6 @@ impl<T: Float> Conv2d<T> {
         &mut self.bias
     }
 
-    /// Weights and bias together, mutable, for an optimiser's step.
-    pub(crate) fn params_mut(&mut self) -> (&mut Matrix<T>, &mut [T]) {
-        (&mut self.weights, &mut self.bias)
-    }
-
     /// The activation applied to the output.
     pub fn activation(&self) -> Activation {
         self.activation
@@ -242,59 +234,49 @@ impl<T: Float> Conv2d<T> {
         let per_sample = self.output.height * self.output.width * self.patch();
         (COLS_BUDGET / per_sample.max(1)).max(1)
     }
+}
 
-    /// The layer's output for a batch `x` (one sample per row), by the fast path: what the
-    /// network computes, as a function the tests can hold to [`reference::forward`].
-    ///
-    /// # Panics
-    /// If `x.cols()` is not the input volume.
-    pub fn forward(&self, x: &Matrix<T>) -> Matrix<T> {
-        let mut out = Matrix::zeros(0, 0);
-        self.forward_into(x.view(), &mut out, &mut Scratch::new());
-        out
+impl<T: Float> LayerKind<T> for Conv2d<T> {
+    fn input_shape(&self) -> Shape {
+        self.input
     }
 
-    /// `(∂L/∂W, ∂L/∂b, ∂L/∂x)` for a batch `x` and `δ = ∂L/∂z`, by the fast path (the
-    /// counterpart of [`reference::backward`]).
-    ///
-    /// # Panics
-    /// If the shapes do not fit the layer.
-    pub fn gradients(&self, x: &Matrix<T>, delta: &Matrix<T>) -> (Matrix<T>, Vec<T>, Matrix<T>) {
-        assert_eq!(
-            delta.shape(),
-            (x.rows(), self.output.volume()),
-            "Conv2d::gradients: δ is {}×{}, the layer gives {}×{} for this batch",
-            delta.rows(),
-            delta.cols(),
-            x.rows(),
-            self.output.volume()
-        );
-        let mut grads = LayerGradients {
-            weights: Matrix::zeros(0, 0),
-            bias: Vec::new(),
+    fn output_shape(&self) -> Shape {
+        self.output
+    }
+
+    fn activation(&self) -> Option<Activation> {
+        Some(self.activation)
+    }
+
+    fn weights(&self) -> Option<&Matrix<T>> {
+        Some(&self.weights)
+    }
+
+    fn bias(&self) -> Option<&[T]> {
+        Some(&self.bias)
+    }
+
+    fn params_mut(&mut self) -> Option<(&mut Matrix<T>, &mut [T])> {
+        Some((&mut self.weights, &mut self.bias))
+    }
+
+    /// `conv5×5 16×28×28`, with `/2` after the kernel for a stride of 2.
+    fn summary(&self) -> String {
+        let k = self.kernel;
+        let stride = match self.stride {
+            1 => String::new(),
+            s => format!("/{s}"),
         };
-        let mut back = Matrix::zeros(0, 0);
-        self.backward(
-            x.view(),
-            delta,
-            &mut Scratch::new(),
-            &mut grads,
-            Some(&mut back),
-        );
-        (grads.weights, grads.bias, back)
+        format!("conv{k}×{k}{stride} {}", image_form(self.output))
     }
 
     // ANCHOR: conv_forward
     /// `out = σ(conv(x, W) + b)` for a batch `x`, one sample per row: im2col, one matrix
     /// product per group of samples written straight into their rows of `out`, then bias
     /// and activation.
-    pub(crate) fn forward_into(
-        &self,
-        x: View<'_, T>,
-        out: &mut Matrix<T>,
-        scratch: &mut Scratch<T>,
-    ) {
-        let x = rows_of(x, self.input.volume());
+    fn forward_into(&self, x: Input<'_, T>, out: &mut Matrix<T>, scratch: &mut Scratch<T>) {
+        let x = rows_of(x.dense(self), self.input.volume());
         let m = x.len() / self.input.volume();
         let (in_volume, out_volume) = (self.input.volume(), self.output.volume());
         let pixels = self.output.height * self.output.width;
@@ -333,18 +315,21 @@ impl<T: Float> Conv2d<T> {
     // ANCHOR_END: conv_forward
 
     // ANCHOR: conv_backward
-    /// The backward pass, given the batch `x` the layer read and `δ = ∂L/∂z`
-    /// (`m × (OH·OW·OC)`): writes `∂L/∂W` and `∂L/∂b` into `grads` and, when the layer below
-    /// needs it, `∂L/∂x` into `back` (`m × (H·W·C)`).
-    pub(crate) fn backward(
+    /// Through the activation to `δ = ∂L/∂z` (`m × (OH·OW·OC)`), then the weight gradient
+    /// `colsᵀ·δ` and, for the layer below, `δ·Wᵀ` added back onto the pixels each window
+    /// came from (col2im).
+    fn backward_into(
         &self,
-        x: View<'_, T>,
-        delta: &Matrix<T>,
+        x: Input<'_, T>,
+        output: &mut Matrix<T>,
+        grad: &mut Matrix<T>,
         scratch: &mut Scratch<T>,
         grads: &mut LayerGradients<T>,
-        mut back: Option<&mut Matrix<T>>,
+        send_back: bool,
     ) {
-        let x = rows_of(x, self.input.volume());
+        activation_backward(self.activation, output, grad); // δ = ∂L/∂a ⊙ σ′(z)
+        let (delta, mut back) = (&*output, send_back.then_some(grad));
+        let x = rows_of(x.dense(self), self.input.volume());
         let m = delta.rows();
         let (in_volume, out_volume) = (self.input.volume(), self.output.volume());
         let (pixels, channels) = (self.output.height * self.output.width, self.output.channels);
@@ -605,13 +590,13 @@ impl<T: Float> fmt::Debug for Conv2d<T> {
 
 /// The convolution computed straight from its definition, with nested loops: slow, plainly
 /// right, and the oracle the tests hold the fast path to (like
-/// [`matmul::reference`](crate::matmul::reference)).
+/// [`matmul::reference`](crate::blocks::matmul::reference)).
 // The reference follows the formula's indices, one loop per index, on purpose.
 #[allow(clippy::needless_range_loop)]
 pub mod reference {
     use super::Conv2d;
+    use crate::blocks::matrix::Matrix;
     use crate::float::Float;
-    use crate::matrix::Matrix;
 
     /// Where the input value at padded position `(y, x)`, channel `c`, sits in a sample's
     /// row; `None` in the padding, which reads as 0.
@@ -664,8 +649,10 @@ pub mod reference {
     // ANCHOR_END: conv_reference
 
     // ANCHOR: conv_reference_backward
-    /// The gradients `(∂L/∂W, ∂L/∂b, ∂L/∂x)` for a batch `x` and `δ = ∂L/∂z`, each by the
-    /// chain rule applied to one term of the sum at a time: the term
+    /// The gradients `(∂L/∂W, ∂L/∂b, ∂L/∂x)` for a batch `x` and the gradient `∂L/∂a` of
+    /// the loss with respect to the layer's output. Through the activation first, one value
+    /// at a time: `δ = ∂L/∂a · σ′(z)`. Then the chain rule applied to one term of the sum at
+    /// a time: the term
     /// `x[iy, ix, c] · W[(ky·k + kx)·C + c, o]` of `z[oy, ox, o]` adds
     /// `δ[oy, ox, o] · x[iy, ix, c]` to that weight's gradient and
     /// `δ[oy, ox, o] · W[…, o]` to that input's.
@@ -675,7 +662,7 @@ pub mod reference {
     pub fn backward<T: Float>(
         layer: &Conv2d<T>,
         x: &Matrix<T>,
-        delta: &Matrix<T>,
+        grad_output: &Matrix<T>,
     ) -> (Matrix<T>, Vec<T>, Matrix<T>) {
         let (input, output, k, s) = (layer.input, layer.output, layer.kernel, layer.stride);
         assert_eq!(
@@ -684,10 +671,12 @@ pub mod reference {
             "conv2d::reference::backward: wrong input width"
         );
         assert_eq!(
-            delta.shape(),
+            grad_output.shape(),
             (x.rows(), output.volume()),
-            "conv2d::reference::backward: δ"
+            "conv2d::reference::backward: ∂L/∂a"
         );
+        let a = forward(layer, x);
+        let delta = grad_output.zip_map(&a, |g, a| g * layer.activation.derivative_from_output(a));
         let mut dw = Matrix::zeros(layer.weights.rows(), layer.weights.cols());
         let mut db = vec![T::ZERO; output.channels];
         let mut dx = Matrix::zeros(x.rows(), input.volume());

@@ -1,12 +1,17 @@
-//! The layers a [`Network`](crate::Network) is a stack of: [`Dense`], [`Conv2d`] and
-//! [`MaxPool2d`], one module each with its forward pass, its backward pass and its
-//! parameters.
+//! The layers a [`Network`](crate::nn::network::Network) is a stack of: [`Dense`],
+//! [`Conv2d`] and [`MaxPool2d`], one file each, holding the layer's forward pass, its
+//! backward pass and its activation.
 //!
-//! [`Layer`] is a closed enum rather than a trait object: the network, the optimisers and
-//! the model files match on it exhaustively, so a new kind of layer cannot be forgotten by
-//! any of them, and nothing is boxed. Every layer takes a batch with one sample per row, of
-//! its [`input_shape`](Layer::input_shape), and gives one of its
-//! [`output_shape`](Layer::output_shape) (see [`crate::shape`] for the layout of a row).
+//! Every kind implements [`LayerKind`]: the same shapes, parameters and passes, so the
+//! network runs any of them without asking which one it is. [`Layer`] is the closed enum of
+//! the kinds, like [`Activation`]: nothing is boxed, and every `match` on it (the model
+//! files, the exports) is exhaustive, so a new kind cannot be forgotten by any of them. The
+//! book's chapters "The forward pass", "Backpropagation" and "Convolutional networks" derive
+//! the passes.
+//!
+//! To add a kind: a file here with its struct and `impl LayerKind`, an arm in [`Layer`] and
+//! in `each_kind!` below, its record in the model file (`model/v2.rs`), and its export
+//! (`model/onnx.rs`, `model/safetensors.rs`).
 
 pub mod conv2d;
 pub mod dense;
@@ -16,14 +21,207 @@ pub use conv2d::{Conv2d, Padding};
 pub use dense::Dense;
 pub use pool::MaxPool2d;
 
-use crate::activation::Activation;
+use crate::blocks::matmul::sparse::SparseRows;
+use crate::blocks::matmul::{View, run_all, workers_for};
+use crate::blocks::matrix::Matrix;
 use crate::float::Float;
-use crate::matmul::View;
-use crate::matrix::Matrix;
-use crate::shape::Shape;
+use crate::nn::activation::Activation;
+use crate::nn::shape::Shape;
 use std::fmt;
 
-/// One layer of a [`Network`](crate::Network).
+/// A batch as a layer reads it, one sample per row: a view of a dense matrix, or the same
+/// numbers kept as their nonzeros, which a [`Dense`] layer multiplies faster when most of
+/// them are zero (see [`crate::blocks::matmul::sparse`]; training decides, for the first
+/// layer only).
+#[derive(Clone, Copy)]
+pub enum Input<'a, T> {
+    /// Every number, as a matrix (or a range of its rows) stores them.
+    Dense(View<'a, T>),
+    /// Only the nonzeros, row by row and column by column.
+    Sparse(&'a SparseRows<T>),
+}
+
+impl<'a, T: Float> Input<'a, T> {
+    /// Samples in the batch.
+    pub fn rows(&self) -> usize {
+        match self {
+            Input::Dense(x) => x.rows(),
+            Input::Sparse(x) => x.rows(),
+        }
+    }
+
+    /// Values per sample.
+    pub fn cols(&self) -> usize {
+        match self {
+            Input::Dense(x) => x.cols(),
+            Input::Sparse(x) => x.cols(),
+        }
+    }
+
+    /// The dense view, for the layers that read nothing else.
+    ///
+    /// # Panics
+    /// If the batch is sparse: only a layer whose [`reads_sparse`](LayerKind::reads_sparse)
+    /// says so is given one.
+    pub fn dense(self, layer: &dyn fmt::Debug) -> View<'a, T> {
+        match self {
+            Input::Dense(x) => x,
+            Input::Sparse(_) => panic!("{layer:?} was given a sparse batch: it reads dense ones"),
+        }
+    }
+}
+
+impl<'a, T> From<View<'a, T>> for Input<'a, T> {
+    fn from(x: View<'a, T>) -> Self {
+        Input::Dense(x)
+    }
+}
+
+/// The gradient of the loss with respect to one layer's parameters (empty for a layer
+/// without parameters, such as pooling).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerGradients<T: Float = f32> {
+    /// `∂L/∂W`, the same shape as the weights.
+    pub weights: Matrix<T>,
+    /// `∂L/∂b`, one per output.
+    pub bias: Vec<T>,
+}
+
+impl<T: Float> LayerGradients<T> {
+    /// Zero gradients shaped like `layer`'s parameters.
+    pub fn zeros_like(layer: &(impl LayerKind<T> + ?Sized)) -> Self {
+        let (rows, cols) = layer.weights().map_or((0, 0), Matrix::shape);
+        LayerGradients {
+            weights: Matrix::zeros(rows, cols),
+            bias: vec![T::ZERO; layer.bias().map_or(0, <[T]>::len)],
+        }
+    }
+}
+
+/// What every kind of layer is and does: its shapes, its parameters, and its two passes.
+///
+/// The passes come in two forms. [`forward`](Self::forward) and
+/// [`backward`](Self::backward) take and return matrices, for reading and testing a layer on
+/// its own. [`forward_into`](Self::forward_into) and [`backward_into`](Self::backward_into)
+/// are what a network runs batch after batch: they write into buffers it keeps, so training
+/// allocates nothing once the first batch has sized them.
+pub trait LayerKind<T: Float>: fmt::Debug {
+    /// The shape of one input sample (a dense layer's is flat).
+    fn input_shape(&self) -> Shape;
+
+    /// The shape of one output sample.
+    fn output_shape(&self) -> Shape;
+
+    /// Whether the layer can read samples of `shape`: exactly its input shape, unless the
+    /// layer says otherwise (a dense layer reads any shape of the right size: it flattens).
+    fn accepts(&self, shape: Shape) -> bool {
+        shape == self.input_shape()
+    }
+
+    /// The activation the layer applies to its output, if it has one.
+    fn activation(&self) -> Option<Activation>;
+
+    /// The weight matrix, for a layer with parameters.
+    fn weights(&self) -> Option<&Matrix<T>> {
+        None
+    }
+
+    /// The bias, for a layer with parameters.
+    fn bias(&self) -> Option<&[T]> {
+        None
+    }
+
+    /// Weights and bias together, mutable: what an optimiser updates. `None` for a layer
+    /// without parameters.
+    fn params_mut(&mut self) -> Option<(&mut Matrix<T>, &mut [T])> {
+        None
+    }
+
+    /// Number of trainable parameters (weights and biases).
+    fn parameter_count(&self) -> usize {
+        self.weights().map_or(0, Matrix::len) + self.bias().map_or(0, <[T]>::len)
+    }
+
+    /// The layer as a network's one-line summary shows it, before its activation: `128` for
+    /// a dense layer, `conv5×5 16×28×28`, `maxpool2×2 16×14×14`.
+    fn summary(&self) -> String;
+
+    /// Whether the layer can read a batch kept as its nonzeros ([`Input::Sparse`]).
+    fn reads_sparse(&self) -> bool {
+        false
+    }
+
+    /// Values one sample needs in the layer's [`Scratch`] besides its output: how many
+    /// samples evaluation can run at once in bounded memory.
+    fn scratch_per_sample(&self) -> usize {
+        0
+    }
+
+    /// The forward pass of a batch `x`, activation included: `out` becomes
+    /// `x.rows() ×` the output volume, its allocation reused; `scratch` keeps what the
+    /// backward pass will need.
+    ///
+    /// # Panics
+    /// If `x`'s rows are not the layer's input volume.
+    fn forward_into(&self, x: Input<'_, T>, out: &mut Matrix<T>, scratch: &mut Scratch<T>);
+
+    /// The backward pass of the batch `x` that [`forward_into`](Self::forward_into) was
+    /// given (with the same `scratch`), activation included.
+    ///
+    /// On entry `output` holds the layer's output `a` and `grad` the loss's gradient with
+    /// respect to it, `∂L/∂a`. The layer fills `grads` with `∂L/∂W` and `∂L/∂b` and, when
+    /// `send_back` is true, leaves `∂L/∂x` in `grad` (`x.rows() ×` the input volume), for
+    /// the layer below. What is left in `output` (and in `grad` otherwise) is scratch.
+    fn backward_into(
+        &self,
+        x: Input<'_, T>,
+        output: &mut Matrix<T>,
+        grad: &mut Matrix<T>,
+        scratch: &mut Scratch<T>,
+        grads: &mut LayerGradients<T>,
+        send_back: bool,
+    );
+
+    /// The layer's output for a batch `x`, one sample per row.
+    ///
+    /// # Panics
+    /// If `x.cols()` is not the layer's input volume.
+    fn forward(&self, x: &Matrix<T>) -> Matrix<T> {
+        let mut out = Matrix::zeros(0, 0);
+        self.forward_into(x.view().into(), &mut out, &mut Scratch::new());
+        out
+    }
+
+    /// The gradients for a batch `x` and the gradient `grad_output = ∂L/∂a` of the loss with
+    /// respect to the layer's output: `∂L/∂W` and `∂L/∂b` (empty without parameters), and
+    /// `∂L/∂x`.
+    ///
+    /// # Panics
+    /// If `x.cols()` is not the input volume, or `grad_output` is not
+    /// `x.rows() ×` the output volume.
+    fn backward(&self, x: &Matrix<T>, grad_output: &Matrix<T>) -> (LayerGradients<T>, Matrix<T>) {
+        let mut scratch = Scratch::new();
+        let mut output = Matrix::zeros(0, 0);
+        self.forward_into(x.view().into(), &mut output, &mut scratch);
+        assert_eq!(
+            grad_output.shape(),
+            output.shape(),
+            "{self:?}: the gradient is {}×{}, the output of this batch {}×{}",
+            grad_output.rows(),
+            grad_output.cols(),
+            output.rows(),
+            output.cols()
+        );
+        let mut grads = LayerGradients::zeros_like(self);
+        let mut grad = grad_output.clone();
+        let x = x.view().into();
+        self.backward_into(x, &mut output, &mut grad, &mut scratch, &mut grads, true);
+        (grads, grad)
+    }
+}
+
+/// One layer of a [`Network`](crate::nn::network::Network): one of the kinds, each of which
+/// implements [`LayerKind`], as does this enum by handing every call to its kind.
 #[derive(Clone, PartialEq)]
 pub enum Layer<T: Float = f32> {
     /// Fully connected: every output reads every input.
@@ -34,62 +232,65 @@ pub enum Layer<T: Float = f32> {
     MaxPool2d(MaxPool2d),
 }
 
+/// `each_kind!(layer, l => expression)`: the expression for whichever kind `layer` is.
+macro_rules! each_kind {
+    ($layer:expr, $l:ident => $e:expr) => {
+        match $layer {
+            Layer::Dense($l) => $e,
+            Layer::Conv2d($l) => $e,
+            Layer::MaxPool2d($l) => $e,
+        }
+    };
+}
+
+impl<T: Float> LayerKind<T> for Layer<T> {
+    fn input_shape(&self) -> Shape {
+        each_kind!(self, l => LayerKind::<T>::input_shape(l))
+    }
+    fn output_shape(&self) -> Shape {
+        each_kind!(self, l => LayerKind::<T>::output_shape(l))
+    }
+    fn accepts(&self, shape: Shape) -> bool {
+        each_kind!(self, l => LayerKind::<T>::accepts(l, shape))
+    }
+    fn activation(&self) -> Option<Activation> {
+        each_kind!(self, l => LayerKind::<T>::activation(l))
+    }
+    fn weights(&self) -> Option<&Matrix<T>> {
+        each_kind!(self, l => LayerKind::<T>::weights(l))
+    }
+    fn bias(&self) -> Option<&[T]> {
+        each_kind!(self, l => LayerKind::<T>::bias(l))
+    }
+    fn params_mut(&mut self) -> Option<(&mut Matrix<T>, &mut [T])> {
+        each_kind!(self, l => LayerKind::<T>::params_mut(l))
+    }
+    fn summary(&self) -> String {
+        each_kind!(self, l => LayerKind::<T>::summary(l))
+    }
+    fn reads_sparse(&self) -> bool {
+        each_kind!(self, l => LayerKind::<T>::reads_sparse(l))
+    }
+    fn scratch_per_sample(&self) -> usize {
+        each_kind!(self, l => LayerKind::<T>::scratch_per_sample(l))
+    }
+    fn forward_into(&self, x: Input<'_, T>, out: &mut Matrix<T>, scratch: &mut Scratch<T>) {
+        each_kind!(self, l => LayerKind::<T>::forward_into(l, x, out, scratch))
+    }
+    fn backward_into(
+        &self,
+        x: Input<'_, T>,
+        output: &mut Matrix<T>,
+        grad: &mut Matrix<T>,
+        scratch: &mut Scratch<T>,
+        grads: &mut LayerGradients<T>,
+        send_back: bool,
+    ) {
+        each_kind!(self, l => LayerKind::<T>::backward_into(l, x, output, grad, scratch, grads, send_back))
+    }
+}
+
 impl<T: Float> Layer<T> {
-    /// The shape of one input sample. A dense layer reads any shape with as many values as it
-    /// has inputs; this is its flat form.
-    pub fn input_shape(&self) -> Shape {
-        match self {
-            Layer::Dense(d) => Shape::flat(d.inputs()),
-            Layer::Conv2d(c) => c.input_shape(),
-            Layer::MaxPool2d(p) => p.input_shape(),
-        }
-    }
-
-    /// The shape of one output sample.
-    pub fn output_shape(&self) -> Shape {
-        match self {
-            Layer::Dense(d) => Shape::flat(d.outputs()),
-            Layer::Conv2d(c) => c.output_shape(),
-            Layer::MaxPool2d(p) => p.output_shape(),
-        }
-    }
-
-    /// Whether the layer can read samples of `shape`: a dense layer any shape of the right
-    /// size (it flattens), a convolution or pooling exactly its input shape.
-    pub fn accepts(&self, shape: Shape) -> bool {
-        match self {
-            Layer::Dense(d) => shape.checked_volume() == Some(d.inputs()),
-            _ => shape == self.input_shape(),
-        }
-    }
-
-    /// The activation applied to the layer's output, for the layers that have one.
-    pub fn activation(&self) -> Option<Activation> {
-        match self {
-            Layer::Dense(d) => Some(d.activation()),
-            Layer::Conv2d(c) => Some(c.activation()),
-            Layer::MaxPool2d(_) => None,
-        }
-    }
-
-    /// The weight matrix, for the layers that have parameters.
-    pub fn weights(&self) -> Option<&Matrix<T>> {
-        match self {
-            Layer::Dense(d) => Some(d.weights()),
-            Layer::Conv2d(c) => Some(c.weights()),
-            Layer::MaxPool2d(_) => None,
-        }
-    }
-
-    /// The bias, for the layers that have parameters.
-    pub fn bias(&self) -> Option<&[T]> {
-        match self {
-            Layer::Dense(d) => Some(d.bias()),
-            Layer::Conv2d(c) => Some(c.bias()),
-            Layer::MaxPool2d(_) => None,
-        }
-    }
-
     /// The weights, mutable (a gradient check nudges them one by one).
     pub fn weights_mut(&mut self) -> Option<&mut Matrix<T>> {
         self.params_mut().map(|(w, _)| w)
@@ -98,22 +299,6 @@ impl<T: Float> Layer<T> {
     /// The bias, mutable.
     pub fn bias_mut(&mut self) -> Option<&mut [T]> {
         self.params_mut().map(|(_, b)| b)
-    }
-
-    /// Weights and bias together, mutable: what an optimiser updates. `None` for a layer
-    /// without parameters.
-    pub fn params_mut(&mut self) -> Option<(&mut Matrix<T>, &mut [T])> {
-        match self {
-            Layer::Dense(d) => Some(d.params_mut()),
-            Layer::Conv2d(c) => Some(c.params_mut()),
-            Layer::MaxPool2d(_) => None,
-        }
-    }
-
-    /// Number of trainable parameters (weights and biases).
-    pub fn parameter_count(&self) -> usize {
-        let weights = self.weights().map_or(0, Matrix::len);
-        weights + self.bias().map_or(0, <[T]>::len)
     }
 
     /// The dense layer, if this is one.
@@ -137,32 +322,6 @@ impl<T: Float> Layer<T> {
         match self {
             Layer::MaxPool2d(p) => Some(p),
             _ => None,
-        }
-    }
-
-    /// The forward pass of a batch `x`: `out` is reshaped to `x.rows() ×` the output volume,
-    /// its allocation reused; `scratch` keeps what the backward pass needs.
-    pub(crate) fn forward_into(
-        &self,
-        x: View<'_, T>,
-        out: &mut Matrix<T>,
-        scratch: &mut Scratch<T>,
-    ) {
-        match self {
-            Layer::Dense(d) => d.forward_into(x, out),
-            Layer::Conv2d(c) => c.forward_into(x, out, scratch),
-            Layer::MaxPool2d(p) => p.forward_into(x, out, scratch),
-        }
-    }
-
-    /// Values one sample needs in the layer's scratch buffers besides its output: how many
-    /// samples evaluation can run at once in bounded memory.
-    pub(crate) fn scratch_per_sample(&self) -> usize {
-        match self {
-            Layer::Dense(_) => 0,
-            // im2col works in groups of samples, bounded on its own.
-            Layer::Conv2d(_) => 0,
-            Layer::MaxPool2d(p) => p.output_shape().volume(),
         }
     }
 }
@@ -189,37 +348,35 @@ impl<T: Float> From<MaxPool2d> for Layer<T> {
 /// `MaxPool2d(16×28×28→16×14×14, 2×2)`.
 impl<T: Float> fmt::Debug for Layer<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Layer::Dense(d) => d.fmt(f),
-            Layer::Conv2d(c) => c.fmt(f),
-            Layer::MaxPool2d(p) => p.fmt(f),
-        }
+        each_kind!(self, l => l.fmt(f))
     }
 }
 
 /// Buffers a layer keeps between its forward and its backward pass, reused batch after
-/// batch: im2col's windows for a convolution, the arg-max of every window for pooling.
+/// batch: a convolution's windows (im2col) and their gradient, pooling's arg-maxes. A
+/// dense layer keeps nothing. Start with [`Scratch::new`] and hand the same one to both
+/// passes of a batch.
 #[derive(Clone, Debug)]
-pub(crate) struct Scratch<T: Float> {
-    /// A convolution's windows, `(samples·OH·OW) × (k·k·C)`, for one group of samples.
+pub struct Scratch<T: Float> {
+    /// Conv2d: the windows, `(samples·OH·OW) × (k·k·C)`, for one group of samples.
     pub(crate) cols: Matrix<T>,
-    /// The first sample of the group `cols` holds, when it holds one.
+    /// Conv2d: the first sample of the group `cols` holds, when it holds one.
     pub(crate) cols_hold: Option<usize>,
-    /// One sample with its zero padding around it, which im2col copies windows from: one
-    /// buffer per thread.
+    /// Conv2d: one sample with its zero padding around it, which im2col copies windows
+    /// from: one buffer per thread.
     pub(crate) padded: Vec<Vec<T>>,
-    /// The gradient of `cols` on its way back to the input.
+    /// Conv2d: the gradient of `cols` on its way back to the input.
     pub(crate) dcols: Matrix<T>,
-    /// One group's share of the weight gradient, before it is added to the others.
+    /// Conv2d: one group's share of the weight gradient, before it is added to the others.
     pub(crate) partial: Matrix<T>,
-    /// Pooling: for each output value, the index in its sample's row of the input it came
-    /// from.
+    /// MaxPool2d: for each output value, the index in its sample's row of the input it
+    /// came from.
     pub(crate) argmax: Vec<u32>,
 }
 
 impl<T: Float> Scratch<T> {
     /// Empty buffers; they grow to fit the first batch.
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         Scratch {
             cols: Matrix::zeros(0, 0),
             cols_hold: None,
@@ -229,4 +386,52 @@ impl<T: Float> Scratch<T> {
             argmax: Vec::new(),
         }
     }
+}
+
+impl<T: Float> Default for Scratch<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// ANCHOR: activation_backward
+/// The backward pass through an activation: `δ = ∂L/∂a ⊙ σ′(z)`, the gradient with
+/// respect to the layer's pre-activations, written over its output `a`, from which `σ′`
+/// is computed ([`Activation::derivative_from_output`]). `grad` holds `∂L/∂a` on entry and
+/// scratch on return. For the identity, `σ′ = 1`: δ is `grad` itself, and the buffers swap.
+pub(crate) fn activation_backward<T: Float>(
+    activation: Activation,
+    output: &mut Matrix<T>,
+    grad: &mut Matrix<T>,
+) {
+    assert_eq!(
+        output.shape(),
+        grad.shape(),
+        "activation_backward: the output is {}×{}, its gradient {}×{}",
+        output.rows(),
+        output.cols(),
+        grad.rows(),
+        grad.cols()
+    );
+    if activation == Activation::Identity {
+        std::mem::swap(output, grad);
+        return;
+    }
+    // Element by element: for a big layer, in bands, one per thread.
+    let (outputs, grads) = (output.as_mut_slice(), grad.as_slice());
+    let band = outputs.len().div_ceil(workers_for(outputs.len())).max(1);
+    let bands = outputs.chunks_mut(band).zip(grads.chunks(band));
+    run_all(bands.map(|(outputs, grads)| {
+        move || {
+            for (a, &g) in outputs.iter_mut().zip(grads) {
+                *a = g * activation.derivative_from_output(*a);
+            }
+        }
+    }));
+}
+// ANCHOR_END: activation_backward
+
+/// `C×H×W`, even when the image is a single pixel: how a layer's summary names its output.
+pub(crate) fn image_form(shape: Shape) -> String {
+    format!("{}×{}×{}", shape.channels, shape.height, shape.width)
 }

@@ -12,11 +12,12 @@
 //! as in PyTorch. The loss is not differentiable there; any choice among the tied inputs is a
 //! valid subgradient, and a fixed one keeps training deterministic.
 
+use super::{Input, LayerGradients, LayerKind, Scratch, image_form};
+use crate::blocks::matmul::{run_all, workers_for};
+use crate::blocks::matrix::Matrix;
 use crate::float::Float;
-use crate::layer::Scratch;
-use crate::matmul::{View, run_all, workers_for};
-use crate::matrix::Matrix;
-use crate::shape::Shape;
+use crate::nn::activation::Activation;
+use crate::nn::shape::{Shape, ShapeError};
 use std::fmt;
 
 /// Channels max-pooling compares at once (see `MaxPool2d::window_max`): a whole AVX-512
@@ -43,21 +44,27 @@ impl MaxPool2d {
 
     /// [`new`](Self::new), with an error if the window is 0 or larger than the image, or the
     /// input has more values than the arg-max indices (`u32`) can count.
-    pub fn try_new(input: Shape, size: usize) -> Result<Self, String> {
+    pub fn try_new(input: Shape, size: usize) -> Result<Self, ShapeError> {
         if size == 0 {
-            return Err("a pooling window must be at least 1 pixel".to_string());
+            return Err(ShapeError::Zero(
+                "a pooling window must be at least 1 pixel".to_string(),
+            ));
         }
         if size > input.height || size > input.width {
-            return Err(format!(
-                "a {size}×{size} pooling window does not fit the {}×{} image",
-                input.height, input.width
-            ));
+            return Err(ShapeError::DoesNotFit {
+                window: size,
+                height: input.height,
+                width: input.width,
+                padding: None,
+            });
         }
         if input
             .checked_volume()
             .is_none_or(|v| u32::try_from(v).is_err())
         {
-            return Err(format!("a pooling input of {input} is too large"));
+            return Err(ShapeError::TooLarge(format!(
+                "a pooling input of {input} is too large"
+            )));
         }
         let output = Shape::image(input.height / size, input.width / size, input.channels);
         Ok(MaxPool2d {
@@ -81,47 +88,40 @@ impl MaxPool2d {
     pub fn size(&self) -> usize {
         self.size
     }
+}
 
-    /// The pooled batch, by the fast path (see [`reference::forward`]).
-    ///
-    /// # Panics
-    /// If `x.cols()` is not the input volume.
-    pub fn forward<T: Float>(&self, x: &Matrix<T>) -> Matrix<T> {
-        let mut out = Matrix::zeros(0, 0);
-        self.forward_into(x.view(), &mut out, &mut Scratch::new());
-        out
+impl<T: Float> LayerKind<T> for MaxPool2d {
+    fn input_shape(&self) -> Shape {
+        self.input
     }
 
-    /// `∂L/∂x` for a batch `x` and the gradient `δ` of the pooled output.
-    ///
-    /// # Panics
-    /// If the shapes do not fit the layer.
-    pub fn gradient<T: Float>(&self, x: &Matrix<T>, delta: &Matrix<T>) -> Matrix<T> {
-        assert_eq!(
-            delta.shape(),
-            (x.rows(), self.output.volume()),
-            "MaxPool2d::gradient: δ does not fit the batch"
-        );
-        let mut scratch = Scratch::new();
-        let mut out = Matrix::zeros(0, 0);
-        self.forward_into(x.view(), &mut out, &mut scratch);
-        let mut back = Matrix::zeros(0, 0);
-        self.backward(delta, &scratch, &mut back);
-        back
+    fn output_shape(&self) -> Shape {
+        self.output
+    }
+
+    fn activation(&self) -> Option<Activation> {
+        None
+    }
+
+    /// `maxpool2×2 16×14×14`.
+    fn summary(&self) -> String {
+        let k = self.size;
+        format!("maxpool{k}×{k} {}", image_form(self.output))
+    }
+
+    /// The arg-max of every output value.
+    fn scratch_per_sample(&self) -> usize {
+        self.output.volume()
     }
 
     // ANCHOR: pool_forward
     /// The maximum of every window, channel by channel, for a batch `x`; records in
     /// `scratch` where each maximum came from, for the backward pass.
-    pub(crate) fn forward_into<T: Float>(
-        &self,
-        x: View<'_, T>,
-        out: &mut Matrix<T>,
-        scratch: &mut Scratch<T>,
-    ) {
+    fn forward_into(&self, x: Input<'_, T>, out: &mut Matrix<T>, scratch: &mut Scratch<T>) {
         let (input, output) = (self.input, self.output);
         assert_eq!(x.cols(), input.volume(), "MaxPool2d: wrong input width");
         let x = x
+            .dense(self)
             .contiguous()
             .expect("pooling reads a batch stored row by row");
         let (in_volume, out_volume) = (input.volume(), output.volume());
@@ -150,7 +150,57 @@ impl MaxPool2d {
                 }),
         );
     }
+    // ANCHOR_END: pool_forward
 
+    // ANCHOR: pool_backward
+    /// Routes each output's gradient `δ` to the input its maximum came from; every other
+    /// input's gradient is 0. Pooling has no activation: the gradient of its output is the
+    /// δ it routes.
+    fn backward_into(
+        &self,
+        _: Input<'_, T>,
+        output: &mut Matrix<T>,
+        grad: &mut Matrix<T>,
+        scratch: &mut Scratch<T>,
+        _: &mut LayerGradients<T>,
+        send_back: bool,
+    ) {
+        if !send_back {
+            return; // no parameters, and nobody below to send an error to
+        }
+        std::mem::swap(output, grad); // δ, in `output`; `grad` is free for ∂L/∂x
+        let (delta, back) = (&*output, grad);
+        let (in_volume, out_volume) = (self.input.volume(), self.output.volume());
+        let m = delta.rows();
+        back.reshape_for_overwrite(m, in_volume);
+        let band = m.div_ceil(workers_for(m * in_volume)).max(1);
+        let grads = back.as_mut_slice().chunks_mut(band * in_volume);
+        let deltas = delta.as_slice().chunks(band * out_volume);
+        let winners = scratch.argmax.chunks(band * out_volume);
+        run_all(
+            grads
+                .zip(deltas)
+                .zip(winners)
+                .map(|((grads, deltas), winners)| {
+                    move || {
+                        grads.fill(T::ZERO);
+                        let samples = grads
+                            .chunks_exact_mut(in_volume)
+                            .zip(deltas.chunks_exact(out_volume));
+                        for ((grad, d), argmax) in samples.zip(winners.chunks_exact(out_volume)) {
+                            for (&i, &d) in argmax.iter().zip(d) {
+                                grad[i as usize] += d;
+                            }
+                        }
+                    }
+                }),
+        );
+    }
+    // ANCHOR_END: pool_backward
+}
+
+impl MaxPool2d {
+    // ANCHOR: pool_forward
     /// One sample's maxima and where they came from.
     fn pool_sample<T: Float>(&self, image: &[T], pooled: &mut [T], argmax: &mut [u32]) {
         let (output, k, c) = (self.output, self.size, self.input.channels);
@@ -219,43 +269,6 @@ impl MaxPool2d {
         from.copy_from_slice(&arg[..width]);
     }
     // ANCHOR_END: pool_forward
-
-    // ANCHOR: pool_backward
-    /// Routes each output's gradient `δ` to the input its maximum came from; every other
-    /// input's gradient is 0. `back` becomes `m × (H·W·C)`.
-    pub(crate) fn backward<T: Float>(
-        &self,
-        delta: &Matrix<T>,
-        scratch: &Scratch<T>,
-        back: &mut Matrix<T>,
-    ) {
-        let (in_volume, out_volume) = (self.input.volume(), self.output.volume());
-        let m = delta.rows();
-        back.reshape_for_overwrite(m, in_volume);
-        let band = m.div_ceil(workers_for(m * in_volume)).max(1);
-        let grads = back.as_mut_slice().chunks_mut(band * in_volume);
-        let deltas = delta.as_slice().chunks(band * out_volume);
-        let winners = scratch.argmax.chunks(band * out_volume);
-        run_all(
-            grads
-                .zip(deltas)
-                .zip(winners)
-                .map(|((grads, deltas), winners)| {
-                    move || {
-                        grads.fill(T::ZERO);
-                        let samples = grads
-                            .chunks_exact_mut(in_volume)
-                            .zip(deltas.chunks_exact(out_volume));
-                        for ((grad, d), argmax) in samples.zip(winners.chunks_exact(out_volume)) {
-                            for (&i, &d) in argmax.iter().zip(d) {
-                                grad[i as usize] += d;
-                            }
-                        }
-                    }
-                }),
-        );
-    }
-    // ANCHOR_END: pool_backward
 }
 
 impl fmt::Debug for MaxPool2d {
