@@ -5,16 +5,17 @@
 //! cargo run --release --example serve -- --model model.snn --data datasets/mnist-10k
 //! ```
 //!
-//! The server is `simplenn::http`; the page is one HTML file, `page.html`, compiled into
-//! the program. Everything it shows comes from the routes in [`route`].
+//! The server is this example's own, in `http/`; the page is one HTML file, `page.html`,
+//! compiled into the program. Everything it shows comes from the routes in [`route`].
 
 #[path = "../common/mod.rs"]
 #[macro_use]
 mod common;
+mod http;
 
 use common::{Args, CLASSES, Failure};
+use http::{Limits, Method, Request, Response, Server};
 use simplenn::dataset::{self, Dataset};
-use simplenn::http::{Limits, Method, Request, Response, Server};
 use simplenn::json::Json;
 use simplenn::layer::Layer;
 use simplenn::progress::Progress;
