@@ -7,6 +7,7 @@
 //! cargo run --release --example train -- --help              # every option
 //! ```
 
+#[path = "../common/mod.rs"]
 #[macro_use]
 mod common;
 
