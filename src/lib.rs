@@ -96,7 +96,6 @@ mod blocks;
 mod data;
 pub mod error;
 pub mod float;
-pub mod http;
 pub mod model;
 mod nn;
 mod report;

@@ -202,9 +202,7 @@ fn dense_forward_is_sigma_of_xw_plus_b() {
 }
 
 #[test]
-#[should_panic(
-    expected = "layer 1: Dense(3→4, relu) gives 4, but Dense(5→2, identity) takes 5"
-)]
+#[should_panic(expected = "layer 1: Dense(3→4, relu) gives 4, but Dense(5→2, identity) takes 5")]
 fn from_layers_checks_that_shapes_chain() {
     Network::from_layers(vec![
         Dense::new(Matrix::<f32>::zeros(3, 4), vec![0.0; 4], Activation::Relu),

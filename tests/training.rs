@@ -2,8 +2,8 @@
 //! equations say, and the same seed gives the same result.
 
 use simplenn::LayerKind;
-use simplenn::train::Setting;
 use simplenn::samples::MatrixSamples;
+use simplenn::train::Setting;
 use simplenn::{
     Activation, Batch, History, Init, Matrix, Network, Optimiser, Regularisation, Rng, Schedule,
     TrainConfig, TrainEvent,

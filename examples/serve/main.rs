@@ -5,17 +5,18 @@
 //! cargo run --release --example serve -- --model model.snn --data datasets/mnist-10k
 //! ```
 //!
-//! The server is `simplenn::http`; the page is one HTML file, `page.html`, compiled into
-//! the program. Everything it shows comes from the routes in [`route`].
+//! The server is this example's own, in `http/`; the page is one HTML file, `page.html`,
+//! compiled into the program. Everything it shows comes from the routes in [`route`].
 
 #[path = "../common/mod.rs"]
 #[macro_use]
 mod common;
+mod http;
 
 use common::{Args, CLASSES, Failure};
+use http::{Limits, Method, Request, Response, Server};
 use simplenn::LayerKind;
 use simplenn::dataset::{self, Dataset};
-use simplenn::http::{Limits, Method, Request, Response, Server};
 use simplenn::json::Json;
 use simplenn::layer::Layer;
 use simplenn::progress::Progress;
@@ -196,7 +197,7 @@ fn quick_model(data: Option<String>) -> Result<(Network, Digits, Dataset), Failu
         train.len(),
         config.epochs
     );
-    let steps = config.epochs * train.len().div_ceil(64);
+    let steps = config.epochs * config.steps_per_epoch(train.len());
     let mut progress = Progress::new(steps as u64, "training");
     network.fit_with(&train, None, &config, |event| {
         if let simplenn::TrainEvent::Batch { .. } = event {
@@ -290,6 +291,16 @@ struct Learning {
 const LEARN_EPOCHS: usize = 20;
 const LEARN_PACE: std::time::Duration = std::time::Duration::from_millis(600);
 
+/// What "watch it learn" trains, and how: the recommended recipe, for [`LEARN_EPOCHS`].
+fn learning_recipe(seed: u64) -> (Network, TrainConfig) {
+    let (network, config) = preset::recommended(PIXELS, CLASSES, seed);
+    let config = TrainConfig {
+        epochs: LEARN_EPOCHS,
+        ..config
+    };
+    (network, config)
+}
+
 struct App {
     digits: Digits,
     /// What "watch it learn" trains on.
@@ -303,7 +314,9 @@ struct App {
 
 impl App {
     fn new(network: Network, digits: Digits, train: Dataset) -> App {
-        let steps_per_epoch = train.len().div_ceil(64);
+        // The seed changes the starting weights, not how many steps an epoch takes.
+        let (_, config) = learning_recipe(1);
+        let steps_per_epoch = config.steps_per_epoch(train.len());
         let snapshot = Snapshot::of(network, &digits, 0);
         App {
             digits,
@@ -364,12 +377,7 @@ impl App {
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos() as u64);
-        let (mut network, config): (Network, TrainConfig) =
-            preset::recommended(PIXELS, CLASSES, seed);
-        let config = TrainConfig {
-            epochs: LEARN_EPOCHS,
-            ..config
-        };
+        let (mut network, config) = learning_recipe(seed);
         // The untrained network first: random weights, and about one digit in ten right.
         let initial = self.publish(network.clone());
         self.learning

@@ -149,7 +149,14 @@ impl<T: Float> NetworkBuilder<T> {
         };
         for (l, spec) in self.layers.iter().copied().chain([output]).enumerate() {
             let bad = |error: ShapeError| {
-                BadArchitecture::new(l, None, Problem::Shape { input: shape, error })
+                BadArchitecture::new(
+                    l,
+                    None,
+                    Problem::Shape {
+                        input: shape,
+                        error,
+                    },
+                )
             };
             let init_for = |activation: Activation| {
                 self.init.unwrap_or(match activation {

@@ -347,7 +347,7 @@ impl TrainConfig {
         if self.patience == Some(0) {
             return bad(
                 Setting::Patience,
-                "must be at least 1 epoch (None turns it off)".to_string(),
+                "must be at least 1 epoch, not 0".to_string(),
             );
         }
         if self.warmup_epochs > self.epochs {

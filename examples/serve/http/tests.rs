@@ -1,7 +1,8 @@
-//! `simplenn::http` used directly, as a library user would: a handler that panics, the
-//! connection limit, custom limits, HEAD, and the query string.
+//! The server on its own, with a handler of the tests' making: a handler that panics, the
+//! connection limit, custom limits, HEAD, and the query string. (`tests/serve.rs` runs the
+//! whole `serve` program: its routes, malformed requests, a load test.)
 
-use simplenn::http::{Limits, Method, Response, Server};
+use super::{Limits, Method, Response, Server};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;

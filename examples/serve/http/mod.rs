@@ -1,5 +1,6 @@
-//! A small HTTP/1.1 server on `std::net`, for the `serve` example's web page: enough of the
-//! protocol for a browser and `curl`, strict about everything else.
+//! A small HTTP/1.1 server on `std::net`, for this example's web page: enough of the
+//! protocol for a browser and `curl`, strict about everything else. It lives here, not in
+//! the library, because a neural network has no use for it; only the page does.
 //!
 //! What it speaks (RFC 9110 and 9112): `GET`, `HEAD` (answered as the `GET` of the same
 //! target, without the body) and `POST`; bodies with a
@@ -26,23 +27,16 @@
 //! Nothing here reads a file: the paths are only strings the handler matches, so `..` in a
 //! path reaches nothing.
 //!
-//! ```no_run
-//! use simplenn::http::{Limits, Response, Server};
-//! let server = Server::bind("127.0.0.1:8080", Limits::default())?;
-//! println!("listening on http://{}", server.local_addr());
-//! server.run(|request| match request.path.as_str() {
-//!     "/" => Response::new(200, "text/plain; charset=utf-8", b"hello\n".to_vec()),
-//!     _ => Response::error(404, "no such page"),
-//! })?;
-//! # Ok::<(), std::io::Error>(())
-//! ```
+//! Its use is [`Server::bind`], then [`Server::run`] with a handler from [`Request`] to
+//! [`Response`]: `main.rs` does it with the page's routes, and `tests.rs` with a handler of
+//! its own (a panic, an echo of the query string, a body's length).
 
 mod request;
+#[cfg(test)]
+mod tests;
 
-pub use request::Reject;
-
-use crate::json::Json;
 use request::{Buffered, Read1, read_request};
+use simplenn::json::Json;
 use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -288,8 +282,9 @@ impl Server {
         }
     }
 
-    /// Runs the server on a thread of its own and returns the address it listens on: for
-    /// tests, and for programs that do something else meanwhile.
+    /// Runs the server on a thread of its own and returns the address it listens on, so
+    /// that a test can talk to it from the same process. (The program itself only runs.)
+    #[cfg(test)]
     pub fn spawn(
         self,
         handler: impl Fn(&Request) -> Response + Send + Sync + 'static,
