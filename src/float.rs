@@ -17,7 +17,7 @@ mod private {
     /// Seals [`Float`](super::Float). It also requires the crate-private
     /// `matmul::kernels::Element`, which gives each type its matrix-product micro-kernels
     /// and packing buffers: a `T: Float` can reach them, and nothing outside the crate can.
-    pub trait Sealed: crate::matmul::kernels::Element {}
+    pub trait Sealed: crate::blocks::matmul::kernels::Element {}
     impl Sealed for f32 {}
     impl Sealed for f64 {}
 }

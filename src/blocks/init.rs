@@ -7,9 +7,9 @@
 //! the signal fades to nothing. The schemes below pick `v` from the layer's fan-in `n`
 //! (inputs per unit) and fan-out (outputs) to keep the variance steady.
 
+use crate::blocks::matrix::{Matrix, uniform_sample};
+use crate::blocks::rng::Rng;
 use crate::float::Float;
-use crate::matrix::{Matrix, uniform_sample};
-use crate::rng::Rng;
 use std::fmt;
 use std::str::FromStr;
 

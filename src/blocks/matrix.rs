@@ -7,8 +7,8 @@
 //! Shape mismatches are programmer errors, like an out-of-bounds index: every operation that
 //! needs two shapes to agree panics with a message naming both.
 
+use crate::blocks::rng::Rng;
 use crate::float::Float;
-use crate::rng::Rng;
 use std::fmt;
 use std::ops::{Index, IndexMut};
 

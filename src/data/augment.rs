@@ -26,10 +26,10 @@
 //! assert_eq!(out, [0.0, 1.0, 2.0, 0.0, 4.0, 5.0]);
 //! ```
 
-use crate::dataset::Images;
+use crate::blocks::matrix::Matrix;
+use crate::blocks::rng::Rng;
+use crate::data::dataset::Images;
 use crate::float::Float;
-use crate::matrix::Matrix;
-use crate::rng::Rng;
 
 // ANCHOR: shift
 /// Writes into `out` the `width × height` image `image` (row by row) moved `dx` pixels to the
@@ -203,7 +203,7 @@ pub(crate) fn random_warps_with<T: Float>(
 
 /// `(sin x, cos x)` for `|x| ≤ π/4`, from their Taylor series in `+ − ×` alone, so that
 /// they are the same to the last bit on every platform (the C library's `sin` need not be:
-/// see [`crate::rng::portable_ln`] for the same care). At `π/4` the first term left out,
+/// see [`crate::blocks::rng::portable_ln`] for the same care). At `π/4` the first term left out,
 /// `x¹⁹/19!`, is below 1e-18.
 fn sin_cos(x: f64) -> (f64, f64) {
     debug_assert!(x.abs() <= std::f64::consts::FRAC_PI_4 + 1e-12);

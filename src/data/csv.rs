@@ -39,7 +39,7 @@
 //! Errors give the 1-based line (physical lines, so an editor's "go to line" finds it) and,
 //! for a bad value, the 1-based column (field number). Like every parser in the crate this
 //! one works on bytes in memory; the caller attaches the file's path with
-//! [`Error::in_file`](crate::Error::in_file).
+//! [`Error::in_file`](crate::error::Error::in_file).
 //!
 //! ## Speed
 //!
@@ -53,7 +53,7 @@ use std::fmt::Write;
 /// Images read from a CSV file.
 ///
 /// The pixels of all images are in one vector, image after image (row-major, one image per
-/// row), ready to become a [`Matrix`](crate::Matrix) once scaled to `[0, 1]`: image `i` is
+/// row), ready to become a [`Matrix`](crate::blocks::matrix::Matrix) once scaled to `[0, 1]`: image `i` is
 /// `pixels[i * pixels_per_row..(i + 1) * pixels_per_row]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CsvImages {

@@ -7,18 +7,18 @@
 //! rows at a time. (Full-batch gradient descent is the exception: it reads every sample at
 //! every step, so it converts the training set once, up front.)
 //!
-//! Training and evaluation read samples through the traits of [`crate::samples`], so they
+//! Training and evaluation read samples through the traits of [`crate::data::samples`], so they
 //! work the same on a [`Dataset`] of bytes and on an in-memory [`Matrix`].
 //!
 //! The loaders read MNIST's IDX files (raw or gzip-compressed, told apart by their first
 //! bytes, not their names) and Kaggle's CSV, and check that the pieces fit together before
 //! anything is trained on them.
 
+use crate::blocks::matrix::Matrix;
+use crate::blocks::rng::Rng;
+use crate::data::samples::{Inputs, Samples};
 use crate::error::{Error, Result};
 use crate::float::Float;
-use crate::matrix::Matrix;
-use crate::rng::Rng;
-use crate::samples::{Inputs, Samples};
 use crate::{csv, gzip, idx};
 use std::path::{Path, PathBuf};
 
@@ -33,7 +33,7 @@ pub struct Images {
 impl Images {
     /// Wraps `pixels`: `pixels.len() / (width · height)` images of `width × height`.
     ///
-    /// Errors (a [`Data`](crate::ErrorKind::Data) error) if the length is not a whole
+    /// Errors (a [`Data`](crate::error::ErrorKind::Data) error) if the length is not a whole
     /// number of images or an image has no pixels.
     pub fn new(pixels: Vec<u8>, width: usize, height: usize) -> Result<Self> {
         let size = width
@@ -227,7 +227,7 @@ impl Dataset {
         self.labels[i] as usize
     }
 
-    /// The labels as `usize`, the form [`Network::evaluate`](crate::Network::evaluate) takes.
+    /// The labels as `usize`, the form [`Network::evaluate`](crate::nn::network::Network::evaluate) takes.
     pub fn labels_usize(&self) -> Vec<usize> {
         self.labels.iter().map(|&y| y as usize).collect()
     }

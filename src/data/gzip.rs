@@ -46,7 +46,7 @@
 //! longer than 10 bits. In a release build, the 26 MB of Fashion-MNIST training images
 //! (47 MB decompressed) take about 0.3 s, 40% of it computing the CRC-32.
 
-use crate::crc32::crc32;
+use crate::data::crc32::crc32;
 use crate::error::{Error, Result};
 
 /// The most that one byte of DEFLATE data can expand to. The best case is a stream of

@@ -20,7 +20,7 @@
 //!
 //! These functions work on bytes in memory and never open files: the caller reads (and
 //! gunzips) the file, and attaches its path to any error with
-//! [`Error::in_file`](crate::Error::in_file).
+//! [`Error::in_file`](crate::error::Error::in_file).
 //!
 //! ```
 //! use simplenn::idx;

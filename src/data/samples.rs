@@ -1,7 +1,7 @@
 //! How training and evaluation read their data: two small traits.
 //!
-//! [`Network::fit_with`](crate::Network::fit_with) and friends do not care whether the
-//! samples sit in a [`Matrix`] of floats or in a [`Dataset`](crate::dataset::Dataset) of
+//! [`Network::fit_with`](crate::nn::network::Network::fit_with) and friends do not care whether the
+//! samples sit in a [`Matrix`] of floats or in a [`Dataset`](crate::data::dataset::Dataset) of
 //! bytes; they ask only:
 //!
 //! - [`Inputs`]: how many samples, how many features, and "write these rows into a matrix";
@@ -19,8 +19,8 @@
 //! assert_eq!(data.label(2), 1);
 //! ```
 
+use crate::blocks::matrix::Matrix;
 use crate::float::Float;
-use crate::matrix::Matrix;
 
 /// Samples to feed a network: a count, a width, and a way to copy rows into a matrix.
 pub trait Inputs<T: Float> {
@@ -47,7 +47,7 @@ pub trait Inputs<T: Float> {
 
     /// `(width, height)` when every sample is an image of that size, stored row by row
     /// (`width · height == features()`); `None` when the samples are not known to be
-    /// images. Augmentation by translation ([`TrainConfig::shift`](crate::TrainConfig::shift))
+    /// images. Augmentation by translation ([`TrainConfig::shift`](crate::train::TrainConfig::shift))
     /// needs it.
     fn image_shape(&self) -> Option<(usize, usize)> {
         None
@@ -91,7 +91,7 @@ impl<'a, T: Float> MatrixSamples<'a, T> {
     }
 
     /// Declares that each row is a `width × height` image, row by row, so that training can
-    /// shift it ([`TrainConfig::shift`](crate::TrainConfig::shift)).
+    /// shift it ([`TrainConfig::shift`](crate::train::TrainConfig::shift)).
     ///
     /// ```
     /// use simplenn::{Matrix, samples::{Inputs, MatrixSamples}};

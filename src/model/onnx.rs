@@ -30,10 +30,10 @@
 //! `float`). Repeated fields repeat the key. That is all [`Message`] writes.
 
 use super::safetensors::{self, Dtype};
-use crate::activation::Activation;
 use crate::float::Float;
-use crate::layer::Layer;
-use crate::network::Network;
+use crate::nn::activation::Activation;
+use crate::nn::layer::Layer;
+use crate::nn::network::Network;
 use std::path::Path;
 
 // ANCHOR: message
@@ -277,5 +277,5 @@ pub fn to_bytes<T: Float>(network: &Network<T>) -> Vec<u8> {
 /// If the file cannot be written.
 pub fn save<T: Float>(network: &Network<T>, path: impl AsRef<Path>) -> crate::error::Result<()> {
     let path = path.as_ref();
-    std::fs::write(path, to_bytes(network)).map_err(|e| crate::Error::io(e).in_file(path))
+    std::fs::write(path, to_bytes(network)).map_err(|e| crate::error::Error::io(e).in_file(path))
 }

@@ -20,8 +20,8 @@
 //! the book. That is why softmax and cross-entropy are computed together here
 //! ([`softmax_cross_entropy`]) and never backpropagated through separately.
 
+use crate::blocks::matrix::Matrix;
 use crate::float::Float;
-use crate::matrix::Matrix;
 
 // ANCHOR: softmax
 /// Replaces each row of logits by its softmax, in place, stably (max subtracted first).

@@ -514,6 +514,7 @@ impl<T: Float> Network<T> {
     }
 }
 
+// ANCHOR: layer_input
 /// What layer `l` reads: the batch for the first layer; for the others the output of the
 /// layer below, after dropout when there is any.
 fn layer_input<'a, T: Float>(
@@ -530,6 +531,7 @@ fn layer_input<'a, T: Float>(
         _ => read(&below[l - 1]),
     }
 }
+// ANCHOR_END: layer_input
 
 // ANCHOR: dropout
 /// Dropout's step in the forward pass: the layer above reads `output ⊙ mask`, each entry 0

@@ -1,6 +1,6 @@
 //! [`Shape`]: what one sample looks like as it flows from layer to layer.
 //!
-//! A batch is always a [`Matrix`](crate::Matrix) with one sample per row. A convolution
+//! A batch is always a [`Matrix`](crate::blocks::matrix::Matrix) with one sample per row. A convolution
 //! needs to know more than the row's length: that the 784 numbers of an MNIST digit are 28
 //! rows of 28 pixels with one channel, or that a hidden layer's 12,544 numbers are 16 feature
 //! maps of 28 × 28. A `Shape` says so; the network checks that each layer's output shape is
@@ -15,7 +15,7 @@
 //!
 //! Why channels last, when PyTorch stores `c·H·W + y·W + x`? Because a convolution computed as
 //! a matrix product produces exactly this order: one row per output pixel, one column per
-//! output channel (see [`crate::layer::conv2d`]). The layer's output needs no reordering, and
+//! output channel (see [`crate::nn::layer::conv2d`]). The layer's output needs no reordering, and
 //! a dense layer after it reads the same row as a flat vector: flattening costs nothing.
 
 use std::fmt;

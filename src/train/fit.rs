@@ -630,7 +630,7 @@ impl<T: Float> Network<T> {
         self.fit_with(&MatrixSamples::new(x, labels), None, config, |_| {})
     }
 
-    /// Trains on any labelled [`Samples`], such as a [`Dataset`](crate::dataset::Dataset)
+    /// Trains on any labelled [`Samples`], such as a [`Dataset`](crate::data::dataset::Dataset)
     /// of bytes (each mini-batch is converted to floats only when it is drawn), measuring a
     /// validation set after every epoch when one is given, and calling `on_event` after every
     /// gradient step and every epoch ([`TrainEvent`]), to show progress.

@@ -211,7 +211,7 @@ pub struct TrainConfig {
     /// with.
     pub weight_decay: f64,
     /// Label smoothing ε in `[0, 1)`: train against targets `(1 − ε)·y + ε/K` instead of
-    /// one-hot `y` (see [`crate::loss::softmax_cross_entropy_smoothed_inplace`]). 0 turns it
+    /// one-hot `y` (see [`crate::nn::loss::softmax_cross_entropy_smoothed_inplace`]). 0 turns it
     /// off. The training loss in the history is then the smoothed one; the validation loss
     /// stays the plain cross-entropy.
     pub label_smoothing: f64,
@@ -224,13 +224,13 @@ pub struct TrainConfig {
     pub dropout: f64,
     /// Data augmentation: each training image is moved by `(dx, dy)` pixels, each drawn
     /// uniformly from `−shift..=shift`, every time it is drawn into a batch (see
-    /// [`crate::augment`]). 0 turns it off. The training samples must know their
-    /// [`image_shape`](crate::samples::Inputs::image_shape), as a
-    /// [`Dataset`](crate::dataset::Dataset) does.
+    /// [`crate::data::augment`]). 0 turns it off. The training samples must know their
+    /// [`image_shape`](crate::data::samples::Inputs::image_shape), as a
+    /// [`Dataset`](crate::data::dataset::Dataset) does.
     pub shift: usize,
     /// Data augmentation: each training image is also turned by an angle drawn uniformly
     /// from `±rotation` degrees, every time it is drawn into a batch, and resampled
-    /// bilinearly ([`crate::augment::warp_image`]). At most 45 (a 6 turned further starts
+    /// bilinearly ([`crate::data::augment::warp_image`]). At most 45 (a 6 turned further starts
     /// to look like a 9); 0 turns it off. Needs images of known shape, as `shift` does.
     pub rotation: f64,
     /// Data augmentation: each training image is also scaled about its centre by a factor
@@ -277,7 +277,7 @@ impl Default for TrainConfig {
 impl TrainConfig {
     /// The original NumPy project's recipe: full-batch gradient descent, constant learning
     /// rate 0.1, 600 epochs, no momentum, no weight decay. Pair it with
-    /// [`crate::preset::original`].
+    /// [`crate::train::preset::original`].
     pub fn original() -> Self {
         TrainConfig {
             epochs: 600,

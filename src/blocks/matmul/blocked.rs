@@ -24,8 +24,8 @@
 //! already the ones it needs.
 
 use super::{View, dims};
+use crate::blocks::matrix::Matrix;
 use crate::float::Float;
-use crate::matrix::Matrix;
 
 /// Columns of `B` (and `C`) per block: sizes loop 5. With `KC` it fixes the packed block of
 /// `B` at `KC × NC` elements (128 KiB in `f32`, 256 KiB in `f64`), which fits in a typical

@@ -50,8 +50,8 @@ pub mod sparse;
 
 pub use kernels::{Kernel, UnsupportedKernel, kernel, kernel_name, set_kernel};
 
+use crate::blocks::matrix::Matrix;
 use crate::float::Float;
-use crate::matrix::Matrix;
 use kernels::MicroKernel;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};

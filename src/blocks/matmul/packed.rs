@@ -40,8 +40,8 @@
 
 use super::kernels::{self, Kernel, MicroKernel, Strided, UnsupportedKernel};
 use super::{View, dims};
+use crate::blocks::matrix::Matrix;
 use crate::float::Float;
-use crate::matrix::Matrix;
 
 /// Columns of `B` and `C` per block: sizes LOOP 5. The packed `KC × NC` block of `B` is
 /// meant for the shared L3 cache (4 MiB in `f32`); the network's shapes (`n` ≤ 784) all fit

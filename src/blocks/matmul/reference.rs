@@ -6,8 +6,8 @@
 //! implementation is tested against.
 
 use super::{View, dims};
+use crate::blocks::matrix::Matrix;
 use crate::float::Float;
-use crate::matrix::Matrix;
 
 // ANCHOR: reference
 /// `a · b` by the definition: for every output element, a dot product.

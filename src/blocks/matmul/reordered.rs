@@ -8,8 +8,8 @@
 //! It is here for the benchmarks and the book; the network uses [`packed`](super::packed).
 
 use super::{View, dims};
+use crate::blocks::matrix::Matrix;
 use crate::float::Float;
-use crate::matrix::Matrix;
 
 // ANCHOR: reordered
 /// `c = a · b` with the loops in `i-k-j` order. `c` is reshaped to `a.rows() × b.cols()`.

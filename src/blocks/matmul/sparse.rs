@@ -12,7 +12,7 @@
 //! threads split the output rows, never a sum, so they do not depend on the thread count.
 //!
 //! It pays when the matrix is mostly zeros and converted once: full-batch training
-//! ([`Batch::Full`](crate::Batch::Full), as the original recipe) switches it on for a first
+//! ([`Batch::Full`](crate::train::Batch::Full), as the original recipe) switches it on for a first
 //! dense layer whose inputs are at most [`WORTH_IT`] nonzero.
 //!
 //! ```
@@ -33,8 +33,8 @@
 
 use super::kernels::sparse::{CombineFn, LANES, combine_fn};
 use super::{MIN_FLOPS_PER_THREAD, View, give_back, kernel, pool, take_buffer, threads};
+use crate::blocks::matrix::Matrix;
 use crate::float::Float;
-use crate::matrix::Matrix;
 
 /// The largest fraction of nonzeros at which full-batch training reads a first dense
 /// layer's inputs as a [`SparseRows`]. Measured with the criterion bench `layers -- sparse`

@@ -1,7 +1,7 @@
 //! [`Conv2d`]: a 2-D convolution, `k × k` kernels slid over an image, computed as one
 //! matrix product.
 //!
-//! Input `H × W × C` (channels last, see [`crate::shape`]), `OC` kernels, stride `s`, `p`
+//! Input `H × W × C` (channels last, see [`crate::nn::shape`]), `OC` kernels, stride `s`, `p`
 //! pixels of zero padding: output pixel `(oy, ox)` of channel `o` is
 //! `b[o] + Σ_{ky, kx, c} x[oy·s + ky − p, ox·s + kx − p, c] · W[(ky·k + kx)·C + c, o]`, and
 //! the output is `OH × OW × OC` with `OH = (H + 2p − k)/s + 1`. [`reference`](mod@reference)

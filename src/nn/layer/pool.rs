@@ -200,7 +200,7 @@ impl<T: Float> LayerKind<T> for MaxPool2d {
 }
 
 impl MaxPool2d {
-    // ANCHOR: pool_forward
+    // ANCHOR: pool_window
     /// One sample's maxima and where they came from.
     fn pool_sample<T: Float>(&self, image: &[T], pooled: &mut [T], argmax: &mut [u32]) {
         let (output, k, c) = (self.output, self.size, self.input.channels);
@@ -268,7 +268,7 @@ impl MaxPool2d {
         best.copy_from_slice(&max[..width]);
         from.copy_from_slice(&arg[..width]);
     }
-    // ANCHOR_END: pool_forward
+    // ANCHOR_END: pool_window
 }
 
 impl fmt::Debug for MaxPool2d {
@@ -288,8 +288,8 @@ impl fmt::Debug for MaxPool2d {
 #[allow(clippy::needless_range_loop)]
 pub mod reference {
     use super::MaxPool2d;
+    use crate::blocks::matrix::Matrix;
     use crate::float::Float;
-    use crate::matrix::Matrix;
 
     /// Each output is the maximum over its window; ties go to the first in reading order.
     /// Returns the outputs and, for each, the index of its arg-max in the sample's row.

@@ -46,10 +46,10 @@ pub(crate) fn measures_faster() -> bool {
             (0..5)
                 .map(|_| {
                     let start = Instant::now();
-                    crate::matmul::packed::gemm_into(
+                    crate::blocks::matmul::packed::gemm_into(
                         kernel,
-                        crate::matmul::View::from_slice(&a, m, k),
-                        crate::matmul::View::from_slice(&b, k, n),
+                        crate::blocks::matmul::View::from_slice(&a, m, k),
+                        crate::blocks::matmul::View::from_slice(&b, k, n),
                         &mut c,
                         n,
                     );

@@ -1,4 +1,4 @@
-//! The kernel of the sparse products ([`crate::matmul::sparse`]): one output row as a
+//! The kernel of the sparse products ([`crate::blocks::matmul::sparse`]): one output row as a
 //! weighted sum of rows of a dense matrix, one term per nonzero of a sparse row or column.
 //!
 //! ```text
