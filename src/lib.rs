@@ -62,9 +62,9 @@
 //! | `nn/` | [`shape`] | [`Shape`]: height × width × channels, stored channels last |
 //! | | [`activation`] | [`Activation`]: ReLU, sigmoid, tanh, identity and their derivatives |
 //! | | [`loss`] | softmax and cross-entropy, fused and numerically stable |
-//! | | [`layer`] | [`Layer`]: [`Dense`], [`Conv2d`], [`MaxPool2d`], each with its backward pass |
-//! | | [`network`] | [`Network`]: the stack of layers, forward pass, backpropagation |
-//! | | [`arch`] | architectures as text, `conv5:16,pool2,dense128` |
+//! | | [`layer`] | [`LayerKind`], what every layer does, and its kinds: [`Dense`], [`Conv2d`], [`MaxPool2d`], a file each with its forward pass, backward pass and activation |
+//! | | [`network`] | [`Network`]: the stack of layers, the forward pass, backpropagation's one reverse loop |
+//! | | [`builder`], [`arch`] | networks described layer by layer, or as text (`conv5:16,pool2,dense128`) |
 //! | | [`textbook`] | backpropagation and the training loop in their plainest form, read first |
 //! | `train/` | [`train`] | [`TrainConfig`], [`Training`], [`Network::fit`], schedules, [`train::checkpoint`] |
 //! | | [`train::optim`] | [`Optimiser`]: SGD with momentum, Adam, AdamW |
@@ -72,9 +72,23 @@
 //! | `data/` | [`samples`], [`dataset`] | labelled samples, as matrices or as bytes |
 //! | | [`idx`], [`csv`], [`gzip`], [`crc32`] | MNIST's files, Kaggle's CSV and gzip, read and checked |
 //! | | [`augment`] | random shifts, rotations and scalings of training images |
-//! | `model/` | [`model`] | saving and loading a trained network |
+//! | `model/` | [`model`] | saving and loading a trained network; ONNX and safetensors |
 //! | `report/` | [`json`], [`plot`], [`progress`], [`confusion`] | JSON, SVG charts, progress bars, confusion matrices |
 //! | (top) | [`error`], [`float`] | [`Error`] with its file and place; [`Float`]: `f32` for training, `f64` for gradient checks |
+//!
+//! Inside the crate, code imports through the folders' paths (`crate::nn::layer`), so the
+//! folders are the module tree; the names above are the public ones.
+//!
+//! ### Adding a kind of layer
+//!
+//! A network runs its layers through [`LayerKind`] and never asks which kind one is, so a
+//! new kind is: one file in `src/nn/layer/` with its struct and `impl LayerKind` (shapes,
+//! parameters, `forward_into`, and `backward_into` starting from its own activation); an arm
+//! in [`Layer`] and in the `each_kind!` dispatch beside it; if [`LayerSpec`] and
+//! [`arch`] should describe it, a variant and a token there; its record in the model file
+//! (`src/model/`, a new kind code); and its export to ONNX and safetensors. The compiler
+//! finds every `match` left to extend. Test it against a reference written from the
+//! definition, as `conv2d::reference` is, and in the gradient checks.
 //!
 //! ## Panics and errors
 //!

@@ -403,11 +403,13 @@ fn parse_hidden(list: &str) -> Result<Vec<usize>, Failure> {
     if list.is_empty() || list.eq_ignore_ascii_case("none") {
         return Ok(Vec::new());
     }
+    // A layer's size obeys the rule `--arch` does: `arch::MAX_SIZE` at most.
+    let most = simplenn::arch::MAX_SIZE;
     list.split(',')
         .map(|part| match part.trim().parse::<usize>() {
-            Ok(n) if (1..=100_000).contains(&n) => Ok(n),
+            Ok(n) if (1..=most).contains(&n) => Ok(n),
             _ => Err(Failure::Usage(format!(
-                "--hidden: '{part}' is not a layer size from 1 to 100000 (write e.g. 128,64, \
+                "--hidden: '{part}' is not a layer size from 1 to {most} (write e.g. 128,64, \
                  or none)"
             ))),
         })

@@ -80,6 +80,11 @@ impl<T: Float> Workspace<T> {
 
 /// What training may add to a forward and backward pass: label smoothing and dropout.
 /// `Regularisation::default()` is the plain pass, which evaluation always uses.
+///
+/// Dropout is an optional step of the network's loops rather than a kind of layer because
+/// it belongs to a training run, not to the trained network: as a layer it would be written
+/// into model files, exported and shown in the architecture, only to do nothing outside
+/// training.
 #[derive(Clone, Copy, Debug)]
 pub struct Regularisation<'a, T: Float = f32> {
     /// Label smoothing ε in `[0, 1]`: the loss is the cross-entropy against smoothed targets,
