@@ -281,6 +281,33 @@ fn network_without_hidden_layers_matches_finite_differences() {
     assert_gradients_match(&[]);
 }
 
+/// A network whose last layer has an activation of its own, as `Network::from_layers` or a
+/// model file may hold: the loss is the softmax cross-entropy of that activation's output,
+/// and the output layer's backward pass goes through its activation as every layer's does.
+#[test]
+fn an_activated_output_layer_is_differentiated_through_its_activation() {
+    for activation in [Activation::Tanh, Activation::Sigmoid] {
+        let (net, x, labels) = setup(&[(5, Activation::Tanh)], 3);
+        let mut layers = net.layers().to_vec();
+        let output = layers.pop().unwrap();
+        let output = output.as_dense().unwrap();
+        let weights = output.weights().clone();
+        layers.push(simplenn::Dense::new(weights, output.bias().to_vec(), activation).into());
+        let mut net = Network::try_from_layers(layers).unwrap();
+        let check = check_network(&mut net, &x, &labels, |_| {});
+        println!(
+            "{net}: worst relative error {:.2e} at {}",
+            check.worst, check.at
+        );
+        assert!(
+            check.worst <= TOLERANCE,
+            "{net}: relative error {:.3e} > {TOLERANCE:e} at {}",
+            check.worst,
+            check.at
+        );
+    }
+}
+
 // ANCHOR: catches
 #[test]
 fn the_checker_catches_a_wrong_gradient() {

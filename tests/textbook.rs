@@ -205,3 +205,13 @@ fn a_step_with_gradients_of_another_network_panics() {
     let (_, grads) = textbook::backprop(&other, &x, &labels);
     textbook::step(&mut net, &grads, 0.1);
 }
+
+#[test]
+#[should_panic(expected = "output layer is the identity, not tanh")]
+fn the_textbook_refuses_an_output_layer_with_an_activation() {
+    // Its δᴸ is the loss's gradient itself, true only for the identity: rather than a wrong
+    // gradient, a refusal (Network::backprop goes through any output activation).
+    let output = simplenn::Dense::new(Matrix::<f64>::zeros(2, 2), vec![0.0; 2], Activation::Tanh);
+    let net = Network::from_layers(vec![output]);
+    textbook::backprop(&net, &Matrix::zeros(1, 2), &[0]);
+}

@@ -22,6 +22,7 @@
 use crate::blocks::matrix::Matrix;
 use crate::blocks::rng::Rng;
 use crate::float::Float;
+use crate::nn::activation::Activation;
 use crate::nn::layer::{Dense, LayerGradients, LayerKind};
 use crate::nn::loss::softmax_cross_entropy;
 use crate::nn::network::{Gradients, Network};
@@ -32,7 +33,7 @@ use crate::nn::network::{Gradients, Network};
 ///
 /// # Panics
 /// If `x` or `labels` do not fit the network (see [`Network::evaluate`]), or the network
-/// has a layer that is not dense.
+/// has a layer that is not dense or an output layer whose activation is not the identity.
 pub fn backprop<T: Float>(
     net: &Network<T>,
     x: &Matrix<T>,
@@ -75,13 +76,22 @@ pub fn backprop<T: Float>(
 }
 // ANCHOR_END: backprop
 
-/// The network's layers, each of which must be dense.
+/// The network's layers, each of which must be dense, the last with the identity (the
+/// output layer of every network the builder makes): the textbook's `δᴸ` is the loss's
+/// gradient itself.
 fn dense_layers<T: Float>(net: &Network<T>) -> Vec<&Dense<T>> {
     let message = "textbook::backprop reads dense networks only";
-    net.layers()
+    let layers: Vec<&Dense<T>> = net
+        .layers()
         .iter()
         .map(|layer| layer.as_dense().expect(message))
-        .collect()
+        .collect();
+    let output = layers[layers.len() - 1].activation();
+    assert!(
+        output == Activation::Identity,
+        "textbook::backprop reads networks whose output layer is the identity, not {output}"
+    );
+    layers
 }
 
 // ANCHOR: step
