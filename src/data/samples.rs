@@ -1,11 +1,8 @@
-//! How training and evaluation read their data: two small traits.
-//!
-//! [`Network::fit_with`](crate::nn::network::Network::fit_with) and friends do not care whether the
-//! samples sit in a [`Matrix`] of floats or in a [`Dataset`](crate::data::dataset::Dataset) of
-//! bytes; they ask only:
-//!
-//! - [`Inputs`]: how many samples, how many features, and "write these rows into a matrix";
-//! - [`Samples`]: inputs that also have a label each.
+//! How training and evaluation read their data: [`Inputs`] (a count, a width, and "write
+//! these rows into a matrix") and [`Samples`] (inputs with a label each). With them,
+//! [`Network::fit_with`](crate::nn::network::Network::fit_with) and friends work alike on a
+//! [`Matrix`] of floats and a [`Dataset`](crate::data::dataset::Dataset) of bytes; the book's
+//! chapter "The data" shows both.
 //!
 //! ```
 //! use simplenn::{Matrix, samples::{Inputs, MatrixSamples, Samples}};
