@@ -44,8 +44,8 @@ pub trait Inputs<T: Float> {
 
     /// `(width, height)` when every sample is an image of that size, stored row by row
     /// (`width · height == features()`); `None` when the samples are not known to be
-    /// images. Augmentation by translation ([`TrainConfig::shift`](crate::train::TrainConfig::shift))
-    /// needs it.
+    /// images. Augmentation ([`TrainConfig::shift`](crate::train::TrainConfig::shift),
+    /// `rotation` and `scale`) needs it.
     fn image_shape(&self) -> Option<(usize, usize)> {
         None
     }
@@ -88,7 +88,7 @@ impl<'a, T: Float> MatrixSamples<'a, T> {
     }
 
     /// Declares that each row is a `width × height` image, row by row, so that training can
-    /// shift it ([`TrainConfig::shift`](crate::train::TrainConfig::shift)).
+    /// shift, turn and scale it ([`TrainConfig::shift`](crate::train::TrainConfig::shift)).
     ///
     /// ```
     /// use simplenn::{Matrix, samples::{Inputs, MatrixSamples}};
