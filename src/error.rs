@@ -1,14 +1,13 @@
 //! [`Error`]: what went wrong reading or writing a file, and where.
 //!
-//! Every reader in the crate (IDX, gzip, CSV, model files) reports bad input as an [`Error`]
-//! value, never a panic: a file can be truncated, corrupted or simply not what its name says,
-//! and the person who passed it deserves to know which file, where in it, and what was wrong.
-//! Its `Display` is written for that person:
+//! Every reader in the crate (IDX, gzip, CSV, model files, checkpoints, safetensors) reports
+//! bad input as an [`Error`] value, never a panic, and its `Display` names the file, the
+//! place in it and what was wrong:
 //!
 //! ```text
 //! data/train-images-idx3-ubyte.gz: offset 1208: gzip: invalid block type 3
-//! train.csv: line 17, column 785: pixel value 256 is out of range 0..=255
-//! model.snn: model: CRC-32 mismatch (file says 0x1c291ca3, contents give 0x8e0c5f5e)
+//! train.csv: line 17, column 785: CSV: pixel value 256 is out of range 0..=255
+//! model.snn: offset 12796: model: CRC-32 mismatch (file says 0x1946e058, contents give 0xa06ef47d): the file is damaged
 //! ```
 //!
 //! Parsers that work on bytes in memory return errors without a path; the function that

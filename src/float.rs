@@ -1,13 +1,9 @@
 //! The element type of every matrix: a small trait implemented by `f32` and `f64`.
 //!
-//! Networks train in `f32`: it is what the hardware is fastest at and what every deep-learning
-//! library uses. Gradient checks run in `f64`, because a finite difference subtracts two
-//! nearly equal losses and `f32`'s 7 significant digits would drown the answer in rounding
-//! (see the book's chapter on gradient checking). Rather than writing the network twice, every
-//! type in the crate is generic over [`Float`], which asks only for what the maths needs.
-//!
-//! The trait is sealed: it is implemented for `f32` and `f64` and cannot be implemented
-//! outside this crate, so new methods can be added to it without breaking anyone.
+//! Networks train in `f32`; gradient checks run in `f64`, whose digits survive a finite
+//! difference. Every type in the crate is generic over [`Float`], so both run the same code.
+//! The trait is sealed, so new methods can be added to it without breaking anyone. The
+//! book's chapter "The matrix" says why both types.
 
 use std::fmt::{Debug, Display};
 use std::iter::Sum;

@@ -1,11 +1,8 @@
 //! Weight initialisation: where gradient descent starts.
 //!
-//! The scale of the initial weights decides whether a signal survives the trip through the
-//! layers. If each of a unit's `n` inputs has variance 1 and its weights have variance `v`,
-//! its pre-activation `z = Σ wᵢxᵢ` has variance `n·v`. Too large, and sigmoid/tanh saturate
-//! (their gradients vanish) or ReLU activations blow up layer after layer; too small, and
-//! the signal fades to nothing. The schemes below pick `v` from the layer's fan-in `n`
-//! (inputs per unit) and fan-out (outputs) to keep the variance steady.
+//! Each scheme picks the weights' variance from a layer's fan-in (inputs per unit) and
+//! fan-out, so that a signal keeps its scale through the layers; the book's chapter
+//! "Initialisation" derives them and measures what a badly scaled start costs.
 
 use crate::blocks::matrix::{Matrix, uniform_sample};
 use crate::blocks::rng::Rng;

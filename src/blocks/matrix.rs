@@ -1,11 +1,8 @@
 //! [`Matrix`]: a dense, row-major matrix, the one data structure of the crate.
 //!
-//! A network's inputs, activations, weights and gradients are all matrices. We store a
-//! batch with **one sample per row**, so a batch of 64 MNIST images is a 64×784 matrix and
-//! row `i` is image `i`, contiguous in memory. Element `(r, c)` lives at `data[r * cols + c]`.
-//!
-//! Shape mismatches are programmer errors, like an out-of-bounds index: every operation that
-//! needs two shapes to agree panics with a message naming both.
+//! A batch holds **one sample per row**, contiguous in memory. Shape mismatches are
+//! programmer errors, like an out-of-bounds index: every operation that needs two shapes to
+//! agree panics with a message naming both. The book's chapter "The matrix" says why.
 
 use crate::blocks::rng::Rng;
 use crate::float::Float;

@@ -1,10 +1,9 @@
 //! [`Rng`]: a small, seeded, portable pseudo-random number generator (xorshift64*).
 //!
-//! Training uses randomness twice: to initialise the weights and to shuffle the samples
-//! into mini-batches. Both must be **reproducible**: the same seed must give the same
-//! network, on every machine, so that a result in the book can be re-run and a bug can be
-//! replayed. So we write our own generator rather than depend on one, and keep every
-//! step of it in integer or correctly-rounded floating-point arithmetic.
+//! Everything random in training draws from it: the initial weights, the shuffles, the
+//! augmentation, dropout, the validation split. The same seed must give the same stream on
+//! every machine, so every step is integer or correctly rounded floating-point arithmetic.
+//! The book's chapter "The random number generator" derives each method.
 //!
 //! ```
 //! use simplenn::Rng;
@@ -217,12 +216,9 @@ fn splitmix64(seed: u64) -> u64 {
 
 /// The natural logarithm of a positive, finite, normal `x`, using only `+ − × ÷` so that it
 /// gives the same bits on every platform (libm's `ln` is not required to be correctly
-/// rounded, and implementations differ in the last bit).
-///
-/// Write `x = m · 2ᵉ` with `m` in `[√½, √2)`; then `ln x = e·ln 2 + ln m`, and with
-/// `t = (m − 1)/(m + 1)`, `|t| ≤ 0.172`, `ln m = 2·atanh t = 2(t + t³/3 + t⁵/5 + …)`. Eleven
-/// terms leave a truncation error below 10⁻¹⁸; the result is within a few ulps of the true
-/// logarithm, which is far more than a normal sample needs.
+/// rounded, and implementations differ in the last bit). Within a few ulps of the true
+/// logarithm: `e·ln 2` plus eleven terms of the series of `2·atanh`, as the book's chapter
+/// "The random number generator" derives.
 ///
 /// # Panics
 /// In debug builds, if `x` is not positive, finite and normal.

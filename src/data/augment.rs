@@ -1,20 +1,12 @@
-//! Data augmentation: random translations of the training images.
+//! Data augmentation: random shifts, turns and scalings of the training images.
 //!
-//! A digit moved two pixels to the left is the same digit, and a person would not notice. A
-//! multi-layer perceptron has no notion of neighbouring pixels, so to it the moved digit is a
-//! different input: each weight belongs to one pixel position, and a stroke that lands on
-//! other pixels meets other weights. Handwritten digits are centred in their 28×28 frame by
-//! their centre of mass, but not perfectly, so the test set holds digits a pixel or two away
-//! from anything in the training set.
+//! Each time an image is drawn into a mini-batch it is moved (and, when asked, warped) anew;
+//! the data set itself never changes, and validation and test images are never augmented.
+//! Pixels that come in from outside the frame are background, 0. Why a multi-layer
+//! perceptron needs this, and when shifting is wrong, is in the book's chapter "From 85% to
+//! 98%".
 //!
-//! Training on randomly shifted copies shows the network those positions: every time an
-//! image is drawn into a mini-batch it is moved by `(dx, dy)`, each drawn uniformly from
-//! `−k..=k`, so over the epochs the network sees each digit in many places. The data set
-//! itself is not changed, and the validation and test sets are never shifted.
-//!
-//! Pixels that move in from outside the frame are 0, the background of MNIST-style images
-//! (ink is 1). Pixels that move out are lost; with a shift of 2 on MNIST that is rarely
-//! more than the empty border, since its digits fit in a 20×20 box in the middle.
+//! [`shift_image`] moves one image:
 //!
 //! ```
 //! use simplenn::augment::shift_image;

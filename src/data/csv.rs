@@ -1,9 +1,10 @@
 //! The CSV files of Kaggle's "Digit Recognizer" competition: MNIST as text.
 //!
-//! `train.csv` starts with the header `label,pixel0,pixel1,...,pixel783`, then has one line
-//! per image: its label, then its 784 pixels (0 = background, 255 = ink), row by row.
-//! `test.csv` is the same without the label column, and a submission is a CSV of
-//! predictions, written by [`submission`].
+//! `train.csv` has a header `label,pixel0,...,pixel783` and one line per image, its label
+//! then its 784 pixels; `test.csv` has no label column; [`submission`] writes predictions.
+//! The reader is strict, since a silently "repaired" image is worse than an error: [`parse`]
+//! lists what it accepts, and the book's chapter "Reading files you cannot trust" explains
+//! the rules and the errors.
 //!
 //! ```
 //! use simplenn::csv;
@@ -14,38 +15,6 @@
 //! assert_eq!((file.rows, file.pixels_per_row), (2, 2));
 //! # Ok::<(), simplenn::Error>(())
 //! ```
-//!
-//! ## What the reader accepts
-//!
-//! These files hold nothing but small integers, so the reader is strict where a general CSV
-//! reader would guess: a pixel that reads as `1.5`, `-1`, `+3` or `abc` means the file is
-//! not what we think, and training on a silently "repaired" image is worse than stopping.
-//!
-//! - A **value** is one or more ASCII digits `0-9`, optionally with spaces around them, and
-//!   at most 255 (pixels and labels alike: whether a label names one of the classes is for
-//!   the caller to check). Leading zeros are fine (`007` is 7). No sign, no decimal point,
-//!   no quotes, no tabs, no empty fields.
-//! - A **header** is recognised by its first line not being all numbers; every field of a
-//!   header must then be a name (not a number, not empty). If its first field is `label`
-//!   (in any case) the file is labelled and that column holds the labels; otherwise every
-//!   column is a pixel.
-//! - **Without a header** the width decides: 785 fields is a label and 784 pixels, 784 is
-//!   pixels only, and anything else is an error (we would be guessing).
-//! - Every row has as many fields as the header (or the first row). There must be at least
-//!   one row.
-//! - Lines end in LF or CRLF; the last may have no line ending. A UTF-8 byte-order mark at
-//!   the start is skipped. Blank lines are allowed only at the end of the file.
-//!
-//! Errors give the 1-based line (physical lines, so an editor's "go to line" finds it) and,
-//! for a bad value, the 1-based column (field number). Like every parser in the crate this
-//! one works on bytes in memory; the caller attaches the file's path with
-//! [`Error::in_file`](crate::error::Error::in_file).
-//!
-//! ## Speed
-//!
-//! An 18 MB file of 10,000 images parses in a few tens of milliseconds (release build): one
-//! pass over the bytes, each field turned into a number where it lies, with no `String` per
-//! line or per field.
 
 use crate::error::{Error, Result};
 use std::fmt::Write;
@@ -89,11 +58,18 @@ struct Layout {
 
 /// Parses a Kaggle-style MNIST CSV file held in memory.
 ///
+/// A value is ASCII digits, spaces around them allowed, at most 255 (labels too: whether a
+/// label names a class is the caller's check). The first line is a header when it is not
+/// all numbers, and then every field of it must be a name; a first field `label` (in any
+/// case) makes the file labelled. Without a header, 785 fields are a label and 784 pixels
+/// and 784 are pixels alone. Lines end in LF or CRLF, a UTF-8 byte-order mark is skipped,
+/// and blank lines may only come last.
+///
 /// # Errors
 /// An empty file, a header with no rows after it, a row whose width differs from the
 /// header's (or the first row's), a headerless file whose width is neither 785 nor 784, a
-/// value that is not an integer 0..=255, or a blank line before the last row. See the
-/// [module documentation](self) for the exact rules.
+/// value that is not an integer 0..=255, or a blank line before the last row. Errors give
+/// the 1-based physical line and, for a bad value, the 1-based field number.
 pub fn parse(bytes: &[u8]) -> Result<CsvImages> {
     let text = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     let mut lines = Lines::new(text);

@@ -1,18 +1,10 @@
-//! Data sets: images kept as bytes, labels, and the loaders that read them from files.
+//! Data sets: images kept as bytes, their labels, and the loaders that read them from files.
 //!
-//! A pixel is a byte, 0 (background) to 255 (ink). The network wants `f32` in `[0, 1]`, but
-//! converting a whole data set up front would quadruple its size: 60,000 images are 47 MB
-//! as bytes and 188 MB as `f32`. So [`Images`] keeps the bytes and converts only the rows a
-//! mini-batch needs, when it needs them ([`Inputs::gather`]), and evaluation converts 1,024
-//! rows at a time. (Full-batch gradient descent is the exception: it reads every sample at
-//! every step, so it converts the training set once, up front.)
-//!
-//! Training and evaluation read samples through the traits of [`crate::data::samples`], so they
-//! work the same on a [`Dataset`] of bytes and on an in-memory [`Matrix`].
-//!
-//! The loaders read MNIST's IDX files (raw or gzip-compressed, told apart by their first
-//! bytes, not their names) and Kaggle's CSV, and check that the pieces fit together before
-//! anything is trained on them.
+//! [`Images`] stays bytes and converts to floats in `[0, 1]` only the rows a mini-batch
+//! needs ([`Inputs::gather`]): a quarter of the memory. The loaders read MNIST's IDX files,
+//! raw or gzip-compressed (told apart by their first bytes, not their names), and Kaggle's
+//! CSV, and check that the pieces fit together. The book's chapter "The data" says why
+//! bytes, and "Reading files you cannot trust" what the loaders refuse.
 
 use crate::blocks::matrix::Matrix;
 use crate::blocks::rng::Rng;

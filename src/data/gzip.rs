@@ -4,7 +4,10 @@
 //! MNIST is distributed as `.gz` files and the crate has no dependencies, so it unpacks
 //! them itself. [`inflate`] decodes a raw DEFLATE stream, [`decompress`] reads a `.gz` file
 //! around one and checks its CRC-32, and [`compress_stored`] writes the simplest valid
-//! `.gz` file, one that is not compressed at all.
+//! `.gz` file, one that is not compressed at all. Every byte is untrusted: a damaged or
+//! hostile file gives an [`Error`] naming the byte offset, never a panic, an endless loop
+//! or an unbounded allocation ([`MAX_RATIO`], [`decompress_limited`]). The book's chapter
+//! "How inflate works" reads the format and this decoder from the bit order up.
 //!
 //! ```
 //! use simplenn::gzip;
@@ -14,37 +17,6 @@
 //! assert_eq!(gzip::decompress(&packed)?, b"hello, hello, hello");
 //! # Ok::<(), simplenn::Error>(())
 //! ```
-//!
-//! ## DEFLATE in one paragraph
-//!
-//! A DEFLATE stream is a sequence of blocks (RFC 1951 §3.2.3). A block produces bytes
-//! either as *literals* or as back-references: "copy `length` bytes from `distance` bytes
-//! back" (LZ77; Ziv and Lempel, 1977). A copy may overlap the bytes it is writing, so
-//! "distance 1, length 100" repeats the last byte a hundred times. Literals, lengths and
-//! the end-of-block marker share one alphabet of 286 symbols; distances have their own
-//! alphabet of 30. Symbols are written as Huffman codes (Huffman, 1952), in which frequent
-//! symbols get short bit strings. The block header says where its codes come from: a
-//! *stored* block is not compressed at all, a *fixed* block uses codes the RFC fixes in
-//! advance, and a *dynamic* block starts with a description of its own codes, which is
-//! itself Huffman-coded.
-//!
-//! ## Untrusted input
-//!
-//! Every byte is untrusted. A truncated download or a hostile file gives an [`Error`]
-//! that names the byte offset and the problem. It never causes a panic, an endless loop or
-//! a huge allocation. The only size field that could drive an allocation is gzip's ISIZE,
-//! and it is used only as a hint, capped by what the input could possibly produce (see
-//! [`MAX_RATIO`]). [`decompress_limited`] also caps the output itself.
-//!
-//! ## Speed
-//!
-//! Decoding one bit at a time, the way RFC 1951 describes Huffman codes, is easy to
-//! follow but slow. Two things make this decoder fast: a lookup table indexed by the next
-//! 10 bits of input, which decodes almost every symbol in one step, and back-references
-//! copied with `memcpy` in chunks that double in size, overlapping copies included. The
-//! plain bit-at-a-time decoder is still here, beside the table: it decodes the rare codes
-//! longer than 10 bits. In a release build, the 26 MB of Fashion-MNIST training images
-//! (47 MB decompressed) take about 0.3 s, 40% of it computing the CRC-32.
 
 use crate::data::crc32::crc32;
 use crate::error::{Error, Result};

@@ -1,26 +1,11 @@
-//! The IDX file format, in which MNIST is distributed: a tiny header that gives the shape
-//! of an array, then the array's bytes.
+//! The IDX file format in which MNIST is distributed: a header that gives the shape of an
+//! array, then the array's bytes.
 //!
-//! ```text
-//! offset  bytes         meaning
-//! 0       00 00         magic: always two zero bytes
-//! 2       08            element type: 0x08 = unsigned byte (the only one we read)
-//! 3       03            number of dimensions, n
-//! 4       00 00 27 10   dimension 1, a big-endian u32 (10000 images)
-//! 8       00 00 00 1C   dimension 2 (28 rows)
-//! 12      00 00 00 1C   dimension 3 (28 columns)
-//! 16      ...           the data, row-major: 10000 × 28 × 28 bytes, nothing after it
-//! ```
-//!
-//! The format was defined by LeCun, Cortes and Burges on the MNIST page. It has no
-//! checksum, so the reader checks everything it can: the magic, the type, the number of
-//! dimensions, and that the data is *exactly* as long as the dimensions promise. Those
-//! checks come before any allocation, so a corrupt header saying "60000 × 28 × 28" over ten
-//! bytes of data costs nothing but an error.
-//!
-//! These functions work on bytes in memory and never open files: the caller reads (and
-//! gunzips) the file, and attaches its path to any error with
-//! [`Error::in_file`](crate::error::Error::in_file).
+//! The reader checks everything the header says (magic, element type, dimensions, and that
+//! the data is exactly as long as they promise) before it allocates anything. It works on
+//! bytes in memory; the caller attaches the file's path to an error with
+//! [`Error::in_file`](crate::error::Error::in_file). The book's chapter "The data" reads a
+//! file byte by byte, and "Reading files you cannot trust" walks through the checks.
 //!
 //! ```
 //! use simplenn::idx;

@@ -1,11 +1,8 @@
-//! How training and evaluation read their data: two small traits.
-//!
-//! [`Network::fit_with`](crate::nn::network::Network::fit_with) and friends do not care whether the
-//! samples sit in a [`Matrix`] of floats or in a [`Dataset`](crate::data::dataset::Dataset) of
-//! bytes; they ask only:
-//!
-//! - [`Inputs`]: how many samples, how many features, and "write these rows into a matrix";
-//! - [`Samples`]: inputs that also have a label each.
+//! How training and evaluation read their data: [`Inputs`] (a count, a width, and "write
+//! these rows into a matrix") and [`Samples`] (inputs with a label each). With them,
+//! [`Network::fit_with`](crate::nn::network::Network::fit_with) and friends work alike on a
+//! [`Matrix`] of floats and a [`Dataset`](crate::data::dataset::Dataset) of bytes; the book's
+//! chapter "The data" shows both.
 //!
 //! ```
 //! use simplenn::{Matrix, samples::{Inputs, MatrixSamples, Samples}};
@@ -47,8 +44,8 @@ pub trait Inputs<T: Float> {
 
     /// `(width, height)` when every sample is an image of that size, stored row by row
     /// (`width · height == features()`); `None` when the samples are not known to be
-    /// images. Augmentation by translation ([`TrainConfig::shift`](crate::train::TrainConfig::shift))
-    /// needs it.
+    /// images. Augmentation ([`TrainConfig::shift`](crate::train::TrainConfig::shift),
+    /// `rotation` and `scale`) needs it.
     fn image_shape(&self) -> Option<(usize, usize)> {
         None
     }
@@ -91,7 +88,7 @@ impl<'a, T: Float> MatrixSamples<'a, T> {
     }
 
     /// Declares that each row is a `width × height` image, row by row, so that training can
-    /// shift it ([`TrainConfig::shift`](crate::train::TrainConfig::shift)).
+    /// shift, turn and scale it ([`TrainConfig::shift`](crate::train::TrainConfig::shift)).
     ///
     /// ```
     /// use simplenn::{Matrix, samples::{Inputs, MatrixSamples}};

@@ -1,9 +1,8 @@
 //! Activation functions: the non-linearity between one layer's matrix product and the next.
 //!
-//! Without them a stack of layers would collapse into one matrix product, a linear model.
-//! Each activation σ is applied element-wise; backpropagation also needs its derivative σ′.
-//! For every activation here σ′ can be written in terms of the *output* `a = σ(z)` alone,
-//! so the forward pass need not keep `z`:
+//! Each is applied element-wise. Its derivative σ′ is written in terms of the *output*
+//! `a = σ(z)` alone, so the forward pass need not keep `z` (the book's chapter "The forward
+//! pass" derives these):
 //!
 //! | activation | σ(z) | σ′(z) in terms of a = σ(z) |
 //! | --- | --- | --- |

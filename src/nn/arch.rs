@@ -9,13 +9,14 @@
 //! | --- | --- |
 //! | `denseN` | a dense layer of `N` units |
 //! | `convK:C` | a convolution with `C` kernels of `K × K`, stride 1, "same" padding |
-//! | `poolK` | max-pooling over `K × K` windows |
+//! | `poolK` (or `maxpoolK`) | max-pooling over `K × K` windows |
 //!
 //! A dense layer or a convolution may add options, each after a colon, in any order: an
 //! activation (`relu`, the default, `sigmoid`, `tanh` or `identity`); for a convolution also
 //! a stride `sN` and a padding, `same`, `valid` or `pN` (N pixels). So `conv3:32:s2:valid`
 //! is 32 kernels of 3 × 3 moving 2 pixels at a time with no padding, and `dense64:tanh` a
-//! dense layer of 64 tanh units. `none` (or an empty string) is no hidden layer at all.
+//! dense layer of 64 tanh units. `none` (or an empty string) is no hidden layer at all, and
+//! case does not matter.
 //!
 //! ```
 //! use simplenn::{Activation, arch};

@@ -1,24 +1,10 @@
 //! Softmax, cross-entropy, and their fusion, computed without overflow.
 //!
-//! The output layer produces one score ("logit") `zⱼ` per class. Softmax turns a row of
-//! logits into probabilities, `pⱼ = e^{zⱼ} / Σₖ e^{zₖ}`, and cross-entropy scores them
-//! against the true class `y`: `L = −ln p_y`. Computed as written, both break:
-//!
-//! - `e^{zⱼ}` overflows `f32` for `zⱼ > 88.7` (and `f64` for `zⱼ > 709.8`); infinity
-//!   divided by infinity is NaN.
-//! - if every logit is very negative, every `e^{zⱼ}` underflows to zero: 0/0 is NaN.
-//! - `ln p_y` of a probability that rounded to 0 is −∞.
-//!
-//! The cure is one identity: softmax does not change when the same constant is subtracted
-//! from every logit, `e^{zⱼ−c} / Σ e^{zₖ−c} = e^{zⱼ} / Σ e^{zₖ}`. With `c = maxₖ zₖ` the
-//! largest exponent is `e⁰ = 1`, so nothing overflows and the sum is at least 1. And taking
-//! the logarithm before exponentiating gives the log-sum-exp form of the loss,
-//! `L = (c + ln Σₖ e^{zₖ−c}) − z_y`, which is finite for any finite logits.
-//!
-//! Finally, the gradient of the mean loss over a batch of `m` rows with respect to the
-//! logits is `(p − y)/m`, where `y` is the one-hot row of the label: the derivation is in
-//! the book. That is why softmax and cross-entropy are computed together here
-//! ([`softmax_cross_entropy`]) and never backpropagated through separately.
+//! Softmax subtracts each row's largest logit before exponentiating, and the loss is taken
+//! in log-sum-exp form, so both are finite for any finite logits. The gradient of the mean
+//! loss with respect to the logits is `(p − y)/m`, which is why the two are computed
+//! together ([`softmax_cross_entropy`]) and never backpropagated through separately. The
+//! book's chapter "Softmax and cross-entropy" derives all three.
 
 use crate::blocks::matrix::Matrix;
 use crate::float::Float;

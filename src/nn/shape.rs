@@ -1,22 +1,13 @@
 //! [`Shape`]: what one sample looks like as it flows from layer to layer.
 //!
-//! A batch is always a [`Matrix`](crate::blocks::matrix::Matrix) with one sample per row. A convolution
-//! needs to know more than the row's length: that the 784 numbers of an MNIST digit are 28
-//! rows of 28 pixels with one channel, or that a hidden layer's 12,544 numbers are 16 feature
-//! maps of 28 × 28. A `Shape` says so; the network checks that each layer's output shape is
-//! what the next layer takes.
-//!
-//! # The layout of a row: channels last
-//!
-//! The numbers of one sample are stored pixel by pixel, row by row, with a pixel's channels
-//! side by side: value `(y, x, c)` is element `(y·W + x)·C + c` of the row. A grey image
-//! (`C = 1`) is then simply its pixels row by row, as MNIST stores them, and a flat vector of
-//! `n` features is the shape `1 × 1` with `n` channels.
-//!
-//! Why channels last, when PyTorch stores `c·H·W + y·W + x`? Because a convolution computed as
-//! a matrix product produces exactly this order: one row per output pixel, one column per
-//! output channel (see [`crate::nn::layer::conv2d`]). The layer's output needs no reordering, and
-//! a dense layer after it reads the same row as a flat vector: flattening costs nothing.
+//! A batch is always a [`Matrix`](crate::blocks::matrix::Matrix) with one sample per row; a
+//! `Shape` says how a row is laid out, `height × width` pixels of `channels` values, so that
+//! the network can check that each layer's output is what the next one takes. Rows are
+//! stored **channels last**: value `(y, x, c)` is element `(y·W + x)·C + c`, all channels of
+//! a pixel side by side, the order a convolution computed as a matrix product produces
+//! (PyTorch stores channels first). A grey image is then its pixels row by row, and a flat
+//! vector of `n` features is `1 × 1` with `n` channels. The book's chapter "Convolutional
+//! networks" says why.
 
 use std::fmt;
 

@@ -1,11 +1,10 @@
 //! Backpropagation and the training loop as a textbook writes them, for reading first.
 //!
-//! [`Network::loss_and_gradients`] and [`Network::fit`] carry everything a real training
-//! run needs: buffers kept from batch to batch, dropout, label smoothing, shifted images,
-//! schedules, momentum, two products run side by side, convolutions. The functions here
-//! have none of it: one dense network, one batch, the equations of the book's chapters line for line. They
-//! compute the same numbers all the same: `tests/textbook.rs` holds them to the production
-//! code bit for bit, so reading these is reading the real algorithm.
+//! [`Network::loss_and_gradients`] and [`Network::fit`] carry everything a real run needs
+//! (reused buffers, dropout, label smoothing, augmentation, schedules, momentum, threads,
+//! convolutions). These functions have none of it: a dense network, plain gradient descent,
+//! the equations of the book's chapters "Backpropagation" and "Training" line for line. They
+//! compute the same bits all the same (`tests/textbook.rs` holds them to it):
 //!
 //! ```
 //! use simplenn::{Activation, Matrix, Network, textbook};

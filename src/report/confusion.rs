@@ -2,8 +2,8 @@
 //!
 //! Accuracy says how often a classifier is right; the confusion matrix says how it is wrong.
 //! Row `t`, column `p` counts the samples of true class `t` predicted as `p`; the diagonal
-//! holds the correct predictions. On MNIST the big off-diagonal cells are the famous pairs
-//! (4 and 9, 3 and 5, 7 and 2).
+//! holds the correct predictions. The book's chapter "Saving, loading and predicting" reads
+//! one.
 //!
 //! ```
 //! use simplenn::confusion::ConfusionMatrix;

@@ -1,18 +1,13 @@
 //! [`Progress`]: a one-line progress bar for the training loop, drawn only on a terminal.
 //!
-//! An epoch over 60,000 images takes seconds to minutes; a bar that says how far along it
-//! is, how fast it goes and when it will be done is the difference between waiting and
-//! wondering. It looks like this, and always fits 80 columns:
-//!
 //! ```text
 //! epoch 3/10 [#######>              ]   3,200/10,000   32%  12,345 img/s  ETA 0:01
 //! ```
 //!
-//! When stderr is not a terminal (output piped to a file, or a CI log) a bar redrawn with
-//! `\r` would leave hundreds of partial lines behind, so nothing is drawn at all: the caller
-//! prints one plain line per epoch instead. On a terminal the bar is redrawn at most ten
-//! times a second, however often [`Progress::inc`] is called, so drawing costs nothing next
-//! to training.
+//! It fits the terminal's width (80 columns unless `COLUMNS` says otherwise) and is redrawn
+//! at most ten times a second, however often [`Progress::inc`] is called. When stderr is not
+//! a terminal, a bar redrawn with `\r` would leave partial lines in the log, so nothing is
+//! drawn and the caller prints one line per epoch instead.
 //!
 //! ```
 //! use simplenn::progress::Progress;

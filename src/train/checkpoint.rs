@@ -1,17 +1,12 @@
 //! Checkpoints: a [`Training`] run and its network, saved between epochs so that training
 //! can stop (or be stopped) and continue later **bit for bit** as if it had not.
 //!
-//! Continuing exactly needs more than the model: the optimiser's velocities or running
-//! means, its step count, the four random streams (shuffling, shifts, dropout, rotations and scalings), the order
-//! the last shuffle left the samples in, the best epoch so far and, with `keep_best`, its
-//! parameters, and the history. A checkpoint holds all of it, with the settings of the
-//! run, and a free-form note for the program that wrote it (the `train` example keeps its
-//! command line there, so that `--resume` needs nothing else).
+//! A checkpoint holds everything the next epoch needs beyond the model (the optimiser's
+//! state, the random streams, the sample order, the best epoch, the history), the run's
+//! settings, and a free-form note. It is written atomically and read with the same checks
+//! as a model file; the book's chapter "The model file format" lays out its bytes.
 //!
-//! Values are stored at the width of the network's float type, so nothing is rounded.
-//! The file is written atomically, like a model file, and read with the same care: every
-//! count is checked against the bytes that remain before anything is allocated, and every
-//! error names the byte offset.
+//! A run resumed from a checkpoint ends where an uninterrupted one does:
 //!
 //! ```
 //! use simplenn::{Activation, Matrix, Network, TrainConfig, samples::MatrixSamples};
@@ -39,25 +34,6 @@
 //! assert_eq!(resumed.note, "a note");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-//!
-//! # Format, version 1
-//! All integers and floats little-endian; "float" is the network's width (byte 12).
-//!
-//! | offset | size | content |
-//! | --- | --- | --- |
-//! | 0 | 8 | magic `89 53 4E 43 0D 0A 1A 0A` (`\x89SNC\r\n\x1A\n`) |
-//! | 8 | 4 | version, 1 |
-//! | 12 | 1 | float width in bytes: 4 or 8 |
-//! | 13 | 3 | zero |
-//! | 16 | 8 | length `L` of the model file that follows |
-//! | 24 | `L` | the network as a [model file](crate::model): its architecture (its `f32` parameters are replaced by the exact ones below) |
-//! | | | the [`TrainConfig`], field by field |
-//! | | | the run: samples, epochs done, steps, flags, the four generators, the sample order (`u32` each), the best epoch, the history |
-//! | | | the parameters, weights then bias, layer by layer (floats) |
-//! | | | the optimiser: a kind byte, Adam's step count, then its arrays shaped like the parameters (none, SGD's velocities, or Adam's `m` then `v`) |
-//! | | | a byte 1 and the best epoch's parameters, or a byte 0 |
-//! | | | the note: `u32` length, UTF-8 |
-//! | end − 4 | 4 | CRC-32 of everything before it |
 
 use super::fit::{Progress, ProgressPart, Streams, Training};
 use super::optim::{parameter_arrays, parameter_slices};

@@ -1,27 +1,11 @@
-//! The cache-blocked matrix product the network uses.
+//! The cache-blocked product, a step of the book's chapter "Making it fast" (the network
+//! uses [`packed`](super::packed)).
 //!
-//! # Why blocking helps
-//!
-//! A multiply-add costs about a nanosecond's fraction; fetching an operand from main memory
-//! costs a hundred times more. The reference loop fetches `B[p][j]` for every `(i, j, p)`,
-//! walking down a column of `B`, so each fetch lands on a new cache line and `B` is read
-//! from memory `m` times over. The fix is to reorder the *same* sums so that a piece of `B`
-//! is brought into cache once and then used for many rows of `A`:
-//!
-//! - the innermost loop runs along a row of `B` and a row of `C` (`C[i][j..] += A[i][p] ·
-//!   B[p][j..]`), contiguous in memory, which the compiler turns into SIMD instructions;
-//! - `B` is cut into blocks of `KC` rows by `NC` columns, small enough to stay in the L2
-//!   cache while every row of `A` passes over them;
-//! - each block of `B`, and then each block of `A` that meets it, is first copied ("packed")
-//!   into a contiguous buffer, so that the inner loops read memory in order whether the
-//!   operand is stored as is or read transposed through a [`View`]. Reading `Xᵀ` straight
-//!   from `X` would jump a whole row of `X` for every element; packing does that walk once,
-//!   in the order `X` is stored.
-//!
-//! The loops are numbered as in BLIS (Van Zee & van de Geijn, 2015) and bluss's
-//! `matrixmultiply`, from the outermost inwards. Loops 2 to 0 are where a register-tiled SIMD
-//! micro-kernel goes in a high-performance library; the outer loops and the packing are
-//! already the ones it needs.
+//! It computes the reference loop's sums in the same order, block by block, so that a block
+//! of `B` is fetched into cache once and used for every row of `A`; each block is first
+//! packed, so that an operand read transposed through a [`View`] is walked in memory order.
+//! The loops are numbered as in BLIS (Van Zee & van de Geijn, 2015), and the packed product
+//! keeps them, with a register-tiled micro-kernel at the bottom.
 
 use super::{View, dims};
 use crate::blocks::matrix::Matrix;

@@ -1,31 +1,15 @@
 //! Matrix multiplication, the operation a neural network spends almost all its time in.
 //!
-//! Backpropagation needs three products, and none of them should copy a transpose:
-//!
-//! | product | where | [`Matrix`] method |
-//! | --- | --- | --- |
-//! | `A·B`  | forward pass, `Z = X·W` | [`matmul`](Matrix::matmul) |
-//! | `Aᵀ·B` | weight gradient, `∂W = Xᵀ·δ` | [`t_matmul`](Matrix::t_matmul) |
-//! | `A·Bᵀ` | gradient flowing back, `δ·Wᵀ` | [`matmul_t`](Matrix::matmul_t) |
-//!
-//! All three are one function, [`gemm`], applied to [`View`]s: a view reads a matrix either
-//! as stored or transposed, by swapping the strides it steps with. Nothing is copied.
-//!
-//! The implementations are kept side by side on purpose, one per submodule, each a step
-//! of the book's chapter on making it fast:
-//!
-//! - [`reference`](mod@reference): the textbook triple loop (`i-j-k`). Slow, obviously
-//!   right, and the oracle every test compares against.
-//! - [`reordered`]: the same loop in `i-k-j` order, so the inner loop runs along rows.
-//! - [`blocked`]: the same sums computed block by block so that the data being reused stays
-//!   in cache.
-//! - [`packed`]: blocks packed into panels and fed to a register-tiled SIMD micro-kernel
-//!   ([`kernels`]), the BLIS design. This is what the network uses, through [`gemm`].
-//!
-//! All of them add the products for an element of `C` in the same order and round the same
-//! way, so they give **bit-identical** results, except the fused-multiply-add kernel
-//! ([`Kernel::Fma`], the default where the CPU has it), which rounds once per term instead
-//! of twice. However many threads run, the same inputs give the same network.
+//! The three products backpropagation needs, [`matmul`](Matrix::matmul) (`X·W`),
+//! [`t_matmul`](Matrix::t_matmul) (`Xᵀ·δ`) and [`matmul_t`](Matrix::matmul_t) (`δ·Wᵀ`), are
+//! one function, [`gemm`], applied to [`View`]s that read a matrix as stored or transposed:
+//! no transpose is copied. The submodules keep every generation of the product side by
+//! side, from [`reference`](mod@reference), the definition and the tests' oracle, through
+//! [`reordered`] and [`blocked`] to [`packed`], the SIMD product [`gemm`] runs; [`sparse`]
+//! skips zeros. The dense ones give bit-identical results except with a fused-multiply-add
+//! kernel ([`Kernel::Fma`], the default where the CPU has it), which rounds once per term;
+//! the thread count never changes a result. The book's chapters "Matrix multiplication" and
+//! "Making it fast" explain them.
 //!
 //! ```
 //! use simplenn::Matrix;

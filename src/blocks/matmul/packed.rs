@@ -1,42 +1,13 @@
 //! The packed, register-tiled product: what the network uses, through [`gemm`](super::gemm).
 //!
-//! [`blocked`](super::blocked) already reorders the sums so that blocks of `A` and `B` are
-//! reused from cache. What it leaves on the table is the inner loop: it adds one scaled row
-//! of `B` into one row of `C`, so every multiply-add loads an element of `C` and stores it
-//! back. The fix, due to Goto and van de Geijn ("Anatomy of high-performance matrix
-//! multiplication", 2008) and written out as five loops by BLIS (Van Zee & van de Geijn,
-//! 2015), is to compute `C` in small tiles, `MR × NR`, held in registers while a whole
-//! `kc`-long slice of the sum is added into them. That tile is the *micro-kernel*
-//! ([`kernels`]); everything in this module exists to feed it.
-//!
-//! # Packing
-//!
-//! The micro-kernel wants, at step `p` of its loop, `MR` consecutive elements of column `p`
-//! of `A` and `NR` consecutive elements of row `p` of `B`. Neither is laid out that way in
-//! memory: a column of a row-major `A` is strided, and a transposed [`View`] swaps which of
-//! the two is. So before computing, the blocks are copied ("packed"):
-//!
-//! - a `KC × NC` block of `B` into *panels* `NR` columns wide, each panel stored row after
-//!   row: `kc` rows of `NR` contiguous numbers;
-//! - an `MC × KC` block of `A` into panels `MR` rows tall, each stored column after column:
-//!   `kc` columns of `MR` contiguous numbers.
-//!
-//! Then the micro-kernel reads both with unit stride, whatever the layout of the operands,
-//! and a transposed operand costs no more than a plain one: packing walks each operand in
-//! the order it is stored in memory. Where `m` or `n` is not a multiple of the tile, the
-//! last panel is padded with zeros, so the micro-kernel always computes a whole tile; for
-//! such *edge tiles* it writes into a small buffer, and only the part inside `C` is copied
-//! out.
-//!
-//! Packing costs one read and one write per element of `A` and `B`; the micro-kernel then
-//! reads each packed element of `A` `n / NR` times and each of `B` `m / MR` times. For the
-//! skinny shapes of a mini-batch (`m` = 64) the packing of `B` is a visible share of the time.
-//!
-//! # Buffers
-//!
-//! The packing buffers are taken from a small per-type pool (a `Mutex<Vec<…>>`) and given
-//! back after the product, so a training loop allocates them once, not on every call, and
-//! each thread at work holds its own set meanwhile.
+//! This is the design of Goto and van de Geijn ("Anatomy of high-performance matrix
+//! multiplication", 2008), written out as five loops by BLIS (Van Zee & van de Geijn, 2015):
+//! `C` is computed in `MR × NR` tiles held in registers by a micro-kernel ([`kernels`]), and
+//! blocks of `A` and `B` are first packed into panels that the kernel reads with unit
+//! stride, whether an operand is stored as is or read transposed. The packing buffers come
+//! from a small per-type pool, so a training loop allocates them once, not on every call.
+//! The book's chapter "Making it fast" walks through the loops, the block sizes and the
+//! packing.
 
 use super::kernels::{self, Kernel, MicroKernel, Strided, UnsupportedKernel};
 use super::{View, dims};

@@ -1,11 +1,9 @@
 //! The reference loop with two loops swapped: `i-k-j` instead of `i-j-k`.
 //!
-//! The sums are the same and are added in the same order; only the loop nest changes.
-//! With `j` innermost, the loop runs along a row of `B` and a row of `C`, both contiguous,
-//! instead of down a column of `B`: every cache line fetched is used whole, and the
-//! compiler can turn the inner loop into SIMD instructions. On the machine the book was
-//! measured on, that alone is about nine times faster than [`reference`](super::reference).
-//! It is here for the benchmarks and the book; the network uses [`packed`](super::packed).
+//! The sums are the same and are added in the same order, but the inner loop now runs along
+//! a row of `B` and a row of `C`, both contiguous, and the compiler vectorises it. It is here
+//! for the benchmarks and the book's chapter "Making it fast"; the network uses
+//! [`packed`](super::packed).
 
 use super::{View, dims};
 use crate::blocks::matrix::Matrix;

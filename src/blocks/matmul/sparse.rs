@@ -1,19 +1,11 @@
 //! Products with a matrix whose zeros are left out: the fastest multiply is the one not done.
 //!
-//! Four pixels in five of an MNIST digit are black, exactly 0.0 after scaling, and a dense
-//! product multiplies every one of them by a weight and adds the nothing it gives. A
-//! [`SparseRows`] keeps only the nonzeros of a batch, twice over: row by row, for the
-//! forward pass `Z = X·W` (each row of `Z` is the sum of the rows of `W` its sample's
-//! nonzero pixels pick, each scaled by the pixel), and column by column, for the weight
-//! gradient `∂W = Xᵀ·δ` (each row of `∂W` is the sum of the rows of `δ` of the samples in
-//! which that pixel is lit). Skipping a term that is exactly `0 · w` changes no sum, only
-//! the order in which the others are added, so the results agree with the dense product's to
-//! rounding; the kernel's order is fixed ([`kernels::sparse`](super::kernels::sparse)), and
-//! threads split the output rows, never a sum, so they do not depend on the thread count.
-//!
-//! It pays when the matrix is mostly zeros and converted once: full-batch training
-//! ([`Batch::Full`](crate::train::Batch::Full), as the original recipe) switches it on for a first
-//! dense layer whose inputs are at most [`WORTH_IT`] nonzero.
+//! A [`SparseRows`] keeps a batch's nonzeros by row, for the forward product `X·W`, and by
+//! column, for the weight gradient `Xᵀ·δ`. Skipping terms that are exactly `0 · w` changes
+//! only the order in which the others are added, so results agree with the dense product's
+//! to rounding; threads split the output rows, never a sum. Full-batch training
+//! ([`Batch::Full`](crate::train::Batch::Full)) uses it for a first dense layer whose inputs
+//! are at most [`WORTH_IT`] nonzero; the book's chapter "Making it fast" measures it.
 //!
 //! ```
 //! use simplenn::Matrix;

@@ -1,25 +1,13 @@
 //! The AVX2 micro-kernels (x86-64).
 //!
-//! For `f32`, a hand-written 6×16 tile: each of the 6 rows is two `ymm` registers of 8
-//! lanes, 12 accumulators in all. One step of the `kc` loop loads a 16-wide row of `B̃`
-//! into two registers, then for each of the 6 rows broadcasts one element of `Ã` to all 8
-//! lanes of a register and adds its products with the row of `B̃` into that row's two
-//! accumulators: 8 loads for 192 floating-point operations. Why 6×16: it is the biggest
-//! tile whose accumulators, `B̃` row and broadcast fit the 16 `ymm` registers (BLIS and
-//! OpenBLAS use the same shape on Haswell and Zen), and 16 columns are whole registers.
-//!
-//! For `f64`, the portable kernel's body compiled with AVX2 enabled, on a 6×8 tile (also
-//! 12 `ymm` registers): one generic body, compiled once per instruction set through a thin
-//! `#[target_feature]` wrapper, as bluss's `matrixmultiply` does.
-//!
-//! The one `f32` tile body is compiled twice: for [`Kernel::Avx2`](super::Kernel::Avx2)
-//! it multiplies and adds in separate instructions, rounding as the reference loop does;
-//! for [`Kernel::Fma`](super::Kernel::Fma) it uses `vfmadd231ps`, one fused instruction per
-//! multiply-add (see the parent module for what that changes). The body is an
-//! `#[inline(always)]` function with a `const FMA: bool`, and each of the two
-//! `#[target_feature]` wrappers inlines its own copy, so the choice costs nothing at run
-//! time. The separate version needs only AVX instructions; it asks for AVX2 because every
-//! CPU with AVX2 has the fast AVX units it was tuned for.
+//! For `f32`, a hand-written 6×16 tile held in 12 `ymm` accumulators, from one
+//! `#[inline(always)]` body with a `const FMA: bool` that two `#[target_feature]` wrappers
+//! each inline: [`Kernel::Avx2`](super::Kernel::Avx2) multiplies and adds in separate
+//! instructions, rounding as the reference loop does, and [`Kernel::Fma`](super::Kernel::Fma)
+//! fuses them. For `f64`, the portable kernel's body compiled with AVX2 enabled, on a 6×8
+//! tile. The separate kernel needs only AVX; it asks for AVX2 because every CPU with AVX2
+//! has the fast AVX units it was tuned for. The book's chapter "Making it fast" takes the
+//! tile apart register by register.
 
 use super::MicroKernel;
 

@@ -1,29 +1,13 @@
 //! The AVX-512F micro-kernel (x86-64).
 //!
-//! For `f32`, the AVX2 kernel's tile on `zmm` registers: 12 rows of 32 columns, each row two
-//! registers of 16 lanes, 24 accumulators of the 32 registers, two more for a row of `B̃`
-//! and one for a broadcast element of `Ã`. One step of the `kc` loop is 2 loads and 12
-//! broadcasts for 768 floating-point operations, against the AVX2 tile's 8 for 192: on a
-//! core with full-width AVX-512 units the tile does twice the work per instruction. It
-//! fuses each multiply-add, as [`Kernel::Fma`](super::Kernel::Fma) does, and adds the
-//! products of every element of `C` in the same order (`p = 0, 1, …` within each slice of
-//! `k`, the slices in order), so its results are **bit-identical to the `fma` kernel's**:
-//! only the tile is larger. The tests hold it to that.
-//!
-//! A product at most 16 columns wide (a 10-class output layer, a 16-channel convolution)
-//! would leave half of every 32-wide tile empty; it runs on the `fma` kernel's 6×16 tile
-//! instead, which gives the same bits (measured: at 16 columns it is about 1.3 times as fast
-//! as the 12×32 tile).
-//!
-//! `f64` runs the AVX2 code (the gradient checks, which use `f64`, are not where the time
-//! goes).
-//!
-//! Whether it is the default where the CPU has AVX-512F is decided by measurement, at run
-//! time: `measures_faster` times it against the `fma` kernel on one small product the
-//! first time a kernel is chosen. Cores with full-width AVX-512 units (Intel's server cores,
-//! AMD's Zen 5) run it about twice as fast; on cores that split each 512-bit instruction in
-//! two (Zen 4) it may not be, and then `fma` stays the default. Since the two give the same
-//! bits, the choice changes only the speed, never a result.
+//! For `f32`, the AVX2 kernel's tile on `zmm` registers: 12 rows of 32 columns, 24
+//! accumulators, each multiply-add fused. It adds the products of every element of `C` in
+//! the same order as [`Kernel::Fma`](super::Kernel::Fma), so its results are
+//! **bit-identical to the `fma` kernel's**, and the tests hold it to that. A product at most
+//! 16 columns wide runs on the `fma` kernel's 6×16 tile instead, and `f64` on the AVX2 code.
+//! Whether it is the default is measured at run time (`measures_faster`), because cores that
+//! split each 512-bit instruction in two may run it no faster; the choice changes the speed,
+//! never a result. The book's chapter "Making it fast" has the measurements.
 
 use super::MicroKernel;
 use std::sync::OnceLock;

@@ -1,14 +1,10 @@
 //! The portable micro-kernel: plain Rust that the compiler turns into SIMD by itself.
 //!
-//! The accumulators are a fixed-size array `[[T; NR]; MR]` and every loop over them has a
-//! trip count known at compile time, so the compiler unrolls them completely, keeps the
-//! whole tile in registers and vectorises each row of it. Nothing here is specific to a
-//! CPU: it is the kernel for other architectures, for `f64`, and the one
-//! `SIMPLENN_KERNEL=portable` forces.
-//!
-//! `body` is generic over the tile size; `kernel` picks the sizes for the baseline
-//! target (16 SSE registers of 128 bits on x86-64), and the AVX2 module compiles the same
-//! body again, with AVX2 enabled and a bigger tile, for `f64`.
+//! The tile of accumulators is a fixed-size array and every loop has a trip count known at
+//! compile time, so the compiler unrolls them and keeps the tile in registers. It is the
+//! kernel for other architectures, for `f64`, and the one `SIMPLENN_KERNEL=portable`
+//! forces; the AVX2 module compiles the same generic `body` again, with AVX2 enabled and a
+//! bigger tile, for `f64`. The book's chapter "Making it fast" measures it.
 
 use super::{MicroKernel, Strided, check_tile};
 use crate::float::Float;

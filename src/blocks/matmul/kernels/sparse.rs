@@ -5,20 +5,12 @@
 //! out[j] = Σₑ values[e] · dense[index[e] · stride + j]      for j < out.len()
 //! ```
 //!
-//! # The order of the sums, which every version keeps
-//!
-//! A single running sum would make each term wait for the one before (an add takes 3-4
-//! cycles, and a 16-wide row is one or two registers), so the terms are dealt round-robin
-//! to **four partial sums**, term `e` to sum `e mod 4`, each starting from zero and adding
-//! its terms in order; the row is then `(s₀ + s₁) + (s₂ + s₃)`. The columns go 16 at a time
-//! (a whole `zmm` register, or two `ymm`), which is why the dense rows are padded to a
-//! multiple of 16 ([`LANES`]).
-//!
-//! As with the micro-kernels, the [`Portable`](super::Kernel::Portable) and
-//! [`Avx2`](super::Kernel::Avx2) versions multiply and add in separate roundings and give
-//! the same bits; the [`Fma`](super::Kernel::Fma) and [`Avx512`](super::Kernel::Avx512)
-//! versions fuse each multiply-add and give the same bits as each other. All four are one
-//! generic body, compiled once per instruction set through a `#[target_feature]` wrapper.
+//! Every version adds in one order: term `e` into partial sum `e mod 4`, each starting from
+//! zero, then `(s₀ + s₁) + (s₂ + s₃)`, 16 columns at a time (so the dense rows' stride is a
+//! multiple of [`LANES`]). The [`Portable`](super::Kernel::Portable) and
+//! [`Avx2`](super::Kernel::Avx2) versions round each multiply and add and give the same bits;
+//! the [`Fma`](super::Kernel::Fma) and [`Avx512`](super::Kernel::Avx512) versions fuse them and
+//! give the same bits as each other. Why four sums: the book's chapter "Making it fast".
 
 use super::Kernel;
 use crate::float::Float;
