@@ -263,7 +263,7 @@ impl<T: Float> Matrix<T> {
 /// other, so splitting the larger one means the least packing is done twice. Every element
 /// of `c` is still computed by one thread, summing the same products in the same order, so
 /// **the result is bit-identical for any number of threads**: the split never divides a
-/// sum. The calling thread computes one band itself, so two threads cost one spawn.
+/// sum. The calling thread computes one band itself; the [`pool`]'s threads take the others.
 ///
 /// # Panics
 /// If `a.cols() != b.rows()`; the message names both shapes.
@@ -323,7 +323,7 @@ const MIN_FLOPS_PER_THREAD: usize = 1 << 21;
 /// Backpropagation has such a pair at every hidden layer: the weight gradient `aᵀ·δ` and the
 /// error sent back, `δ·Wᵀ`. In a mini-batch they are often each too small to split well
 /// (a 64-row product leaves little to share), but running them side by side keeps both
-/// cores busy with one thread start instead of two. Each product is computed exactly as
+/// cores busy, one product on the calling thread and one on the [`pool`]'s. Each product is computed exactly as
 /// [`gemm`] on one thread computes it, so the results do not depend on the thread count.
 ///
 /// # Panics
