@@ -207,9 +207,9 @@ fn non_finite<T: Float>(layer: usize, what: &str, x: T) -> String {
 /// Reads a network from the bytes of a model file.
 ///
 /// Everything the header says is checked against the length of `bytes` before any
-/// parameter is allocated, then the CRC, then the parameters. An error names the byte offset of the
-/// problem; no input makes this panic. The book's chapter "The model file format" lists
-/// the checks in their order.
+/// parameter is allocated, then the CRC, then the parameters. An error names the byte offset
+/// of the problem; no input makes this panic. The book's chapter "The model file format"
+/// lists the checks in their order.
 pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<Network<T>> {
     check_magic(bytes)?;
     let version = check_version(bytes)?;
@@ -388,11 +388,11 @@ fn check_crc(bytes: &[u8]) -> Result<()> {
 /// Saves the network to `path`, atomically: the file at `path` is either the old one,
 /// untouched, or the complete new one, whatever happens during the save.
 ///
-/// The bytes go to a new temporary file in the same directory (`.NAME.tmp-PID-N`), which
-/// is flushed to the disk and then renamed over `path`. A rename within one file system
-/// replaces the target in one step, so a crash or a full disk half-way through leaves at
-/// worst a stray temporary file, never a half-written model; on any error the temporary
-/// file is removed. The file's permissions are the defaults for a new file.
+/// The bytes go to a temporary file beside it (`.NAME.tmp-PID-N`, removed on any error),
+/// synced to the disk, then renamed over `path`: a crash or a full disk half-way through
+/// leaves at worst a stray temporary file, never half a model. The book's chapter "The model
+/// file format" gives the reason for each step. The file's permissions are the defaults for
+/// a new file.
 ///
 /// Errors name `path`: an I/O error (a missing directory, no permission, a full disk), or
 /// a network the format cannot hold (see [`to_bytes`]), in which case nothing is written.
