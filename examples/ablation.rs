@@ -161,6 +161,7 @@ fn run() -> Result<(), Failure> {
     let Some(s) = settings(&mut args)? else {
         return Ok(());
     };
+    common::warn_if_kernel_ignored();
     for name in ["ablation.md", "ablation.svg", "ablation.json"] {
         check_writable("--out", &s.out.join(name))?;
     }

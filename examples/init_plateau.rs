@@ -99,6 +99,7 @@ fn run() -> Result<(), Failure> {
     let Some(s) = settings(&mut args)? else {
         return Ok(());
     };
+    common::warn_if_kernel_ignored();
     for name in ["accuracy.svg", "loss.svg"] {
         check_writable("--out", &s.out.join(name))?;
     }

@@ -106,6 +106,7 @@ fn run() -> Result<(), Failure> {
     let probabilities = args.value("--probabilities").map(PathBuf::from);
     common::apply_threads(&mut args)?;
     args.reject_unknown()?;
+    common::warn_if_kernel_ignored();
 
     let model = model.ok_or_else(|| Failure::Usage("--model FILE is required".into()))?;
     if let Some(out) = export {

@@ -1001,3 +1001,38 @@ fn stop_after_and_resume_end_bit_identical_to_a_straight_run() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_ignored_kernel_variable_is_one_warning_line_before_the_run() {
+    let dir = temp_dir("kernel-var");
+    let missing = dir.join("missing.snn");
+    let predict = |kernel: &str| {
+        Command::new(examples_dir().join("predict"))
+            .arg("--model")
+            .arg(&missing)
+            .args(["--data", "data/mnist-10k"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("SIMPLENN_THREADS", "1")
+            .env("SIMPLENN_KERNEL", kernel)
+            .output()
+            .expect("running predict")
+    };
+    // The library falls back without a word; the example says so, then runs (and here fails,
+    // as it would have anyway, on the missing model).
+    let out = predict("avx513");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].starts_with(
+            "warning: SIMPLENN_KERNEL=avx513: not portable, avx2, fma or avx512; using the "
+        ),
+        "{err}"
+    );
+    assert!(lines[1].starts_with("error: "), "{err}");
+    // A kernel every machine runs: no warning.
+    let out = predict("portable");
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+    let _ = std::fs::remove_dir_all(&dir);
+}

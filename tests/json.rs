@@ -8,10 +8,11 @@ fn parse(text: &str) -> Json {
     Json::parse(text).unwrap_or_else(|e| panic!("{text:?} should parse, got: {e}"))
 }
 
+/// The error's `Display`, which the tests below check as a person reads it.
 fn parse_err(text: &str) -> String {
     match Json::parse(text) {
         Ok(v) => panic!("{text:?} should not parse, got {v:?}"),
-        Err(e) => e,
+        Err(e) => e.to_string(),
     }
 }
 
@@ -434,6 +435,26 @@ fn errors_give_line_and_column() {
         parse_err("[\"é\" 1]"),
         "offset 6 (line 1, column 6): expected ',' or ']' after an array element, found '1'"
     );
+}
+
+#[test]
+fn the_error_is_a_value_with_its_place_and_message_apart() {
+    let err = Json::parse("[1,\n 2,\n x]").unwrap_err();
+    assert_eq!((err.offset(), err.line(), err.column()), (9, 3, 2));
+    assert!(
+        err.message()
+            .starts_with("expected a value, found the word `x`")
+    );
+    assert_eq!(
+        err.to_string(),
+        format!("offset 9 (line 3, column 2): {}", err.message())
+    );
+    // At the very end of the text, the place is one past the last byte.
+    let err = Json::parse("[1, 2").unwrap_err();
+    assert_eq!((err.offset(), err.line(), err.column()), (5, 1, 6));
+    // A std::error::Error, so `?` carries it into a `Box<dyn Error>`.
+    let boxed: Box<dyn std::error::Error> = Box::new(err.clone());
+    assert_eq!(boxed.to_string(), err.to_string());
 }
 
 #[test]

@@ -219,6 +219,49 @@ fn unsupported_kernels_are_refused_not_run() {
 }
 
 #[test]
+fn a_kernel_variable_that_cannot_be_honoured_is_reported_not_printed() {
+    // What each value of SIMPLENN_KERNEL would choose here: every kernel by name, in any
+    // case and with spaces, runs if this machine can run it, and is refused saying why if not.
+    for kernel in Kernel::ALL {
+        let value = format!(" {} ", kernel.name().to_uppercase());
+        match matmul::kernel_for_var(&value) {
+            Ok(k) => assert_eq!(k, kernel),
+            Err(ignored) => {
+                assert_eq!(ignored.named, Some(kernel));
+                assert_eq!(Some(ignored.reason.clone()), kernel.unsupported_reason());
+                assert_eq!(ignored.instead, Kernel::best());
+                assert_eq!(ignored.value, value);
+            }
+        }
+        assert_eq!(
+            matmul::kernel_for_var(&value).is_ok(),
+            kernel.is_supported()
+        );
+    }
+    let ignored = matmul::kernel_for_var("avx513").unwrap_err();
+    assert_eq!(ignored.named, None);
+    assert_eq!(
+        ignored.to_string(),
+        format!(
+            "SIMPLENN_KERNEL=avx513: not portable, avx2, fma or avx512; using the {} kernel",
+            Kernel::best()
+        )
+    );
+    assert!(
+        matmul::kernel_for_var("").is_err(),
+        "an empty value names no kernel"
+    );
+    // This process's own variable: unset, or set by the person running the tests.
+    match std::env::var("SIMPLENN_KERNEL") {
+        Err(_) => assert_eq!(matmul::kernel_var_ignored(), None),
+        Ok(value) => assert_eq!(
+            matmul::kernel_var_ignored(),
+            matmul::kernel_for_var(&value).err()
+        ),
+    }
+}
+
+#[test]
 fn forcing_a_kernel_through_the_api_changes_which_kernel_runs() {
     // The only test in this file that touches the process-wide choice; the others name
     // their kernel explicitly.

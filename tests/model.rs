@@ -1,5 +1,5 @@
-//! The model file format, checked against the table in `src/model/mod.rs`'s docs: its layout
-//! byte by byte, round trips, and every way a file can be wrong.
+//! The model file format, checked against the table of the book's chapter "The model file
+//! format": its layout byte by byte, round trips, and every way a file can be wrong.
 
 use simplenn::LayerKind;
 use simplenn::crc32::crc32;

@@ -1,6 +1,6 @@
 //! The ONNX export read back by a small protobuf reader written here: the fields a runtime
 //! reads, where ONNX's schema puts them. (ONNX Runtime itself runs the files in
-//! `benches/peers/interop.py`.)
+//! `tests/interop/interop.py`.)
 
 use simplenn::model::{onnx, safetensors};
 use simplenn::{Activation, Network, Shape};

@@ -374,6 +374,21 @@ fn malformed_files_are_errors_never_panics() {
             }
         }
     }
+    // A header that is not JSON is blamed at the byte of the file where the JSON goes wrong:
+    // the header starts at 8, and the key's missing quote is its byte 1.
+    let err = safetensors::from_bytes(&file_of("{not json", &[])).unwrap_err();
+    assert_eq!(err.location(), Some(simplenn::Location::Offset(9)), "{err}");
+    // A duplicate name, at its second key.
+    let header = r#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{}}"#;
+    let err = safetensors::from_bytes(&file_of(header, &f32s(1))).unwrap_err();
+    assert_eq!(
+        err.location(),
+        Some(simplenn::Location::Offset(
+            8 + header.rfind("\"a\"").unwrap() as u64
+        )),
+        "{err}"
+    );
+    assert!(err.to_string().contains("duplicate key \"a\""), "{err}");
     // A header of nothing but an empty object is a valid, empty file.
     assert_eq!(
         safetensors::from_bytes(&file_of("{}", &[])).unwrap(),

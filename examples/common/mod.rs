@@ -218,6 +218,15 @@ pub fn apply_threads(args: &mut Args) -> Result<usize, Failure> {
     Ok(simplenn::matmul::threads())
 }
 
+/// Warns on stderr, once the command line has been read, when the environment's
+/// `SIMPLENN_KERNEL` is ignored (it names no kernel, or one this machine cannot run): the
+/// library falls back to the best kernel silently and leaves telling the user to us.
+pub fn warn_if_kernel_ignored() {
+    if let Some(ignored) = simplenn::matmul::kernel_var_ignored() {
+        eprintln!("warning: {ignored}");
+    }
+}
+
 /// The folder of the data set built into the repository.
 pub fn builtin_data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -96,6 +96,7 @@ fn run() -> Result<(), Failure> {
     };
     common::apply_threads(&mut args)?;
     args.reject_unknown()?;
+    common::warn_if_kernel_ignored();
 
     let (network, digits, train) = match model {
         Some(file) => {

@@ -42,6 +42,7 @@ fn run() -> Result<(), Failure> {
     let Some(mut s) = settings::parse_settings(argv)? else {
         return Ok(()); // --help
     };
+    common::warn_if_kernel_ignored();
     check_outputs(&s)?;
 
     let data = setup::load(&s)?;

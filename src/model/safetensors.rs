@@ -289,7 +289,13 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Tensors> {
     let data = &bytes[8 + n as usize..];
     let text = std::str::from_utf8(header)
         .map_err(|e| bad(8 + e.valid_up_to() as u64, "the header is not UTF-8".into()))?;
-    let json = Json::parse(text).map_err(|e| bad(8, format!("the header is not JSON: {e}")))?;
+    // A JSON error's offset is within the header, which starts at byte 8 of the file.
+    let json = Json::parse(text).map_err(|e| {
+        bad(
+            8 + e.offset() as u64,
+            format!("the header is not JSON: {}", e.message()),
+        )
+    })?;
     let Some(entries) = json.as_object() else {
         return Err(bad(8, "the header is not a JSON object".into()));
     };

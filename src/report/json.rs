@@ -38,7 +38,9 @@
 //! use simplenn::json::Json;
 //!
 //! let err = Json::parse("{\"a\": [1, 2,]}").unwrap_err();
-//! assert_eq!(err, "offset 11 (line 1, column 12): trailing comma before ']'");
+//! assert_eq!(err.to_string(), "offset 11 (line 1, column 12): trailing comma before ']'");
+//! assert_eq!((err.offset(), err.line(), err.column()), (11, 1, 12));
+//! assert_eq!(err.message(), "trailing comma before ']'");
 //! ```
 
 use std::collections::HashSet;
@@ -200,8 +202,8 @@ impl Json {
     /// them), numbers too large for `f64` (`1e400`), and nesting deeper than 128 levels
     /// (which would otherwise exhaust the stack of this recursive parser).
     ///
-    /// The error names the byte offset (from 0), the line and column (from 1), and what was
-    /// wrong.
+    /// The [`JsonError`] names the byte offset (from 0), the line and column (from 1), and
+    /// what was wrong.
     ///
     /// ```
     /// use simplenn::json::Json;
@@ -210,11 +212,11 @@ impl Json {
     /// assert_eq!(v.get("name").and_then(Json::as_str), Some("café 😀"));
     /// assert_eq!(v.get("n").and_then(Json::as_array).map(|a| a.len()), Some(4));
     ///
-    /// assert!(Json::parse("{'a': 1}").unwrap_err().contains("single quotes"));
-    /// assert!(Json::parse("[NaN]").unwrap_err().contains("NaN"));
-    /// # Ok::<(), String>(())
+    /// assert!(Json::parse("{'a': 1}").unwrap_err().message().contains("single quotes"));
+    /// assert!(Json::parse("[NaN]").unwrap_err().message().contains("NaN"));
+    /// # Ok::<(), simplenn::json::JsonError>(())
     /// ```
-    pub fn parse(text: &str) -> Result<Json, String> {
+    pub fn parse(text: &str) -> Result<Json, JsonError> {
         let mut parser = Parser {
             text,
             bytes: text.as_bytes(),
@@ -381,6 +383,56 @@ impl<T: Into<Json>> From<Vec<T>> for Json {
     }
 }
 
+/// Why [`Json::parse`] refused a text, and where: what was wrong, at which byte offset
+/// (from 0), line and column (from 1).
+///
+/// The column counts characters, not bytes, so it is the one an editor shows. `Display`
+/// writes all of it on one line, `offset 11 (line 1, column 12): trailing comma before ']'`,
+/// for a person who edited the file by hand; a caller that reads JSON from inside another
+/// file (a safetensors header, say) adds [`offset`](JsonError::offset) to where the JSON
+/// starts, to name the byte in the whole file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JsonError {
+    offset: usize,
+    line: usize,
+    column: usize,
+    message: String,
+}
+
+impl JsonError {
+    /// The byte offset in the text where the problem is, from 0.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// The line of [`offset`](JsonError::offset), from 1.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// The column of [`offset`](JsonError::offset) in its line, in characters, from 1.
+    pub fn column(&self) -> usize {
+        self.column
+    }
+
+    /// What was wrong, without the place: `trailing comma before ']'`.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "offset {} (line {}, column {}): {}",
+            self.offset, self.line, self.column, self.message
+        )
+    }
+}
+
+impl std::error::Error for JsonError {}
+
 /// How deep arrays and objects may nest before the parser gives up (`serde_json`'s default).
 const MAX_DEPTH: usize = 128;
 
@@ -394,16 +446,19 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    /// An error message at byte offset `at`.
-    fn error_at(&self, at: usize, message: impl fmt::Display) -> String {
+    /// An error at byte offset `at`.
+    fn error_at(&self, at: usize, message: impl fmt::Display) -> JsonError {
         let before = &self.text[..at];
-        let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
-        format!("offset {at} (line {line}, column {column}): {message}")
+        JsonError {
+            offset: at,
+            line: before.matches('\n').count() + 1,
+            column: before[line_start..].chars().count() + 1,
+            message: message.to_string(),
+        }
     }
 
-    fn error_here(&self, message: impl fmt::Display) -> String {
+    fn error_here(&self, message: impl fmt::Display) -> JsonError {
         self.error_at(self.pos, message)
     }
 
@@ -426,7 +481,7 @@ impl Parser<'_> {
         }
     }
 
-    fn value(&mut self) -> Result<Json, String> {
+    fn value(&mut self) -> Result<Json, JsonError> {
         match self.peek() {
             Some(b'{') => self.nested(Self::object),
             Some(b'[') => self.nested(Self::array),
@@ -442,7 +497,10 @@ impl Parser<'_> {
     }
 
     /// Parses an array or object one level deeper, refusing to go past [`MAX_DEPTH`].
-    fn nested(&mut self, parse: fn(&mut Self) -> Result<Json, String>) -> Result<Json, String> {
+    fn nested(
+        &mut self,
+        parse: fn(&mut Self) -> Result<Json, JsonError>,
+    ) -> Result<Json, JsonError> {
         if self.depth == MAX_DEPTH {
             return Err(self.error_here(format!("nesting deeper than {MAX_DEPTH} levels")));
         }
@@ -453,7 +511,7 @@ impl Parser<'_> {
     }
 
     /// `true`, `false`, `null`, or a helpful refusal of the words people try instead.
-    fn word(&mut self) -> Result<Json, String> {
+    fn word(&mut self) -> Result<Json, JsonError> {
         let start = self.pos;
         let len = self.bytes[start..]
             .iter()
@@ -484,7 +542,7 @@ impl Parser<'_> {
         Ok(value)
     }
 
-    fn array(&mut self) -> Result<Json, String> {
+    fn array(&mut self) -> Result<Json, JsonError> {
         self.pos += 1; // '['
         let mut items = Vec::new();
         self.skip_whitespace();
@@ -502,7 +560,7 @@ impl Parser<'_> {
         }
     }
 
-    fn object(&mut self) -> Result<Json, String> {
+    fn object(&mut self) -> Result<Json, JsonError> {
         self.pos += 1; // '{'
         let mut pairs = Vec::new();
         let mut seen = HashSet::new();
@@ -552,7 +610,7 @@ impl Parser<'_> {
     /// After an element of an array or object: consumes a `,` (returns false: more to come)
     /// or the closing bracket `close` (returns true); anything else, or a comma right before
     /// the close, is an error naming `what` came before it.
-    fn end_of_list(&mut self, close: u8, what: &str) -> Result<bool, String> {
+    fn end_of_list(&mut self, close: u8, what: &str) -> Result<bool, JsonError> {
         match self.peek() {
             Some(b',') => {
                 let comma = self.pos;
@@ -577,7 +635,7 @@ impl Parser<'_> {
     }
 
     /// A string literal (RFC 8259 §7), with the cursor on its opening quote.
-    fn string(&mut self) -> Result<String, String> {
+    fn string(&mut self) -> Result<String, JsonError> {
         let open = self.pos;
         self.pos += 1;
         let mut out = String::new();
@@ -609,7 +667,7 @@ impl Parser<'_> {
     }
 
     /// One escape sequence, with the cursor on its backslash.
-    fn escape(&mut self) -> Result<char, String> {
+    fn escape(&mut self) -> Result<char, JsonError> {
         let start = self.pos;
         self.pos += 1;
         let c = match self.peek() {
@@ -665,7 +723,7 @@ impl Parser<'_> {
     }
 
     /// Four hex digits of a `\u` escape that began at `start`.
-    fn hex4(&mut self, start: usize) -> Result<u32, String> {
+    fn hex4(&mut self, start: usize) -> Result<u32, JsonError> {
         let digits = self.bytes.get(self.pos..self.pos + 4);
         match digits {
             Some(d) if d.iter().all(u8::is_ascii_hexdigit) => {
@@ -681,7 +739,7 @@ impl Parser<'_> {
     ///
     /// We check the grammar here and leave the conversion to `str::parse::<f64>`, which
     /// accepts a superset of it and rounds correctly.
-    fn number(&mut self) -> Result<Json, String> {
+    fn number(&mut self) -> Result<Json, JsonError> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;

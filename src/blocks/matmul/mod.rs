@@ -32,7 +32,10 @@ pub mod reference;
 pub mod reordered;
 pub mod sparse;
 
-pub use kernels::{Kernel, UnsupportedKernel, kernel, kernel_name, set_kernel};
+pub use kernels::{
+    IgnoredKernelVar, Kernel, UnsupportedKernel, kernel, kernel_for_var, kernel_name,
+    kernel_var_ignored, set_kernel,
+};
 
 use crate::blocks::matrix::Matrix;
 use crate::float::Float;

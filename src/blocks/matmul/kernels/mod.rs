@@ -37,8 +37,11 @@
 //! [`Kernel`] names them. The best one the CPU supports is chosen at the first product
 //! (`is_x86_feature_detected!`), unless the environment variable `SIMPLENN_KERNEL` names
 //! another (`portable`, `avx2`, `fma` or `avx512`) or [`set_kernel`] does. A request the CPU (or
-//! this build) cannot honour is refused: [`set_kernel`] returns an error, the environment
-//! variable falls back to the best supported kernel and says so once on stderr.
+//! this build) cannot honour is refused: [`set_kernel`] returns an error; an environment
+//! variable that names no kernel, or one this machine cannot run, is ignored, silently, for
+//! the best supported kernel. A library does not write to the terminal of the program that
+//! uses it, so [`kernel_var_ignored`] says what was asked for and why it was not honoured,
+//! for the program to tell its user (the examples print it as a warning).
 //!
 //! `f32` gets the hand-written SIMD kernels. `f64` (used by gradient checks) always runs the
 //! portable kernel's code; on an AVX2 machine that same code is compiled a second time with
@@ -173,6 +176,59 @@ impl fmt::Display for UnsupportedKernel {
 
 impl std::error::Error for UnsupportedKernel {}
 
+/// A value of `SIMPLENN_KERNEL` that was not honoured: what it said, why, and the kernel the
+/// products use instead. `Display` says all of it on one line, for a warning.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IgnoredKernelVar {
+    /// The variable's value, as set (lossily, if it is not Unicode).
+    pub value: String,
+    /// The kernel it names, if it names one: then one this machine cannot run.
+    pub named: Option<Kernel>,
+    /// Why it was not honoured, for a person.
+    pub reason: String,
+    /// The kernel used instead: the best one this machine runs, [`Kernel::best`].
+    pub instead: Kernel,
+}
+
+impl fmt::Display for IgnoredKernelVar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "SIMPLENN_KERNEL={}: {}; using the {} kernel",
+            self.value, self.reason, self.instead
+        )
+    }
+}
+
+/// The kernel `SIMPLENN_KERNEL=value` chooses on this machine, or, if it names no kernel or
+/// one this machine cannot run, why not and what runs instead. The variable itself is read
+/// once, at the first product; this says what any value would do.
+pub fn kernel_for_var(value: &str) -> Result<Kernel, IgnoredKernelVar> {
+    let ignored = |named, reason: String| IgnoredKernelVar {
+        value: value.to_string(),
+        named,
+        reason,
+        instead: Kernel::best(),
+    };
+    match Kernel::from_name(value) {
+        None => Err(ignored(None, "not portable, avx2, fma or avx512".into())),
+        Some(k) => match k.unsupported_reason() {
+            None => Ok(k),
+            Some(reason) => Err(ignored(Some(k), reason)),
+        },
+    }
+}
+
+/// Whether the products ignore the environment's `SIMPLENN_KERNEL`, and why: `None` when it
+/// is not set or names a kernel this machine runs.
+///
+/// The fallback is silent, as the module docs say: a program that wants its users to know
+/// calls this once and prints what it returns. It reports the variable whether or not
+/// [`set_kernel`] has overridden it since.
+pub fn kernel_var_ignored() -> Option<IgnoredKernelVar> {
+    default_choice().1.clone()
+}
+
 // ANCHOR: selection
 /// The kernel chosen by [`set_kernel`]; `UNSET` until then.
 static CHOSEN: AtomicU8 = AtomicU8::new(UNSET);
@@ -208,30 +264,19 @@ pub fn kernel_name() -> &'static str {
 }
 
 fn default_kernel() -> Kernel {
-    static DEFAULT: OnceLock<Kernel> = OnceLock::new();
-    *DEFAULT.get_or_init(|| {
-        let best = Kernel::best();
-        let Ok(asked) = std::env::var("SIMPLENN_KERNEL") else {
-            return best;
-        };
-        match Kernel::from_name(&asked) {
-            Some(k) => match k.unsupported_reason() {
-                None => k,
-                Some(reason) => {
-                    eprintln!(
-                        "simplenn: SIMPLENN_KERNEL={asked}: {reason}; using the {best} kernel"
-                    );
-                    best
-                }
-            },
-            None => {
-                eprintln!(
-                    "simplenn: SIMPLENN_KERNEL={asked} is not portable, avx2, fma or avx512; \
-                     using the {best} kernel"
-                );
-                best
-            }
-        }
+    default_choice().0
+}
+
+/// The kernel chosen without [`set_kernel`], and the `SIMPLENN_KERNEL` it ignored, if any:
+/// worked out once, at the first product.
+fn default_choice() -> &'static (Kernel, Option<IgnoredKernelVar>) {
+    static DEFAULT: OnceLock<(Kernel, Option<IgnoredKernelVar>)> = OnceLock::new();
+    DEFAULT.get_or_init(|| match std::env::var_os("SIMPLENN_KERNEL") {
+        None => (Kernel::best(), None),
+        Some(value) => match kernel_for_var(&value.to_string_lossy()) {
+            Ok(k) => (k, None),
+            Err(ignored) => (ignored.instead, Some(ignored)),
+        },
     })
 }
 // ANCHOR_END: selection

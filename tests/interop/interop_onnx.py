@@ -2,7 +2,7 @@
 """The ONNX half of interop.py, in an interpreter that has `onnx` and `onnxruntime` (and
 NumPy), which need not be the one with PyTorch:
 
-    python3 benches/peers/interop_onnx.py MODEL.onnx PROBABILITIES.csv DIGITS_DIR
+    python3 tests/interop/interop_onnx.py MODEL.onnx PROBABILITIES.csv DIGITS_DIR
 
 checks the file with `onnx.checker.check_model(full_check=True)`, runs it in ONNX Runtime
 on the folder's t10k-* digits (else its train-* digits), and compares with simplenn's
@@ -15,8 +15,9 @@ import numpy as np
 import onnx
 import onnxruntime
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import mnist  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "benches", "peers"))
+import mnist  # noqa: E402  (the peers' IDX loader, benches/peers/mnist.py)
 
 model, probabilities, data = sys.argv[1:4]
 onnx.checker.check_model(onnx.load(model), full_check=True)

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Proves simplenn's exported models against PyTorch and ONNX Runtime.
+"""Proves simplenn's exported models against PyTorch and ONNX Runtime. CI runs it
+(`.ci/run`); it is a test of the crate's exports and imports, kept with the tests.
 
 1. simplenn trains the default MLP (784-512-256-10) and the preset's CNN (conv5:16, pool2,
    conv5:32, pool2, dense128) for an epoch on the built-in digits, saves them,
@@ -17,7 +18,7 @@
 
     apt-get install python3-torch && /usr/bin/python3 -m pip install safetensors
     python3 -m venv onnx-env && onnx-env/bin/pip install onnx onnxruntime numpy
-    /usr/bin/python3 benches/peers/interop.py --onnx-python onnx-env/bin/python [--data DIR]
+    /usr/bin/python3 tests/interop/interop.py --onnx-python onnx-env/bin/python [--data DIR]
 
 Prints one line per check and a `summary:` line; exit status 1 if a check fails, 0 with a
 SKIPPED line if PyTorch or safetensors is missing."""
@@ -48,8 +49,8 @@ except ImportError as e:
           "PyTorch: apt-get install python3-torch or pip install torch)")
     sys.exit(0)
 
-sys.path.insert(0, HERE)
-import mnist  # noqa: E402  (the peers' IDX loader)
+sys.path.insert(0, os.path.join(ROOT, "benches", "peers"))
+import mnist  # noqa: E402  (the peers' IDX loader, benches/peers/mnist.py)
 
 torch.set_num_threads(1)
 work = tempfile.mkdtemp()
