@@ -3,31 +3,13 @@
 //!
 //! [ONNX]: https://onnx.ai
 //!
-//! # The graph
-//!
-//! One input, `input`, of the network's element type: `N × C × H × W` when the first layer
-//! is a convolution, `N × inputs` otherwise, `N` left symbolic. One output,
-//! `probabilities`, `N × classes`. A node per step, in order:
-//!
-//! | our layer | nodes |
-//! | --- | --- |
-//! | dense | `Flatten` (axis 1) if what it reads is an image, then `Gemm` with `transB = 1`, then its activation |
-//! | convolution | `Conv` (`kernel_shape`, `strides`, `pads`), then its activation |
-//! | max-pooling | `MaxPool` (`kernel_shape`, `strides`) |
-//! | the end | `Softmax` (axis 1) |
-//!
-//! The activations are `Relu`, `Sigmoid` and `Tanh` (identity adds no node). The weights
-//! are initializers named and laid out as [`safetensors`] writes them,
-//! PyTorch's layout, which is ONNX's too: `Gemm` multiplies by the transpose of an
-//! `[out, in]` weight, `Conv` takes OIHW kernels, and `Flatten` of an `N × C × H × W` value
-//! is channels first. Operator set 13, IR version 7.
-//!
-//! # Protobuf, as much as this needs
-//!
-//! A protobuf message is a sequence of fields, each a key (`field number << 3 | wire type`,
-//! as a varint) and a value: wire type 0 a varint (integers, enums), 2 a length (a varint)
-//! then that many bytes (strings, bytes, nested messages), 5 four little-endian bytes (a
-//! `float`). Repeated fields repeat the key. That is all [`Message`] writes.
+//! The graph takes `input` (`N × C × H × W` when the first layer is a convolution,
+//! `N × inputs` otherwise) and gives `probabilities` (`N × classes`), with a node per layer
+//! (`Gemm`, after a `Flatten` where a dense layer reads an image; `Conv`; `MaxPool`), one per
+//! activation but the identity, and a final `Softmax`; operator set 13, IR version 7. The
+//! weights are initializers, named and laid out as [`safetensors`] writes them, which is
+//! ONNX's layout too. The book's chapter "Taking it elsewhere" explains the protobuf wire
+//! format [`Message`] writes and the graph.
 
 use super::safetensors::{self, Dtype};
 use crate::float::Float;

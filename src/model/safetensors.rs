@@ -3,52 +3,23 @@
 //!
 //! [safetensors]: https://huggingface.co/docs/safetensors
 //!
-//! # The file, as this module writes it
-//!
-//! | bytes | what |
-//! | --- | --- |
-//! | 0..8 | `N`, the header's length, a little-endian `u64` |
-//! | 8..8+N | the header: JSON, padded with spaces so that the data starts at a multiple of 8 |
-//! | 8+N.. | the tensors' data, one after the other, little-endian, row-major |
-//!
-//! The header maps each tensor's name to `{"dtype": "F32", "shape": [...], "data_offsets":
-//! [begin, end]}` (offsets into the data, `end` exclusive), and `__metadata__` to a map of
-//! strings (here: `format` `pt`, `producer` `simplenn`, and the `architecture`).
-//!
-//! # Names and layouts: the network as PyTorch holds it
-//!
-//! The tensors are named and laid out as a PyTorch module would hold them whose layers are in
-//! a `nn.ModuleList` called `layers`, in the network's order (pooling layers take their place
-//! in the list but hold no tensors):
-//!
-//! | our layer | tensor | shape | from our parameters |
-//! | --- | --- | --- | --- |
-//! | layer `i`, dense | `layers.i.weight` | `[out, in]` (`nn.Linear`) | the transpose of our `in × out` weights |
-//! | | `layers.i.bias` | `[out]` | the bias |
-//! | layer `i`, convolution | `layers.i.weight` | `[out, in, k, k]`, OIHW (`nn.Conv2d`) | element `[o, c, y, x]` is our row `(y·k + x)·in + c`, column `o` |
-//! | | `layers.i.bias` | `[out]` | the bias |
-//!
-//! One more thing differs: the order of a flattened image. We store activations channels
-//! last, `(y·W + x)·C + c`; PyTorch flattens `N × C × H × W` as `c·H·W + y·W + x`. So a dense
-//! layer that reads a convolution's or pooling's output (`C > 1`) has its input columns
-//! permuted from the one order to the other. A dense layer reading the pixels of a one-channel
-//! image, the first layer of an MLP, is the same in both orders; PyTorch feeds that
-//! network the 784 pixels row by row, and the CNN an `N × 1 × 28 × 28` tensor.
-//!
-//! # Reading, carefully
-//!
-//! A file is checked before anything is allocated for its tensors: the header's length
-//! against the file's, the JSON, every entry's dtype, shape (whose product may not overflow)
-//! and offsets, which must lie inside the data, not overlap, and cover all of it, as the
-//! format requires. Every failure is an [`Error`] naming the tensor or the byte offset.
+//! The tensors are named and laid out as a PyTorch module holds them whose layers are a
+//! `nn.ModuleList` called `layers`, in the network's order: `layers.i.weight` is `[out, in]`
+//! for a dense layer (`nn.Linear`) and `[out, in, k, k]` for a convolution (`nn.Conv2d`),
+//! `layers.i.bias` is `[out]`, and pooling holds none. A dense layer that reads an image of
+//! more than one channel has its input columns permuted from our channels-last order to
+//! PyTorch's channels-first one. The book's chapter "Taking it elsewhere" derives the
+//! layouts, shows the file, and says how reading it is checked: nothing is allocated for a
+//! tensor before its header entry has been checked against the file, and every failure is
+//! an [`Error`] naming the tensor or the byte offset.
 
 use crate::error::{Error, Result};
 use crate::float::Float;
-use crate::json::Json;
-use crate::layer::Layer;
-use crate::network::Network;
+use crate::nn::layer::Layer;
 use crate::nn::layer::LayerKind;
-use crate::shape::Shape;
+use crate::nn::network::Network;
+use crate::nn::shape::Shape;
+use crate::report::json::Json;
 use std::path::Path;
 
 /// The header may be at most this long (the format's own limit, 100 MB).

@@ -1,55 +1,26 @@
-//! Micro-kernels: the innermost loop of the packed product, one small tile of `C` at a time,
-//! and the choice of which one runs.
+//! Micro-kernels: the innermost loop of the packed product, `C[0..MR][0..NR] += Ã·B̃` for one
+//! register tile of `C`, one per instruction set, and the choice of which one runs. The
+//! book's chapter "Making it fast" derives the tile sizes and measures each kernel.
 //!
-//! # What a micro-kernel does
+//! **Same answer, or nearly.** [`Portable`](Kernel::Portable) and [`Avx2`](Kernel::Avx2)
+//! round every multiply and every add, in the reference loop's order: their results are
+//! bit-identical to it and to each other. [`Fma`](Kernel::Fma), the default on AVX2
+//! machines, and [`Avx512`](Kernel::Avx512), which gives the very same bits with a larger
+//! tile, fuse each multiply-add and round once, so their `f32` results differ in the last
+//! bits; to reproduce a run bit for bit across machines, choose a non-fusing kernel on both.
+//! Whatever the kernel, the number of threads never changes a result.
 //!
-//! It computes `C[0..MR][0..NR] += Ã·B̃` for one `MR × NR` tile of `C`, where `Ã` is a
-//! packed sliver of `A` (`kc` columns of `MR` elements, column after column) and `B̃` a packed
-//! sliver of `B` (`kc` rows of `NR` elements, row after row). The tile lives in registers
-//! for the whole of the `kc`-long loop: each step reads `MR + NR` numbers and does `MR · NR`
-//! multiply-adds, so the bigger the tile, the less the kernel waits on memory. The size is
-//! set by the register file: the AVX2 kernel's 6×16 `f32` tile is 12 of the 16 `ymm`
-//! registers, leaving two for a row of `B̃` and one for a broadcast element of `Ã`.
+//! **Choosing a kernel.** The best one the CPU supports is chosen at the first product,
+//! unless `SIMPLENN_KERNEL` (`portable`, `avx2`, `fma` or `avx512`) or [`set_kernel`] names
+//! another. [`set_kernel`] refuses a kernel the CPU cannot run; an environment variable that
+//! names no kernel, or one this machine cannot run, is ignored silently for the best
+//! supported one, and [`kernel_var_ignored`] says so as a value, for the program to tell its
+//! user: a library does not write to its program's terminal. `f64` (the gradient checks)
+//! always runs the portable code, compiled a second time with AVX2 where the CPU has it.
 //!
-//! # Same answer, or nearly
-//!
-//! The [`Portable`](Kernel::Portable) and [`Avx2`](Kernel::Avx2) kernels add the products
-//! for one element of `C` in the same order (`p = 0, 1, …`, starting from what `C` holds)
-//! and round each multiply and each add separately, exactly as [`blocked`](super::blocked)
-//! and the textbook loop do, so their results are **bit-identical** to the reference loop's
-//! and to each other's.
-//!
-//! The [`Fma`](Kernel::Fma) kernel, the default on AVX2 machines, and the
-//! [`Avx512`](Kernel::Avx512) kernel, which gives the very same bits with a larger tile, use
-//! fused multiply-add instead: `c + a·b` in one instruction, rounded once where a multiply
-//! and an add round twice. Their `f32` results are slightly different (and on average slightly more accurate),
-//! so a network trained with it is not bit-identical to one trained on a machine without
-//! FMA. The gain was measured, not assumed: on the AMD Zen 3 core of the development
-//! machine a register-only loop reached about 92 GFLOP/s with FMA and about 69 with separate
-//! multiplies and adds. To reproduce a run bit for bit on another machine, choose a
-//! non-fusing kernel on both (`SIMPLENN_KERNEL=avx2`, or `portable` everywhere).
-//!
-//! Whatever the kernel, the **number of threads never changes a result**: threads split
-//! `C`, never a sum (see [`gemm`](super::gemm)).
-//!
-//! # Choosing a kernel
-//!
-//! [`Kernel`] names them. The best one the CPU supports is chosen at the first product
-//! (`is_x86_feature_detected!`), unless the environment variable `SIMPLENN_KERNEL` names
-//! another (`portable`, `avx2`, `fma` or `avx512`) or [`set_kernel`] does. A request the CPU (or
-//! this build) cannot honour is refused: [`set_kernel`] returns an error; an environment
-//! variable that names no kernel, or one this machine cannot run, is ignored, silently, for
-//! the best supported kernel. A library does not write to the terminal of the program that
-//! uses it, so [`kernel_var_ignored`] says what was asked for and why it was not honoured,
-//! for the program to tell its user (the examples print it as a warning).
-//!
-//! `f32` gets the hand-written SIMD kernels. `f64` (used by gradient checks) always runs the
-//! portable kernel's code; on an AVX2 machine that same code is compiled a second time with
-//! AVX2 enabled, which lets the compiler use 256-bit registers for it.
-//!
-//! How the element type finds its kernels: the sealed [`Float`] trait requires
-//! the crate-private trait `Element`, implemented here for `f32` and `f64`, which maps a
-//! [`Kernel`] to that type's micro-kernel. Nothing of it is visible outside the crate.
+//! The sealed [`Float`](crate::float::Float) trait requires the crate-private `Element`,
+//! implemented here for `f32` and `f64`, which maps a [`Kernel`] to that type's
+//! micro-kernel.
 
 pub mod avx2;
 pub mod avx512;
