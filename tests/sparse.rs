@@ -233,3 +233,93 @@ fn full_batch_training_on_mostly_zero_inputs_is_the_same_for_any_thread_count() 
     }
     matmul::set_threads(0);
 }
+
+/// A dense layer reads a batch as its nonzeros or as a matrix and gives the same output and
+/// gradients either way, the gradient for a layer below included (which training never
+/// asks of the first layer, but the layer owes it): each against a plain loop in `f64`.
+#[test]
+fn a_dense_layer_passes_a_sparse_batch_as_it_passes_a_dense_one() {
+    use simplenn::Dense;
+    use simplenn::layer::{Input, LayerGradients, Scratch};
+    let mut rng = Rng::new(5);
+    let x = mostly_zeros(9, 13, 0.2, &mut rng);
+    let w = Matrix::<f32>::random_normal(13, 4, 0.0, 1.0, &mut rng);
+    let bias: Vec<f32> = (0..4).map(|j| j as f32 * 0.1 - 0.2).collect();
+    let layer = Dense::new(w.clone(), bias.clone(), Activation::Tanh);
+    let g_out = Matrix::<f32>::random_normal(9, 4, 0.0, 1.0, &mut rng);
+    // The definition: a = tanh(x·W + b), δ = g ⊙ (1 − a²), ∂W = xᵀδ, ∂b = Σδ, ∂x = δ·Wᵀ.
+    let (mut a, mut delta) = (vec![0.0f64; 9 * 4], vec![0.0f64; 9 * 4]);
+    for i in 0..9 {
+        for j in 0..4 {
+            let z: f64 = (0..13)
+                .map(|k| x[(i, k)] as f64 * w[(k, j)] as f64)
+                .sum::<f64>();
+            a[i * 4 + j] = (z + bias[j] as f64).tanh();
+            delta[i * 4 + j] = g_out[(i, j)] as f64 * (1.0 - a[i * 4 + j] * a[i * 4 + j]);
+        }
+    }
+    let dw: Vec<f64> = (0..13 * 4)
+        .map(|kj| {
+            (0..9)
+                .map(|i| x[(i, kj / 4)] as f64 * delta[i * 4 + kj % 4])
+                .sum()
+        })
+        .collect();
+    let db: Vec<f64> = (0..4)
+        .map(|j| (0..9).map(|i| delta[i * 4 + j]).sum())
+        .collect();
+    let dx: Vec<f64> = (0..9 * 13)
+        .map(|ik| {
+            let (i, k) = (ik / 13, ik % 13);
+            (0..4).map(|j| delta[i * 4 + j] * w[(k, j)] as f64).sum()
+        })
+        .collect();
+    let sparse = SparseRows::from_view(x.view());
+    for (what, input) in [
+        ("dense", Input::Dense(x.view())),
+        ("sparse", Input::Sparse(&sparse)),
+    ] {
+        let (mut output, mut scratch) = (Matrix::zeros(0, 0), Scratch::new());
+        layer.forward_into(input, &mut output, &mut scratch);
+        close(&output, &a, &format!("{what} forward"));
+        let mut grads = LayerGradients::zeros_like(&layer);
+        let mut grad = g_out.clone();
+        layer.backward_into(
+            input,
+            &mut output,
+            &mut grad,
+            &mut scratch,
+            &mut grads,
+            true,
+        );
+        close(&grads.weights, &dw, &format!("{what} ∂W"));
+        close(
+            &Matrix::from_vec(1, 4, grads.bias.clone()),
+            &db,
+            &format!("{what} ∂b"),
+        );
+        close(&grad, &dx, &format!("{what} ∂x"));
+    }
+}
+
+#[test]
+#[should_panic(expected = "was given a sparse batch: it reads dense ones")]
+fn a_convolution_refuses_a_sparse_batch() {
+    use simplenn::layer::{Input, Scratch};
+    use simplenn::{Conv2d, Shape};
+    let conv = Conv2d::new(
+        Shape::image(2, 2, 1),
+        Matrix::<f32>::zeros(1, 1),
+        vec![0.0],
+        1,
+        0,
+        Activation::Relu,
+    );
+    let x = Matrix::<f32>::zeros(1, 4);
+    let sparse = SparseRows::from_view(x.view());
+    conv.forward_into(
+        Input::Sparse(&sparse),
+        &mut Matrix::zeros(0, 0),
+        &mut Scratch::new(),
+    );
+}
