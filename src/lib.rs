@@ -62,7 +62,7 @@
 //! | `nn/` | [`shape`] | [`Shape`]: height × width × channels, stored channels last |
 //! | | [`activation`] | [`Activation`]: ReLU, sigmoid, tanh, identity and their derivatives |
 //! | | [`loss`] | softmax and cross-entropy, fused and numerically stable |
-//! | | [`layer`] | [`LayerKind`], what every layer does, and its kinds: [`Dense`], [`Conv2d`], [`MaxPool2d`], a file each with its forward pass, backward pass and activation |
+//! | | [`layer`] | [`LayerKind`], what every layer does, and its kinds: [`Dense`], [`Conv2d`], [`MaxPool2d`], [`BatchNorm`], a file each with its forward pass, backward pass and activation |
 //! | | [`network`] | [`Network`]: the stack of layers, the forward pass, backpropagation's one reverse loop |
 //! | | [`builder`], [`arch`] | networks described layer by layer, or as text (`conv5:16,pool2,dense128`) |
 //! | | [`textbook`] | backpropagation and the training loop in their plainest form, read first |
@@ -127,7 +127,7 @@ pub use builder::{LayerSpec, NetworkBuilder};
 pub use error::{Error, ErrorKind, Location};
 pub use float::Float;
 pub use init::Init;
-pub use layer::{Conv2d, Dense, Layer, LayerGradients, LayerKind, MaxPool2d, Padding};
+pub use layer::{BatchNorm, Conv2d, Dense, Layer, LayerGradients, LayerKind, MaxPool2d, Padding};
 pub use matrix::Matrix;
 pub use network::{Evaluation, Gradients, Network, Regularisation};
 pub use rng::Rng;

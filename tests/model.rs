@@ -543,7 +543,7 @@ fn a_future_version_is_refused_by_name() {
     let (offset, message) = load_err(&bytes);
     assert_eq!(offset, 8);
     assert!(
-        message.ends_with("format version 7 is newer than this build understands (2)"),
+        message.ends_with("format version 7 is newer than this build understands (3)"),
         "{message}"
     );
     bytes[8..12].copy_from_slice(&0u32.to_le_bytes());

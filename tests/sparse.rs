@@ -240,7 +240,7 @@ fn full_batch_training_on_mostly_zero_inputs_is_the_same_for_any_thread_count() 
 #[test]
 fn a_dense_layer_passes_a_sparse_batch_as_it_passes_a_dense_one() {
     use simplenn::Dense;
-    use simplenn::layer::{Input, LayerGradients, Scratch};
+    use simplenn::layer::{Input, LayerGradients, Mode, Scratch};
     let mut rng = Rng::new(5);
     let x = mostly_zeros(9, 13, 0.2, &mut rng);
     let w = Matrix::<f32>::random_normal(13, 4, 0.0, 1.0, &mut rng);
@@ -280,7 +280,7 @@ fn a_dense_layer_passes_a_sparse_batch_as_it_passes_a_dense_one() {
         ("sparse", Input::Sparse(&sparse)),
     ] {
         let (mut output, mut scratch) = (Matrix::zeros(0, 0), Scratch::new());
-        layer.forward_into(input, &mut output, &mut scratch);
+        layer.forward_into(input, &mut output, &mut scratch, Mode::Train);
         close(&output, &a, &format!("{what} forward"));
         let mut grads = LayerGradients::zeros_like(&layer);
         let mut grad = g_out.clone();
@@ -305,7 +305,7 @@ fn a_dense_layer_passes_a_sparse_batch_as_it_passes_a_dense_one() {
 #[test]
 #[should_panic(expected = "was given a sparse batch: it reads dense ones")]
 fn a_convolution_refuses_a_sparse_batch() {
-    use simplenn::layer::{Input, Scratch};
+    use simplenn::layer::{Input, Mode, Scratch};
     use simplenn::{Conv2d, Shape};
     let conv = Conv2d::new(
         Shape::image(2, 2, 1),
@@ -321,5 +321,6 @@ fn a_convolution_refuses_a_sparse_batch() {
         Input::Sparse(&sparse),
         &mut Matrix::zeros(0, 0),
         &mut Scratch::new(),
+        Mode::Train,
     );
 }

@@ -175,6 +175,39 @@ fn a_cnn_trains_bit_identically_for_any_thread_count() {
 }
 
 #[test]
+fn batch_normalisation_trains_bit_identically_for_any_thread_count() {
+    // Its statistics are summed row by row on one thread, its element-wise passes split by
+    // whole rows: a batch big enough to be split, after a convolution and a dense layer.
+    let mut rng = Rng::new(9);
+    let x = Matrix::<f32>::random_uniform(128, 784, 0.0, 1.0, &mut rng);
+    let y: Vec<usize> = (0..128).map(|i| i % 10).collect();
+    let train = |threads| {
+        matmul::set_threads(threads);
+        let mut net = Network::builder_for(simplenn::Shape::image(28, 28, 1))
+            .conv2d(8, 3, Activation::Identity)
+            .batch_norm(Activation::Relu)
+            .max_pool(2)
+            .hidden(64, Activation::Relu)
+            .batch_norm(Activation::Identity)
+            .output(10)
+            .seed(5)
+            .build();
+        let config = TrainConfig {
+            epochs: 2,
+            batch: Batch::Size(64),
+            ..TrainConfig::default()
+        };
+        let history = net.fit(&x, &y, &config).unwrap();
+        let losses: Vec<f64> = history.epochs.iter().map(|e| e.loss).collect();
+        (net, losses)
+    };
+    let one = train(1);
+    assert!(train(2) == one, "2 threads trained a different network");
+    assert!(train(3) == one, "3 threads trained a different network");
+    matmul::set_threads(0);
+}
+
+#[test]
 fn thread_count_defaults_to_something_sane() {
     assert!(matmul::threads() >= 1);
 }

@@ -44,6 +44,7 @@ pub fn kind(layer: &Layer) -> &'static str {
         Layer::Dense(_) => "dense",
         Layer::Conv2d(_) => "conv2d",
         Layer::MaxPool2d(_) => "maxpool2d",
+        Layer::BatchNorm(_) => "batchnorm",
     }
 }
 

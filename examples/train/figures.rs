@@ -7,6 +7,7 @@ use crate::report::Outcome;
 use crate::setup::Data;
 use simplenn::LayerKind;
 use simplenn::dataset::Dataset;
+use simplenn::layer::Layer;
 use simplenn::plot::{GalleryImage, LineChart, Series, WeightImage, gallery_svg, weights_svg};
 use simplenn::{EpochStats, Network};
 use std::path::Path;
@@ -174,10 +175,10 @@ fn feature_maps_svg(net: &Network, data: &Dataset, set: &str) -> String {
         if shape.height == 1 && shape.width == 1 {
             continue; // a dense layer: no picture
         }
-        let kind = if layer.as_conv2d().is_some() {
-            "conv"
-        } else {
-            "pool"
+        let kind = match layer {
+            Layer::Conv2d(_) => "conv",
+            Layer::BatchNorm(_) => "bn",
+            _ => "pool",
         };
         for c in 0..shape.channels.min(MAPS_PER_LAYER) {
             let values = out

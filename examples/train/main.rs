@@ -49,6 +49,9 @@ fn run() -> Result<(), Failure> {
     let notes = setup::settle_augmentation(&mut s, &data.train);
     setup::check_fit(&s, &data)?;
     let mut net = setup::build_network(&s, &data)?;
+    s.config
+        .check_batches(&net, data.train.len())
+        .map_err(settings::config_error)?;
     // A resumed run takes its weights from the checkpoint, not from --init-from.
     if let Some(file) = s.init_from.as_ref().filter(|_| resumed.is_none()) {
         setup::start_from(&mut net, file)?;

@@ -33,9 +33,10 @@ Network:
                       [default: 512,256]
   --arch LIST         any stack of hidden layers, input side first, e.g.
                       conv5:16,pool2,conv5:32,pool2,dense128: denseN (N units), convK:C
-                      (C kernels of KxK, 'same' padding, stride 1), poolK (KxK max-pooling);
-                      options after colons: an activation (dense64:tanh), for convK:C also
-                      sN (stride), valid, same or pN (padding), as in conv3:32:s2:valid
+                      (C kernels of KxK, 'same' padding, stride 1), poolK (KxK max-pooling),
+                      bn (batch normalisation of each channel); options after colons: an
+                      activation (dense64:tanh, bn:relu), for convK:C also sN (stride),
+                      valid, same or pN (padding), as in conv3:32:s2:valid
   --activation NAME   relu, sigmoid, tanh or identity [default: relu]
   --init NAME         he, xavier or original, for every layer [default: he with relu,
                       xavier with the other activations]

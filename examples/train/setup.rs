@@ -110,15 +110,6 @@ fn settle_warps(s: &mut Settings, train: &Dataset) -> Option<String> {
 /// frame, a config the library accepts for these sets, and for a preset 28×28 images.
 pub fn check_fit(s: &Settings, data: &Data) -> Result<(), Failure> {
     let images = data.train.images();
-    let (width, height) = (images.width(), images.height());
-    if s.config.shift >= width.min(height) {
-        return Err(Failure::Usage(format!(
-            "--shift: {} pixels would move these {width}×{height} images out of the frame (at \
-             most {})",
-            s.config.shift,
-            width.min(height) - 1
-        )));
-    }
     if let Err(e) = s.config.validate_for(&data.train, data.validation_set()) {
         return Err(Failure::Usage(format!(
             "these settings cannot train on this data: {}",

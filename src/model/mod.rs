@@ -52,8 +52,9 @@ pub const MAGIC: [u8; 8] = [0x89, b'S', b'N', b'N', b'\r', b'\n', 0x1A, b'\n'];
 
 /// The newest format version this build reads and writes. It writes the oldest version
 /// that can hold the network: version 1 for a stack of dense layers (so that such a file
-/// loads in every release), version 2 when there are convolutions or pooling.
-pub const VERSION: u32 = 2;
+/// loads in every release), version 2 when there are convolutions or pooling, version 3
+/// when there is batch normalisation.
+pub const VERSION: u32 = 3;
 
 /// The most values one sample may have at any layer of a version-2 file (2²⁶, 256 MB of
 /// `f32` per sample): a layer without parameters costs no bytes in the file, so without a
@@ -109,7 +110,7 @@ pub(crate) fn try_to_bytes<T: Float>(network: &Network<T>) -> Result<Vec<u8>> {
 }
 
 /// Writes the file, once [`check_storable`] has said every field fits: version 1 for a
-/// stack of dense layers, version 2 otherwise.
+/// stack of dense layers, version 2 or 3 otherwise.
 fn encode<T: Float>(network: &Network<T>) -> Vec<u8> {
     if network.layers().iter().all(|l| l.as_dense().is_some()) {
         v1::encode(network)
@@ -164,7 +165,15 @@ fn check_storable<T: Float>(network: &Network<T>) -> Result<()> {
             Layer::Dense(d) => vec![d.outputs()],
             Layer::Conv2d(c) => vec![c.output_shape().channels, c.kernel(), c.stride()],
             Layer::MaxPool2d(p) => vec![p.size()],
+            Layer::BatchNorm(_) => vec![],
         };
+        if let Some((mean, var, _)) = layer.running_statistics() {
+            let values = mean.iter().map(|&m| ("running mean", m));
+            let values = values.chain(var.iter().map(|&v| ("running variance", v)));
+            if let Some((what, x)) = values.into_iter().find(|(_, x)| !stored(*x).is_finite()) {
+                return refuse(non_finite(l, what, x));
+            }
+        }
         if let Some(&n) = fields.iter().find(|&&n| too_wide(n)) {
             return refuse(format!(
                 "layer {l} has a size of {n} (the format needs 1..={})",
@@ -219,7 +228,7 @@ pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<Network<T>> {
         let activations = header.activations(bytes)?;
         header.read_network(bytes, &activations)
     } else {
-        let plan = v2::Plan::parse(bytes)?;
+        let plan = v2::Plan::parse(bytes, version)?;
         check_crc(bytes)?;
         plan.read_network(bytes)
     }
@@ -317,27 +326,36 @@ fn read_parameters<T: Float>(
     rows: usize,
     cols: usize,
 ) -> Result<(Matrix<T>, Vec<T>)> {
-    let mut read = |count: usize, name: &dyn Fn(usize) -> String| {
-        let mut values = Vec::with_capacity(count);
-        for k in 0..count {
-            let at = *offset;
-            let x = f32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
-            if !x.is_finite() {
-                return Err(error_at(
-                    at,
-                    format!("layer {l} {} is {x}, not a finite number", name(k)),
-                ));
-            }
-            values.push(T::from_f64(f64::from(x)));
-            *offset += 4;
-        }
-        Ok(values)
-    };
-    let weights = read(rows * cols, &|k| {
+    let weights = read_floats(bytes, offset, l, rows * cols, &|k| {
         format!("weight ({}, {})", k / cols, k % cols)
     })?;
-    let bias = read(cols, &|j| format!("bias {j}"))?;
+    let bias = read_floats(bytes, offset, l, cols, &|j| format!("bias {j}"))?;
     Ok((Matrix::from_vec(rows, cols, weights), bias))
+}
+
+/// Reads `count` `f32`s of layer `l` starting at `*offset`, which it moves past them,
+/// refusing one that is not finite and naming it by `name(k)`.
+fn read_floats<T: Float>(
+    bytes: &[u8],
+    offset: &mut usize,
+    l: usize,
+    count: usize,
+    name: &dyn Fn(usize) -> String,
+) -> Result<Vec<T>> {
+    let mut values = Vec::with_capacity(count);
+    for k in 0..count {
+        let at = *offset;
+        let x = f32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+        if !x.is_finite() {
+            return Err(error_at(
+                at,
+                format!("layer {l} {} is {x}, not a finite number", name(k)),
+            ));
+        }
+        values.push(T::from_f64(f64::from(x)));
+        *offset += 4;
+    }
+    Ok(values)
 }
 
 /// Compares the length the header describes (`None`: more than 2⁶⁴ bytes) with the file's.

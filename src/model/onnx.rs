@@ -86,7 +86,15 @@ fn data_type(dtype: Dtype) -> i64 {
     match dtype {
         Dtype::F32 => 1,
         Dtype::F64 => 11,
+        Dtype::I64 => 7,
     }
+}
+
+/// An `AttributeProto` holding one float.
+fn float_attribute(name: &str, value: f32) -> Message {
+    let mut a = Message::new();
+    a.string(1, name).float(2, value).int(20, 1); // f, type FLOAT
+    a
 }
 
 /// An `AttributeProto` holding one integer, or a list of them.
@@ -151,9 +159,11 @@ pub fn to_bytes<T: Float>(network: &Network<T>) -> Vec<u8> {
         graph.message(1, &node(op, inputs, &output, attributes));
         output
     };
-    let first_is_conv = matches!(network.layers().first(), Some(Layer::Conv2d(_)));
+    // The input is an image, N × C × H × W, unless a dense layer reads it first.
+    let first_is_image = !matches!(network.layers().first(), Some(Layer::Dense(_)))
+        && !network.input_shape().is_flat();
     let shape = network.input_shape();
-    let input_dims = if first_is_conv {
+    let input_dims = if first_is_image {
         image = true;
         vec![shape.channels, shape.height, shape.width]
     } else {
@@ -199,6 +209,17 @@ pub fn to_bytes<T: Float>(network: &Network<T>) -> Vec<u8> {
                 current = next(&mut graph, "MaxPool", &[&current], &attributes);
                 None
             }
+            // Per channel: axis 1 of an N × C × H × W image or of an N × C row.
+            Layer::BatchNorm(bn) => {
+                let (mean, var) = (
+                    format!("layers.{i}.running_mean"),
+                    format!("layers.{i}.running_var"),
+                );
+                let epsilon = float_attribute("epsilon", bn.epsilon());
+                let inputs = [&current[..], &w, &b, &mean, &var];
+                current = next(&mut graph, "BatchNormalization", &inputs, &[epsilon]);
+                Some(bn.activation())
+            }
         };
         let op = match activation {
             Some(Activation::Relu) => "Relu",
@@ -225,7 +246,9 @@ pub fn to_bytes<T: Float>(network: &Network<T>) -> Vec<u8> {
     softmax.string(3, "softmax");
     graph.message(1, &softmax);
     graph.string(2, "simplenn");
-    for t in safetensors::tensors(network) {
+    // Every tensor but the batch counts, which inference does not read.
+    let tensors = safetensors::tensors(network).into_iter();
+    for t in tensors.filter(|t| t.dtype != Dtype::I64) {
         let mut tensor = Message::new();
         for &d in &t.shape {
             tensor.int(1, d as i64); // dims

@@ -32,6 +32,8 @@ pub enum Dtype {
     F32,
     /// 64-bit IEEE float.
     F64,
+    /// 64-bit signed integer: PyTorch's `num_batches_tracked` of a batch normalisation.
+    I64,
 }
 
 impl Dtype {
@@ -39,12 +41,13 @@ impl Dtype {
         match self {
             Dtype::F32 => "F32",
             Dtype::F64 => "F64",
+            Dtype::I64 => "I64",
         }
     }
     fn size(self) -> usize {
         match self {
             Dtype::F32 => 4,
-            Dtype::F64 => 8,
+            Dtype::F64 | Dtype::I64 => 8,
         }
     }
     /// The element type of `T`.
@@ -87,6 +90,7 @@ impl Tensor {
             match self.dtype {
                 Dtype::F32 => out.extend_from_slice(&(v as f32).to_le_bytes()),
                 Dtype::F64 => out.extend_from_slice(&v.to_le_bytes()),
+                Dtype::I64 => out.extend_from_slice(&(v as i64).to_le_bytes()),
             }
         }
         out
@@ -102,7 +106,8 @@ impl Tensors {
 
 // ANCHOR: export
 /// The network's parameters as PyTorch holds them (see the [module docs](self)), named
-/// `layers.{i}.weight` and `layers.{i}.bias`.
+/// `layers.{i}.weight` and `layers.{i}.bias`, and a batch normalisation's buffers,
+/// `running_mean`, `running_var` and `num_batches_tracked` (an `I64` scalar).
 pub fn tensors<T: Float>(network: &Network<T>) -> Vec<Tensor> {
     let dtype = Dtype::of::<T>();
     let mut out = Vec::new();
@@ -138,6 +143,17 @@ pub fn tensors<T: Float>(network: &Network<T>) -> Vec<Tensor> {
                 (vec![o, c, k, k], values)
             }
             Layer::MaxPool2d(_) => continue,
+            // γ, one per channel.
+            Layer::BatchNorm(_) => (
+                vec![w.len()],
+                w.as_slice().iter().map(|v| v.to_f64()).collect(),
+            ),
+        };
+        let vector = |name: &str, values: &[T]| Tensor {
+            name: format!("layers.{i}.{name}"),
+            dtype,
+            shape: vec![values.len()],
+            values: values.iter().map(|v| v.to_f64()).collect(),
         };
         out.push(Tensor {
             name: format!("layers.{i}.weight"),
@@ -145,12 +161,17 @@ pub fn tensors<T: Float>(network: &Network<T>) -> Vec<Tensor> {
             shape,
             values,
         });
-        out.push(Tensor {
-            name: format!("layers.{i}.bias"),
-            dtype,
-            shape: vec![b.len()],
-            values: b.iter().map(|v| v.to_f64()).collect(),
-        });
+        out.push(vector("bias", b));
+        if let Some((mean, var, batches)) = layer.running_statistics() {
+            out.push(vector("running_mean", mean));
+            out.push(vector("running_var", var));
+            out.push(Tensor {
+                name: format!("layers.{i}.num_batches_tracked"),
+                dtype: Dtype::I64,
+                shape: Vec::new(),
+                values: vec![batches as f64],
+            });
+        }
     }
     out
 }
@@ -289,9 +310,10 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Tensors> {
         let dtype = match entry.get("dtype").and_then(Json::as_str) {
             Some("F32") => Dtype::F32,
             Some("F64") => Dtype::F64,
+            Some("I64") => Dtype::I64,
             Some(other) => {
                 return Err(wrong(&format!(
-                    "dtype {other} is not read here (F32 and F64 are)"
+                    "dtype {other} is not read here (F32, F64 and I64 are)"
                 )));
             }
             None => return Err(wrong("no dtype")),
@@ -377,6 +399,10 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Tensors> {
                 .chunks_exact(8)
                 .map(|b| f64::from_le_bytes(b.try_into().expect("8")))
                 .collect(),
+            Dtype::I64 => raw
+                .chunks_exact(8)
+                .map(|b| i64::from_le_bytes(b.try_into().expect("8")) as f64)
+                .collect(),
         };
     }
     out.tensors
@@ -430,6 +456,10 @@ pub fn set_parameters<T: Float>(network: &mut Network<T>, file: &Tensors) -> Res
             )));
         }
     }
+    for w in &wanted {
+        let t = file.get(&w.name).expect("checked above");
+        check_values(t, w.dtype == Dtype::I64 || w.name.ends_with("running_var"))?;
+    }
     let inputs: Vec<Shape> = (0..network.layers().len())
         .map(|i| image_before(network, i))
         .collect();
@@ -443,14 +473,16 @@ pub fn set_parameters<T: Float>(network: &mut Network<T>, file: &Tensors) -> Res
             _ => continue,
         };
         let input = inputs[i];
-        let conv = layer
-            .as_conv2d()
-            .map(|c| (c.kernel(), c.input_shape().channels));
+        let kind = match layer {
+            Layer::Conv2d(c) => Kind::Conv(c.kernel(), c.input_shape().channels),
+            Layer::BatchNorm(_) => Kind::BatchNorm,
+            _ => Kind::Dense,
+        };
         let Some((w, b)) = layer.params_mut() else {
             continue;
         };
-        match conv {
-            None => {
+        match kind {
+            Kind::Dense => {
                 let (inputs, outputs) = w.shape();
                 let order = channels_first(input);
                 for o in 0..outputs {
@@ -459,7 +491,7 @@ pub fn set_parameters<T: Float>(network: &mut Network<T>, file: &Tensors) -> Res
                     }
                 }
             }
-            Some((k, c)) => {
+            Kind::Conv(k, c) => {
                 let mut it = weight.values.iter();
                 for oc in 0..w.cols() {
                     for ic in 0..c {
@@ -472,12 +504,65 @@ pub fn set_parameters<T: Float>(network: &mut Network<T>, file: &Tensors) -> Res
                     }
                 }
             }
+            Kind::BatchNorm => {
+                for (dst, &v) in w.as_mut_slice().iter_mut().zip(&weight.values) {
+                    *dst = T::from_f64(v);
+                }
+            }
         }
         for (dst, &v) in b.iter_mut().zip(&bias.values) {
             *dst = T::from_f64(v);
+        }
+        if let Some((mean, var, batches)) = layer.running_statistics_mut() {
+            let get = |name: &str| file.get(&format!("layers.{i}.{name}")).expect("checked");
+            for (dst, &v) in mean.iter_mut().zip(&get("running_mean").values) {
+                *dst = T::from_f64(v);
+            }
+            for (dst, &v) in var.iter_mut().zip(&get("running_var").values) {
+                *dst = T::from_f64(v);
+            }
+            *batches = get("num_batches_tracked").values[0] as u64;
         }
     }
     *network = updated;
     Ok(())
 }
 // ANCHOR_END: import
+
+/// How [`set_parameters`] lays a layer's `weight` tensor out.
+enum Kind {
+    /// `[out, in]`, inputs channels first.
+    Dense,
+    /// OIHW: the kernel size and the input channels.
+    Conv(usize, usize),
+    /// One `γ` per channel.
+    BatchNorm,
+}
+
+/// Refuses a tensor with a value that is not finite, or, for a variance or a count
+/// (`non_negative`), below zero; a count must also be a whole number.
+fn check_values(t: &Tensor, non_negative: bool) -> Result<()> {
+    let whole = t.dtype == Dtype::I64 || t.name.ends_with("num_batches_tracked");
+    let bad = t
+        .values
+        .iter()
+        .position(|&v| !v.is_finite() || (non_negative && v < 0.0) || (whole && v.fract() != 0.0));
+    match bad {
+        None => Ok(()),
+        Some(k) => Err(Error::safetensors(
+            None,
+            format!(
+                "tensor {:?} holds {} at index {k}, which {}",
+                t.name,
+                t.values[k],
+                if whole {
+                    "is not a count of batches"
+                } else if non_negative {
+                    "is not a variance (finite and at least 0)"
+                } else {
+                    "is not a finite number"
+                }
+            ),
+        )),
+    }
+}

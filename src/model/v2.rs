@@ -1,19 +1,21 @@
-//! Version 2 of the model file: any stack of layers. A 28-byte header (the input's height,
-//! width and channels where version 1 has a count of inputs), then a 20-byte record per
-//! layer (its kind, its activation, 2 reserved bytes and four `u32` fields), the parameters
-//! of the layers that have them, and the CRC; the book's chapter "The model file format" has
-//! the table. A reader checks every record against the shape it receives before it
-//! allocates a parameter.
+//! Versions 2 and 3 of the model file: any stack of layers. A 28-byte header (the input's
+//! height, width and channels where version 1 has a count of inputs), then a 20-byte record
+//! per layer (its kind, its activation, 2 reserved bytes and four `u32` fields), the
+//! parameters of the layers that have them, and the CRC; the book's chapter "The model file
+//! format" has the table. Version 3 is version 2 with one more kind, batch normalisation,
+//! written only for a network that has it. A reader checks every record against the shape
+//! it receives before it allocates a parameter.
 
 use super::{
     CRC_SIZE, MAGIC, MAX_LAYERS, MAX_SAMPLE_VALUES, activation_code, activation_from_code,
-    check_length, error_at, read_parameters, stored, truncated, u32_at,
+    check_length, error_at, read_floats, read_parameters, stored, truncated, u32_at,
 };
+use crate::blocks::matrix::Matrix;
 use crate::data::crc32::crc32;
 use crate::error::Result;
 use crate::float::Float;
 use crate::nn::activation::Activation;
-use crate::nn::layer::{Conv2d, Dense, Layer, LayerKind, MaxPool2d};
+use crate::nn::layer::{BatchNorm, Conv2d, Dense, Layer, LayerKind, MaxPool2d};
 use crate::nn::network::Network;
 use crate::nn::shape::Shape;
 
@@ -28,6 +30,8 @@ const KIND_DENSE: u8 = 0;
 const KIND_CONV2D: u8 = 1;
 /// See [`KIND_DENSE`].
 const KIND_MAX_POOL2D: u8 = 2;
+/// See [`KIND_DENSE`]; version 3 only.
+const KIND_BATCH_NORM: u8 = 3;
 
 /// The file of any stack of layers whose every field fits (checked by
 /// [`check_storable`](super::check_storable)).
@@ -42,8 +46,14 @@ pub(super) fn encode<T: Float>(network: &Network<T>) -> Vec<u8> {
             out.extend_from_slice(&(v as u32).to_le_bytes());
         }
     };
+    // Version 3 only when there is a kind version 2 does not have.
+    let version: u32 = if layers.iter().any(|l| l.as_batch_norm().is_some()) {
+        3
+    } else {
+        2
+    };
     out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&2u32.to_le_bytes()); // format version 2
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&(layers.len() as u32).to_le_bytes());
     let input = network.input_shape();
     u32s(&mut out, &[input.height, input.width, input.channels]);
@@ -61,17 +71,33 @@ pub(super) fn encode<T: Float>(network: &Network<T>) -> Vec<u8> {
                 ],
             ),
             Layer::MaxPool2d(p) => (KIND_MAX_POOL2D, [p.size(), 0, 0, 0]),
+            // The momentum and ε as f32 bits, then the batch count's low and high halves.
+            Layer::BatchNorm(b) => (
+                KIND_BATCH_NORM,
+                [
+                    b.momentum().to_bits() as usize,
+                    b.epsilon().to_bits() as usize,
+                    (b.batches_tracked() & 0xFFFF_FFFF) as usize,
+                    (b.batches_tracked() >> 32) as usize,
+                ],
+            ),
         };
         out.push(kind);
         out.push(layer.activation().map_or(0, activation_code));
         out.extend_from_slice(&[0; 2]); // reserved
         u32s(&mut out, &fields);
     }
-    // The parameters of the layers that have them, in order: weights row-major, then biases.
+    // The parameters of the layers that have them, in order: weights row-major, then biases
+    // (batch normalisation's γ and β), then any running statistics (its mean and variance).
     for layer in layers {
         if let (Some(weights), Some(bias)) = (layer.weights(), layer.bias()) {
             for &w in weights.as_slice().iter().chain(bias) {
                 out.extend_from_slice(&stored(w).to_le_bytes());
+            }
+        }
+        if let Some((mean, var, _)) = layer.running_statistics() {
+            for &v in mean.iter().chain(var) {
+                out.extend_from_slice(&stored(v).to_le_bytes());
             }
         }
     }
@@ -95,6 +121,8 @@ struct PlannedLayer {
     padding: usize,
     /// The weight matrix's shape, `(0, 0)` for pooling.
     weights: (usize, usize),
+    /// BatchNorm: its record's four fields (momentum and ε bits, the batch count's halves).
+    fields: [u32; 4],
 }
 
 /// A version-2 header, read and checked against the file's length.
@@ -109,7 +137,7 @@ impl Plan {
     /// layer's shapes and parameter count with checked arithmetic, and checks that the file
     /// is exactly as long as they imply, all before any parameter is allocated. Each error
     /// names the offset of the field that is wrong.
-    pub(super) fn parse(bytes: &[u8]) -> Result<Plan> {
+    pub(super) fn parse(bytes: &[u8], version: u32) -> Result<Plan> {
         let field = |offset: usize| {
             u32_at(bytes, offset)
                 .map(|v| v as usize)
@@ -212,6 +240,7 @@ impl Plan {
                         stride: 0,
                         padding: 0,
                         weights: (shape.volume(), outputs),
+                        fields: [0; 4],
                     }
                 }
                 KIND_CONV2D => {
@@ -228,6 +257,7 @@ impl Plan {
                         stride,
                         padding,
                         weights: (kernel * kernel * shape.channels, channels),
+                        fields: [0; 4],
                     }
                 }
                 KIND_MAX_POOL2D => {
@@ -244,13 +274,46 @@ impl Plan {
                         stride: size,
                         padding: 0,
                         weights: (0, 0),
+                        fields: [0; 4],
+                    }
+                }
+                KIND_BATCH_NORM if version >= 3 => {
+                    let fields = [f(0)? as u32, f(1)? as u32, f(2)? as u32, f(3)? as u32];
+                    let (momentum, epsilon) =
+                        (f32::from_bits(fields[0]), f32::from_bits(fields[1]));
+                    if !(momentum > 0.0 && momentum <= 1.0) {
+                        return Err(bad_shape(
+                            4,
+                            format!("a batch normalisation momentum of {momentum}, not in (0, 1]"),
+                        ));
+                    }
+                    if !(epsilon.is_finite() && epsilon > 0.0) {
+                        return Err(bad_shape(
+                            8,
+                            format!(
+                                "a batch normalisation ε of {epsilon}, not positive and finite"
+                            ),
+                        ));
+                    }
+                    PlannedLayer {
+                        kind,
+                        activation,
+                        input: shape,
+                        output: shape,
+                        kernel: 0,
+                        stride: 0,
+                        padding: 0,
+                        // γ as a 1 × C matrix and β; the mean and variance come after.
+                        weights: (1, shape.channels),
+                        fields,
                     }
                 }
                 _ => {
                     return Err(error_at(
                         offset,
                         format!(
-                            "layer {l} has unknown kind {kind} (0 dense, 1 conv2d, 2 maxpool2d)"
+                            "layer {l} has unknown kind {kind} (0 dense, 1 conv2d, 2 maxpool2d{})",
+                            if version >= 3 { ", 3 batchnorm" } else { "" }
                         ),
                     ));
                 }
@@ -266,10 +329,12 @@ impl Plan {
                 ));
             }
             let (rows, cols) = planned.weights;
-            // Weights and biases; pooling's (0, 0) weights make that 0.
+            // Weights and biases (pooling's (0, 0) weights make that 0), and batch
+            // normalisation's two running statistics per channel.
+            let statistics = if kind == KIND_BATCH_NORM { 2 * cols } else { 0 };
             let params = (rows as u64)
                 .checked_mul(cols as u64)
-                .and_then(|w| w.checked_add(cols as u64));
+                .and_then(|w| w.checked_add((cols + statistics) as u64));
             expected = params
                 .and_then(|p| p.checked_mul(4))
                 .and_then(|b| b.checked_add(expected?));
@@ -294,15 +359,40 @@ impl Plan {
                 MaxPool2d::new(p.input, p.kernel).into()
             } else {
                 let (weights, bias) = read_parameters(bytes, &mut offset, l, rows, cols)?;
-                if p.kind == KIND_DENSE {
-                    Dense::new(weights, bias, p.activation).into()
-                } else {
-                    Conv2d::new(p.input, weights, bias, p.stride, p.padding, p.activation).into()
+                match p.kind {
+                    KIND_DENSE => Dense::new(weights, bias, p.activation).into(),
+                    KIND_CONV2D => {
+                        let (stride, padding) = (p.stride, p.padding);
+                        Conv2d::new(p.input, weights, bias, stride, padding, p.activation).into()
+                    }
+                    _ => self.read_batch_norm(bytes, &mut offset, l, p, (weights, bias))?,
                 }
             };
             layers.push(layer);
         }
         // The records chain by construction: each layer was planned on the one before's output.
         Network::try_from_layers(layers).map_err(|e| error_at(V2_FIXED_HEADER, e.to_string()))
+    }
+
+    /// A batch normalisation layer from its `γ` and `β`, and the running mean and variance
+    /// that follow them at `*offset`.
+    fn read_batch_norm<T: Float>(
+        &self,
+        bytes: &[u8],
+        offset: &mut usize,
+        l: usize,
+        p: &PlannedLayer,
+        (gamma, beta): (Matrix<T>, Vec<T>),
+    ) -> Result<Layer<T>> {
+        let c = p.input.channels;
+        let mean = read_floats(bytes, offset, l, c, &|j| format!("running mean {j}"))?;
+        let var_at = *offset;
+        let var = read_floats(bytes, offset, l, c, &|j| format!("running variance {j}"))?;
+        let batches = u64::from(p.fields[2]) | (u64::from(p.fields[3]) << 32);
+        let settings = (f32::from_bits(p.fields[0]), f32::from_bits(p.fields[1]));
+        let parts = (gamma.into_vec(), beta, mean, var);
+        BatchNorm::from_parts(p.input, parts, batches, settings, p.activation)
+            .map(Layer::from)
+            .map_err(|e| error_at(var_at, format!("layer {l}: {e}")))
     }
 }

@@ -10,9 +10,11 @@
 //! | `denseN` | a dense layer of `N` units |
 //! | `convK:C` | a convolution with `C` kernels of `K × K`, stride 1, "same" padding |
 //! | `poolK` (or `maxpoolK`) | max-pooling over `K × K` windows |
+//! | `bn` (or `batchnorm`) | batch normalisation of every channel |
 //!
-//! A dense layer or a convolution may add options, each after a colon, in any order: an
-//! activation (`relu`, the default, `sigmoid`, `tanh` or `identity`); for a convolution also
+//! A dense layer, a convolution or a batch normalisation may add options, each after a
+//! colon, in any order: an activation (`relu`, the default for dense layers and
+//! convolutions, `sigmoid`, `tanh` or `identity`, the default for `bn`); for a convolution also
 //! a stride `sN` and a padding, `same`, `valid` or `pN` (N pixels). So `conv3:32:s2:valid`
 //! is 32 kernels of 3 × 3 moving 2 pixels at a time with no padding, and `dense64:tanh` a
 //! dense layer of 64 tanh units. `none` (or an empty string) is no hidden layer at all, and
@@ -254,6 +256,16 @@ fn parse_token(token: &str, layer: usize) -> Result<LayerSpec, BadArchitecture> 
             return Err(bad("pooling takes no options".to_string()));
         }
         Ok(LayerSpec::MaxPool2d { size })
+    } else if head == "bn" || head == "batchnorm" {
+        let mut activation = Activation::Identity;
+        for option in options {
+            activation = option.parse().map_err(|_| {
+                bad(format!(
+                    "'{option}' is not an activation (relu, sigmoid, tanh, identity)"
+                ))
+            })?;
+        }
+        Ok(LayerSpec::BatchNorm { activation })
     } else {
         Err(bad("unknown layer".to_string()))
     }
@@ -290,6 +302,10 @@ pub fn describe(layers: &[LayerSpec]) -> String {
                 token + &activation_suffix(activation)
             }
             LayerSpec::MaxPool2d { size } => format!("pool{size}"),
+            LayerSpec::BatchNorm {
+                activation: Activation::Identity,
+            } => "bn".to_string(),
+            LayerSpec::BatchNorm { activation } => format!("bn:{}", activation.name()),
         })
         .collect();
     tokens.join(",")

@@ -6,7 +6,7 @@ use crate::blocks::rng::Rng;
 use crate::float::Float;
 use crate::nn::activation::Activation;
 use crate::nn::arch::{BadArchitecture, Problem};
-use crate::nn::layer::{Conv2d, Dense, Layer, LayerKind, MaxPool2d, Padding};
+use crate::nn::layer::{BatchNorm, Conv2d, Dense, Layer, LayerKind, MaxPool2d, Padding};
 use crate::nn::network::Network;
 use crate::nn::shape::{Shape, ShapeError};
 
@@ -39,6 +39,11 @@ pub enum LayerSpec {
     MaxPool2d {
         /// The window's side.
         size: usize,
+    },
+    /// Batch normalisation of every channel of what the layer before gives.
+    BatchNorm {
+        /// The activation of its output (the identity, unless asked).
+        activation: Activation,
     },
 }
 
@@ -87,6 +92,11 @@ impl<T: Float> NetworkBuilder<T> {
     /// Adds max-pooling over `size × size` windows.
     pub fn max_pool(self, size: usize) -> Self {
         self.layer(LayerSpec::MaxPool2d { size })
+    }
+
+    /// Adds batch normalisation with the given activation after it.
+    pub fn batch_norm(self, activation: Activation) -> Self {
+        self.layer(LayerSpec::BatchNorm { activation })
     }
 
     /// Adds any hidden layer.
@@ -197,6 +207,10 @@ impl<T: Float> NetworkBuilder<T> {
                 }
                 LayerSpec::MaxPool2d { size } => {
                     MaxPool2d::try_new(shape, size).map_err(bad)?.into()
+                }
+                // No random draws: γ = 1 and β = 0 start it as the identity on its batch.
+                LayerSpec::BatchNorm { activation } => {
+                    BatchNorm::try_new(shape, activation).map_err(bad)?.into()
                 }
             };
             shape = layer.output_shape();

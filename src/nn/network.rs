@@ -9,10 +9,9 @@
 use crate::blocks::matrix::{Matrix, argmax};
 use crate::data::samples::{Inputs, MatrixSamples, Samples};
 use crate::float::Float;
-use crate::nn::activation::Activation;
 use crate::nn::arch::{BadArchitecture, Problem};
 use crate::nn::builder::NetworkBuilder;
-use crate::nn::layer::{Input, Layer, LayerGradients, LayerKind, Scratch};
+use crate::nn::layer::{Input, Layer, LayerGradients, LayerKind, Mode, Scratch};
 use crate::nn::loss::{
     cross_entropy_with_logits, softmax_cross_entropy_inplace,
     softmax_cross_entropy_smoothed_inplace, softmax_rows_inplace,
@@ -229,9 +228,15 @@ impl<T: Float> Network<T> {
 
     // ANCHOR: forward
     /// Runs a batch through every layer, leaving layer `l`'s output in `activations[l]`.
-    /// With dropout masks, hidden layer `l`'s output times `masks[l]` goes to `dropped[l]`,
-    /// and that is what the layer above reads.
-    fn forward_trace(&self, x: Input<'_, T>, masks: Option<&[Matrix<T>]>, ws: &mut Workspace<T>) {
+    /// With dropout masks (training only), hidden layer `l`'s output times `masks[l]` goes
+    /// to `dropped[l]`, and that is what the layer above reads.
+    fn forward_trace(
+        &self,
+        x: Input<'_, T>,
+        mode: Mode,
+        masks: Option<&[Matrix<T>]>,
+        ws: &mut Workspace<T>,
+    ) {
         self.check_input(x.cols());
         let n = self.layers.len();
         ws.activations.resize_with(n, || Matrix::zeros(0, 0));
@@ -242,7 +247,7 @@ impl<T: Float> Network<T> {
         for (l, layer) in self.layers.iter().enumerate() {
             let (below, rest) = ws.activations.split_at_mut(l);
             let input = layer_input(x, l, below, &ws.dropped, masks.is_some());
-            layer.forward_into(input, &mut rest[0], &mut ws.scratch[l]);
+            layer.forward_into(input, &mut rest[0], &mut ws.scratch[l], mode);
             if let Some(masks) = masks.filter(|_| l + 1 < n) {
                 drop_units(&rest[0], &masks[l], &mut ws.dropped[l]);
             }
@@ -267,7 +272,7 @@ impl<T: Float> Network<T> {
     /// If `x.cols() != self.inputs()`.
     pub fn forward_all(&self, x: &Matrix<T>) -> Vec<Matrix<T>> {
         let mut ws = Workspace::new();
-        self.forward_trace(x.view().into(), None, &mut ws);
+        self.forward_trace(x.view().into(), Mode::Evaluate, None, &mut ws);
         ws.activations
     }
 
@@ -418,7 +423,7 @@ impl<T: Float> Network<T> {
         grads: &mut Gradients<T>,
     ) -> (f64, usize) {
         let masks = regularisation.dropout_masks;
-        self.forward_trace(x, masks, ws);
+        self.forward_trace(x, Mode::Train, masks, ws);
         let Workspace {
             activations,
             dropped,
@@ -445,6 +450,24 @@ impl<T: Float> Network<T> {
         (loss, correct)
     }
     // ANCHOR_END: backprop
+
+    /// After a training step on the batch whose passes `ws` holds: each layer learns what
+    /// it does not learn by gradient (batch normalisation's running statistics).
+    pub(crate) fn track_batch(&mut self, ws: &Workspace<T>) {
+        for (layer, scratch) in self.layers.iter_mut().zip(&ws.scratch) {
+            layer.track_batch(scratch);
+        }
+    }
+
+    /// The fewest samples a training batch of this network may have (two with batch
+    /// normalisation after a dense layer, one otherwise).
+    pub fn min_training_batch(&self) -> usize {
+        self.layers
+            .iter()
+            .map(LayerKind::min_training_batch)
+            .max()
+            .unwrap_or(1)
+    }
 
     /// Rows evaluated at a time: up to [`EVAL_CHUNK`], fewer when the layers' outputs are
     /// so large that a chunk would need more than [`EVAL_VALUES`] values.
@@ -482,7 +505,7 @@ impl<T: Float> Network<T> {
                     buffer.view()
                 }
             };
-            self.forward_trace(chunk.into(), None, &mut ws);
+            self.forward_trace(chunk.into(), Mode::Evaluate, None, &mut ws);
             f(start, &ws.activations[self.layers.len() - 1]);
         }
     }
@@ -587,22 +610,13 @@ fn count_correct<T: Float>(logits: &Matrix<T>, labels: &[usize]) -> usize {
 
 /// `784 → 128 relu → 10 softmax`, or for a convolutional network
 /// `1×28×28 → conv5×5 16×28×28 relu → maxpool2×2 16×14×14 → … → 10 softmax`: the input
-/// shape, then each layer's summary and activation, the last layer's identity named for the
-/// softmax that follows it.
+/// shape, then each layer's summary, the last layer's identity named for the softmax that
+/// follows it.
 impl<T: Float> fmt::Display for Network<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.input_shape())?;
         for (l, layer) in self.layers.iter().enumerate() {
-            write!(f, " → {}", layer.summary())?;
-            if let Some(activation) = layer.activation() {
-                let softmax = l + 1 == self.layers.len() && activation == Activation::Identity;
-                let name = if softmax {
-                    "softmax"
-                } else {
-                    activation.name()
-                };
-                write!(f, " {name}")?;
-            }
+            write!(f, " → {}", layer.summary(l + 1 == self.layers.len()))?;
         }
         Ok(())
     }

@@ -43,6 +43,7 @@ use crate::data::crc32::crc32;
 use crate::error::{Error, Location, Result};
 use crate::float::Float;
 use crate::model;
+use crate::nn::layer::{Layer, LayerKind};
 use crate::nn::network::Network;
 use std::fs;
 use std::path::Path;
@@ -50,8 +51,10 @@ use std::path::Path;
 /// The first 8 bytes of every checkpoint: like a model file's, with `C` for checkpoint.
 pub const MAGIC: [u8; 8] = [0x89, b'S', b'N', b'C', b'\r', b'\n', 0x1A, b'\n'];
 
-/// The format version this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The newest format version this build writes and reads. It writes version 1 unless the
+/// network has running statistics (batch normalisation), which version 2 adds after the
+/// parameters, so that a checkpoint of any other network is what it always was.
+pub const VERSION: u32 = 2;
 
 /// A checkpoint read back: the network, the run to continue, and the note.
 #[derive(Debug)]
@@ -83,8 +86,12 @@ pub fn to_bytes<T: Float>(
         bytes: Vec::new(),
         width: std::mem::size_of::<T>(),
     };
+    let statistics = network
+        .layers()
+        .iter()
+        .any(|l| l.running_statistics().is_some());
     w.bytes.extend_from_slice(&MAGIC);
-    w.u32(VERSION);
+    w.u32(if statistics { 2 } else { 1 });
     w.bytes.extend_from_slice(&[w.width as u8, 0, 0, 0]);
     w.u64(model.len() as u64);
     w.bytes.extend_from_slice(&model);
@@ -127,6 +134,7 @@ pub fn to_bytes<T: Float>(
     for array in parameter_slices(network.layers()) {
         w.floats(array);
     }
+    write_statistics(&mut w, network.layers());
     let optimiser = training.optimiser();
     w.u8(optimiser.kind());
     w.u64(optimiser.steps());
@@ -140,6 +148,7 @@ pub fn to_bytes<T: Float>(
             for array in parameter_slices(layers) {
                 w.floats(array);
             }
+            write_statistics(&mut w, layers);
         }
     }
     w.u32(u32::try_from(note.len()).map_err(|_| error("the note is over 4 GiB"))?);
@@ -201,10 +210,10 @@ pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<Checkpoint<T>> {
         ));
     }
     let version = r.u32("the version")?;
-    if version != VERSION {
+    if !(1..=VERSION).contains(&version) {
         return Err(r.error_before(
             4,
-            format!("format version {version}; this build reads version {VERSION}"),
+            format!("format version {version}; this build reads versions 1 to {VERSION}"),
         ));
     }
     let width = r.u8("the float width")? as usize;
@@ -336,6 +345,19 @@ pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<Checkpoint<T>> {
     for array in parameter_arrays(network.layers_mut()) {
         r.floats(array, "the parameters")?;
     }
+    if version == 1
+        && network
+            .layers()
+            .iter()
+            .any(|l| l.running_statistics().is_some())
+    {
+        return Err(Error::checkpoint(
+            Some(model_at as u64),
+            "the model has batch normalisation, whose statistics a version-1 checkpoint \
+             cannot hold",
+        ));
+    }
+    read_statistics(&mut r, network.layers_mut(), "the running statistics")?;
     // The run the settings make, continued from the progress if it fits them; the rest of
     // the file is read into it.
     let mut training = Training::resume(&network, &config, samples, progress).map_err(|e| {
@@ -374,6 +396,7 @@ pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<Checkpoint<T>> {
             for array in parameter_arrays(layers) {
                 r.floats(array, "the best epoch's parameters")?;
             }
+            read_statistics(&mut r, layers, "the best epoch's running statistics")?;
         }
         (false, None) => {}
         _ => {
@@ -398,6 +421,37 @@ pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<Checkpoint<T>> {
         training,
         note,
     })
+}
+
+/// Each layer's running statistics, the layers' order: mean and variance at the network's
+/// float width, then the count of batches they learnt from.
+fn write_statistics<T: Float>(w: &mut Writer, layers: &[Layer<T>]) {
+    for (mean, var, batches) in layers.iter().filter_map(LayerKind::running_statistics) {
+        w.floats(mean);
+        w.floats(var);
+        w.u64(batches);
+    }
+}
+
+/// Reads what [`write_statistics`] wrote into `layers`, refusing a variance that is negative
+/// or not finite.
+fn read_statistics<T: Float>(r: &mut Reader, layers: &mut [Layer<T>], what: &str) -> Result<()> {
+    for layer in layers.iter_mut() {
+        let Some((mean, var, batches)) = layer.running_statistics_mut() else {
+            continue;
+        };
+        r.floats(mean, what)?;
+        let var_at = r.at;
+        r.floats(var, what)?;
+        if let Some(j) = var.iter().position(|v| !(v.is_finite() && *v >= T::ZERO)) {
+            return Err(Error::checkpoint(
+                Some((var_at + j * r.width) as u64),
+                format!("{what}: a variance of {:?}", var[j]),
+            ));
+        }
+        *batches = r.u64(what)?;
+    }
+    Ok(())
 }
 
 /// An error of the embedded model file, its offset moved to where the model starts.

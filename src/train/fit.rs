@@ -347,6 +347,9 @@ impl<T: Float> Training<T> {
         if let Err(e) = self.config.validate_for(train, validation) {
             panic!("Network::fit: bad TrainConfig: {e}");
         }
+        if let Err(e) = self.config.check_batches(network, train.len()) {
+            panic!("Network::fit: bad TrainConfig: {e}");
+        }
         network.check_samples(train);
         if let Some(v) = validation {
             network.check_samples(v);
@@ -434,6 +437,7 @@ impl<T: Float> Training<T> {
             }
             self.optimiser
                 .step(network, &self.buffers.grads, learning_rate);
+            network.track_batch(&self.buffers.ws);
             loss_sum += loss * rows.len() as f64;
             correct += right;
             done += rows.len();

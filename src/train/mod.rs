@@ -438,6 +438,47 @@ impl TrainConfig {
         Ok(())
     }
 
+    /// Checks that every batch of an epoch over `samples` samples is large enough for
+    /// `network` to train on
+    /// ([`Network::min_training_batch`](crate::nn::network::Network::min_training_batch)):
+    /// batch normalisation after a dense layer needs two samples for a variance, so a last
+    /// batch of one is refused, as PyTorch refuses it.
+    ///
+    /// ```
+    /// use simplenn::{Activation, Batch, Network, TrainConfig};
+    /// let net: Network = Network::builder(4).hidden(3, Activation::Relu)
+    ///     .batch_norm(Activation::Identity).output(2).build();
+    /// let config = TrainConfig { batch: Batch::Size(4), ..TrainConfig::default() };
+    /// assert!(config.check_batches(&net, 8).is_ok());
+    /// let error = config.check_batches(&net, 9).unwrap_err(); // 4 + 4 + 1
+    /// assert!(error.to_string().contains("a batch of 1 sample"));
+    /// ```
+    pub fn check_batches<T: Float>(
+        &self,
+        network: &crate::nn::network::Network<T>,
+        samples: usize,
+    ) -> Result<(), BadConfig> {
+        let needed = network.min_training_batch();
+        let smallest = match self.batch {
+            _ if samples == 0 => return Ok(()),
+            Batch::Full => samples,
+            Batch::Size(size) if samples.is_multiple_of(size.max(1)) => size.min(samples),
+            Batch::Size(size) => samples % size,
+        };
+        if smallest >= needed {
+            return Ok(());
+        }
+        let s = if smallest == 1 { "" } else { "s" };
+        Err(BadConfig::new(
+            Setting::Batch,
+            format!(
+                "leaves a batch of {smallest} sample{s} in every epoch of {samples}, and batch \
+                 normalisation after a dense layer needs {needed} to train on: choose another \
+                 batch size"
+            ),
+        ))
+    }
+
     /// True if training images are distorted: shifted, rotated or scaled.
     pub fn distorts(&self) -> bool {
         self.shift > 0 || self.rotation > 0.0 || self.scale > 0.0

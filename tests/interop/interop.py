@@ -2,8 +2,9 @@
 """Proves simplenn's exported models against PyTorch and ONNX Runtime. CI runs it
 (`.ci/run`); it is a test of the crate's exports and imports, kept with the tests.
 
-1. simplenn trains the default MLP (784-512-256-10) and the preset's CNN (conv5:16, pool2,
-   conv5:32, pool2, dense128) for an epoch on the built-in digits, saves them,
+1. simplenn trains the default MLP (784-512-256-10), the preset's CNN (conv5:16, pool2,
+   conv5:32, pool2, dense128) and a CNN with batch normalisation for an epoch on the
+   built-in digits, saves them,
    and exports them with `predict --export`; PyTorch builds the same architectures (below),
    loads the files with the `safetensors` package (`load_state_dict(..., strict=True)`), and
    predicts the digits of the test folder: the labels must be simplenn's, and every
@@ -13,8 +14,9 @@
    simplenn's in the same way (`interop_onnx.py`, run by the interpreter `--onnx-python`
    names, which needs `onnx` and `onnxruntime` but not PyTorch: Debian's PyTorch wants
    Debian's NumPy 1, and current onnx wants NumPy 2).
-3. PyTorch trains its own MLP for one epoch and saves it with safetensors; simplenn imports
-   it (`train --init-from FILE --epochs 0 --save`) and must predict as PyTorch does.
+3. PyTorch trains its own MLP for one epoch, and a CNN with batch normalisation for 32
+   steps, and saves them with safetensors; simplenn imports them (`train --init-from FILE
+   --epochs 0 --save`) and must predict as PyTorch does.
 
     apt-get install python3-torch && /usr/bin/python3 -m pip install safetensors
     python3 -m venv onnx-env && onnx-env/bin/pip install onnx onnxruntime numpy
@@ -108,6 +110,27 @@ class Cnn(nn.Module):
         return l[5](x)
 
 
+BN_ARCH = "conv3:8:identity,bn:relu,pool2,dense32:identity,bn:relu"
+
+
+class BnCnn(nn.Module):
+    """conv3:8 without its activation, batch normalisation then ReLU, pool2, dense32 the same
+    way, and the output: `train --arch {BN_ARCH}`. Predicts in evaluation mode (`.eval()`),
+    with the running statistics."""
+
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8),
+                                     nn.MaxPool2d(2), nn.Linear(8 * 14 * 14, 32),
+                                     nn.BatchNorm1d(32), nn.Linear(32, 10)])
+
+    def forward(self, x):
+        l = self.layers
+        x = l[2](F.relu(l[1](l[0](x))))
+        x = F.relu(l[4](l[3](x.flatten(1))))
+        return l[5](x)
+
+
 def part(prefix):
     x = mnist.images(os.path.join(args.data, f"{prefix}-images-idx3-ubyte")).astype("float32") / 255
     return x, mnist.labels(os.path.join(args.data, f"{prefix}-labels-idx1-ubyte"))
@@ -149,19 +172,22 @@ worst, checks = 0.0, 0
 for name, train_args, module in [
     ("MLP 784-512-256-10", ["--epochs", "1"], Mlp([512, 256])),
     ("CNN conv5:16,pool2,conv5:32,pool2,dense128", ["--preset", "cnn", "--epochs", "1"], Cnn()),
+    (f"CNN with batch normalisation {BN_ARCH}", ["--arch", BN_ARCH, "--epochs", "1"], BnCnn()),
 ]:
     model = os.path.join(work, "m.snn")
     weights = os.path.join(work, "m.safetensors")
     run("train", *train_args, "--save", model)
     run("predict", "--model", model, "--export", weights)
     module.load_state_dict(load_file(weights), strict=True)
+    module.eval()  # batch normalisation by its running statistics
     with torch.no_grad():
         theirs = F.softmax(module(images).double(), dim=1)
     ours = simplenn_probabilities(model)
     worst = max(worst, compare(f"PyTorch runs simplenn's {name}", ours, theirs))
     checks += 1
     if onnx_python:
-        graph = os.path.join(work, name.split()[0].lower() + ".onnx")
+        stem = name.split()[0].lower() + ("-bn" if "batch normalisation" in name else "")
+        graph = os.path.join(work, stem + ".onnx")
         run("predict", "--model", model, "--export", graph)
         out = subprocess.run([onnx_python, os.path.join(HERE, "interop_onnx.py"), graph,
                               os.path.join(work, "p.csv"), args.data], capture_output=True, text=True)
@@ -189,6 +215,28 @@ with torch.no_grad():
     theirs = F.softmax(net(images).double(), dim=1)
 worst = max(worst, compare("simplenn runs PyTorch's MLP 784-64-10", simplenn_probabilities(imported), theirs))
 
+checks += 1
+
+# And a network with batch normalisation, trained by PyTorch (which moves its running
+# statistics), imported with its buffers, num_batches_tracked included.
+torch.manual_seed(1)
+net = BnCnn()
+opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+net.train()
+for i in range(0, 2048, 64):
+    opt.zero_grad()
+    batch = torch.from_numpy(x_train[i:i + 64]).reshape(-1, 1, 28, 28)
+    F.cross_entropy(net(batch), yt[i:i + 64]).backward()
+    opt.step()
+net.eval()
+weights = os.path.join(work, "torch-bn.safetensors")
+save_file({k: v.contiguous() for k, v in net.state_dict().items()}, weights)
+imported = os.path.join(work, "from-torch-bn.snn")
+run("train", "--arch", BN_ARCH, "--init-from", weights, "--epochs", "0", "--save", imported)
+with torch.no_grad():
+    theirs = F.softmax(net(images).double(), dim=1)
+worst = max(worst, compare("simplenn runs PyTorch's CNN with batch normalisation",
+                           simplenn_probabilities(imported), theirs))
 checks += 1
 print(f"summary: checks={checks} failed={len(failures)} worst_probability_difference={worst:.2e} "
       f"digits={len(images)} torch={torch.__version__}")

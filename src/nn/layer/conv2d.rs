@@ -13,7 +13,10 @@
 //! The weights are stored as a `(k·k·C) × OC` matrix: row `(ky·k + kx)·C + c` holds the
 //! weights from input channel `c` at kernel position `(ky, kx)`, column `o` one kernel.
 
-use super::{Input, LayerGradients, LayerKind, Scratch, activation_backward, image_form};
+use super::{
+    Input, LayerGradients, LayerKind, Mode, Scratch, activation_backward, activation_name,
+    image_form,
+};
 use crate::blocks::matmul::{View, gemm, gemm_pair, gemm_to_slice, run_all, workers_for};
 use crate::blocks::matrix::Matrix;
 use crate::float::Float;
@@ -261,21 +264,31 @@ impl<T: Float> LayerKind<T> for Conv2d<T> {
         Some((&mut self.weights, &mut self.bias))
     }
 
-    /// `conv5×5 16×28×28`, with `/2` after the kernel for a stride of 2.
-    fn summary(&self) -> String {
+    /// `conv5×5 16×28×28 relu`, with `/2` after the kernel for a stride of 2.
+    fn summary(&self, output: bool) -> String {
         let k = self.kernel;
         let stride = match self.stride {
             1 => String::new(),
             s => format!("/{s}"),
         };
-        format!("conv{k}×{k}{stride} {}", image_form(self.output))
+        let activation = activation_name(self.activation, output);
+        format!(
+            "conv{k}×{k}{stride} {} {activation}",
+            image_form(self.output)
+        )
     }
 
     // ANCHOR: conv_forward
     /// `out = σ(conv(x, W) + b)` for a batch `x`, one sample per row: im2col, one matrix
     /// product per group of samples written straight into their rows of `out`, then bias
     /// and activation.
-    fn forward_into(&self, x: Input<'_, T>, out: &mut Matrix<T>, scratch: &mut Scratch<T>) {
+    fn forward_into(
+        &self,
+        x: Input<'_, T>,
+        out: &mut Matrix<T>,
+        scratch: &mut Scratch<T>,
+        _: Mode,
+    ) {
         let x = rows_of(x.dense(self), self.input.volume());
         let m = x.len() / self.input.volume();
         let (in_volume, out_volume) = (self.input.volume(), self.output.volume());

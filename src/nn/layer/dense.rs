@@ -1,6 +1,8 @@
 //! [`Dense`]: the fully-connected layer, `a = σ(x·W + b)`, with its backward pass.
 
-use super::{Input, LayerGradients, LayerKind, Scratch, activation_backward};
+use super::{
+    Input, LayerGradients, LayerKind, Mode, Scratch, activation_backward, activation_name,
+};
 use crate::blocks::matmul::{gemm, gemm_pair};
 use crate::blocks::matrix::Matrix;
 use crate::float::Float;
@@ -141,8 +143,9 @@ impl<T: Float> LayerKind<T> for Dense<T> {
         Some((&mut self.weights, &mut self.bias))
     }
 
-    fn summary(&self) -> String {
-        self.outputs().to_string()
+    fn summary(&self, output: bool) -> String {
+        let activation = activation_name(self.activation, output);
+        format!("{} {activation}", self.outputs())
     }
 
     fn reads_sparse(&self) -> bool {
@@ -152,7 +155,7 @@ impl<T: Float> LayerKind<T> for Dense<T> {
     // ANCHOR: dense_forward
     /// `out = σ(x·W + b)` for a batch `x` (one sample per row), dense or kept as its
     /// nonzeros.
-    fn forward_into(&self, x: Input<'_, T>, out: &mut Matrix<T>, _: &mut Scratch<T>) {
+    fn forward_into(&self, x: Input<'_, T>, out: &mut Matrix<T>, _: &mut Scratch<T>, _: Mode) {
         self.check_input(&x);
         match x {
             Input::Dense(x) => gemm(x, self.weights.view(), out), // z = x·W

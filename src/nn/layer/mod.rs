@@ -1,6 +1,6 @@
 //! The layers a [`Network`](crate::nn::network::Network) is a stack of: [`Dense`],
-//! [`Conv2d`] and [`MaxPool2d`], one file each, holding the layer's forward pass, its
-//! backward pass and its activation.
+//! [`Conv2d`], [`MaxPool2d`] and [`BatchNorm`], one file each, holding the layer's forward
+//! pass, its backward pass and its activation.
 //!
 //! Every kind implements [`LayerKind`]: the same shapes, parameters and passes, so the
 //! network runs any of them without asking which one it is. [`Layer`] is the closed enum of
@@ -13,10 +13,12 @@
 //! in `each_kind!` below, its record in the model file (`model/v2.rs`), and its export
 //! (`model/onnx.rs`, `model/safetensors.rs`).
 
+pub mod batch_norm;
 pub mod conv2d;
 pub mod dense;
 pub mod pool;
 
+pub use batch_norm::BatchNorm;
 pub use conv2d::{Conv2d, Padding};
 pub use dense::Dense;
 pub use pool::MaxPool2d;
@@ -75,6 +77,17 @@ impl<'a, T> From<View<'a, T>> for Input<'a, T> {
     fn from(x: View<'a, T>) -> Self {
         Input::Dense(x)
     }
+}
+
+/// Whether a forward pass is part of training. Batch normalisation normalises a training
+/// batch by the batch's own statistics (and learns running ones from them), and any other
+/// batch by those running statistics; the other kinds compute the same either way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// A training step's forward pass, which a backward pass follows.
+    Train,
+    /// Evaluation and prediction.
+    Evaluate,
 }
 
 /// The gradient of the loss with respect to one layer's parameters (empty for a layer
@@ -142,13 +155,39 @@ pub trait LayerKind<T: Float>: fmt::Debug {
         self.weights().map_or(0, Matrix::len) + self.bias().map_or(0, <[T]>::len)
     }
 
-    /// The layer as a network's one-line summary shows it, before its activation: `128` for
-    /// a dense layer, `conv5×5 16×28×28`, `maxpool2×2 16×14×14`.
-    fn summary(&self) -> String;
+    /// The layer as a network's one-line summary shows it: `128 relu` for a dense layer,
+    /// `conv5×5 16×28×28 relu`, `maxpool2×2 16×14×14`, `batchnorm 128`. `output` says that
+    /// the layer gives the logits, so that an identity there is named for the softmax that
+    /// follows it.
+    fn summary(&self, output: bool) -> String;
 
     /// Whether the layer can read a batch kept as its nonzeros ([`Input::Sparse`]).
     fn reads_sparse(&self) -> bool {
         false
+    }
+
+    /// The fewest samples a training batch may have: two for batch normalisation after a
+    /// dense layer (a variance needs two values), one for the rest.
+    fn min_training_batch(&self) -> usize {
+        1
+    }
+
+    /// What the layer learns besides its parameters, which checkpoints and model files carry:
+    /// batch normalisation's running mean and variance, and the number of batches they have
+    /// learnt from. `None` for the other kinds.
+    fn running_statistics(&self) -> Option<(&[T], &[T], u64)> {
+        None
+    }
+
+    /// [`running_statistics`](Self::running_statistics), to be written into.
+    fn running_statistics_mut(&mut self) -> Option<(&mut [T], &mut [T], &mut u64)> {
+        None
+    }
+
+    /// Learns what is not learnt by gradient from the training batch whose forward pass
+    /// `scratch` holds: batch normalisation's running statistics. Nothing for the others.
+    fn track_batch(&mut self, scratch: &Scratch<T>) {
+        let _ = scratch;
     }
 
     /// Values one sample needs in the layer's [`Scratch`] besides its output: how many
@@ -159,14 +198,21 @@ pub trait LayerKind<T: Float>: fmt::Debug {
 
     /// The forward pass of a batch `x`, activation included: `out` becomes
     /// `x.rows() ×` the output volume, its allocation reused; `scratch` keeps what the
-    /// backward pass will need.
+    /// backward pass will need. `mode` says whether the batch is being trained on, which
+    /// changes what batch normalisation computes (see [`Mode`]).
     ///
     /// # Panics
     /// If `x`'s rows are not the layer's input volume.
-    fn forward_into(&self, x: Input<'_, T>, out: &mut Matrix<T>, scratch: &mut Scratch<T>);
+    fn forward_into(
+        &self,
+        x: Input<'_, T>,
+        out: &mut Matrix<T>,
+        scratch: &mut Scratch<T>,
+        mode: Mode,
+    );
 
     /// The backward pass of the batch `x` that [`forward_into`](Self::forward_into) was
-    /// given (with the same `scratch`), activation included.
+    /// given in [`Mode::Train`] (with the same `scratch`), activation included.
     ///
     /// On entry `output` holds the layer's output `a` and `grad` the loss's gradient with
     /// respect to it, `∂L/∂a`. The layer fills `grads` with `∂L/∂W` and `∂L/∂b` and, when
@@ -182,19 +228,24 @@ pub trait LayerKind<T: Float>: fmt::Debug {
         send_back: bool,
     );
 
-    /// The layer's output for a batch `x`, one sample per row.
+    /// The layer's output for a batch `x`, one sample per row, as evaluation computes it.
     ///
     /// # Panics
     /// If `x.cols()` is not the layer's input volume.
     fn forward(&self, x: &Matrix<T>) -> Matrix<T> {
         let mut out = Matrix::zeros(0, 0);
-        self.forward_into(x.view().into(), &mut out, &mut Scratch::new());
+        self.forward_into(
+            x.view().into(),
+            &mut out,
+            &mut Scratch::new(),
+            Mode::Evaluate,
+        );
         out
     }
 
     /// The gradients for a batch `x` and the gradient `grad_output = ∂L/∂a` of the loss with
-    /// respect to the layer's output: `∂L/∂W` and `∂L/∂b` (empty without parameters), and
-    /// `∂L/∂x`.
+    /// respect to the layer's output, as training computes them: `∂L/∂W` and `∂L/∂b` (empty
+    /// without parameters), and `∂L/∂x`.
     ///
     /// # Panics
     /// If `x.cols()` is not the input volume, or `grad_output` is not
@@ -202,7 +253,7 @@ pub trait LayerKind<T: Float>: fmt::Debug {
     fn backward(&self, x: &Matrix<T>, grad_output: &Matrix<T>) -> (LayerGradients<T>, Matrix<T>) {
         let mut scratch = Scratch::new();
         let mut output = Matrix::zeros(0, 0);
-        self.forward_into(x.view().into(), &mut output, &mut scratch);
+        self.forward_into(x.view().into(), &mut output, &mut scratch, Mode::Train);
         assert_eq!(
             grad_output.shape(),
             output.shape(),
@@ -230,6 +281,8 @@ pub enum Layer<T: Float = f32> {
     Conv2d(Conv2d<T>),
     /// The maximum of each window of pixels, channel by channel.
     MaxPool2d(MaxPool2d),
+    /// Batch normalisation, channel by channel.
+    BatchNorm(BatchNorm<T>),
 }
 
 /// `each_kind!(layer, l => expression)`: the expression for whichever kind `layer` is.
@@ -239,6 +292,7 @@ macro_rules! each_kind {
             Layer::Dense($l) => $e,
             Layer::Conv2d($l) => $e,
             Layer::MaxPool2d($l) => $e,
+            Layer::BatchNorm($l) => $e,
         }
     };
 }
@@ -265,17 +319,35 @@ impl<T: Float> LayerKind<T> for Layer<T> {
     fn params_mut(&mut self) -> Option<(&mut Matrix<T>, &mut [T])> {
         each_kind!(self, l => LayerKind::<T>::params_mut(l))
     }
-    fn summary(&self) -> String {
-        each_kind!(self, l => LayerKind::<T>::summary(l))
+    fn summary(&self, output: bool) -> String {
+        each_kind!(self, l => LayerKind::<T>::summary(l, output))
     }
     fn reads_sparse(&self) -> bool {
         each_kind!(self, l => LayerKind::<T>::reads_sparse(l))
     }
+    fn min_training_batch(&self) -> usize {
+        each_kind!(self, l => LayerKind::<T>::min_training_batch(l))
+    }
+    fn running_statistics(&self) -> Option<(&[T], &[T], u64)> {
+        each_kind!(self, l => LayerKind::<T>::running_statistics(l))
+    }
+    fn running_statistics_mut(&mut self) -> Option<(&mut [T], &mut [T], &mut u64)> {
+        each_kind!(self, l => LayerKind::<T>::running_statistics_mut(l))
+    }
+    fn track_batch(&mut self, scratch: &Scratch<T>) {
+        each_kind!(self, l => LayerKind::<T>::track_batch(l, scratch))
+    }
     fn scratch_per_sample(&self) -> usize {
         each_kind!(self, l => LayerKind::<T>::scratch_per_sample(l))
     }
-    fn forward_into(&self, x: Input<'_, T>, out: &mut Matrix<T>, scratch: &mut Scratch<T>) {
-        each_kind!(self, l => LayerKind::<T>::forward_into(l, x, out, scratch))
+    fn forward_into(
+        &self,
+        x: Input<'_, T>,
+        out: &mut Matrix<T>,
+        scratch: &mut Scratch<T>,
+        mode: Mode,
+    ) {
+        each_kind!(self, l => LayerKind::<T>::forward_into(l, x, out, scratch, mode))
     }
     fn backward_into(
         &self,
@@ -324,6 +396,14 @@ impl<T: Float> Layer<T> {
             _ => None,
         }
     }
+
+    /// The batch normalisation, if this is one.
+    pub fn as_batch_norm(&self) -> Option<&BatchNorm<T>> {
+        match self {
+            Layer::BatchNorm(b) => Some(b),
+            _ => None,
+        }
+    }
 }
 
 impl<T: Float> From<Dense<T>> for Layer<T> {
@@ -335,6 +415,12 @@ impl<T: Float> From<Dense<T>> for Layer<T> {
 impl<T: Float> From<Conv2d<T>> for Layer<T> {
     fn from(layer: Conv2d<T>) -> Self {
         Layer::Conv2d(layer)
+    }
+}
+
+impl<T: Float> From<BatchNorm<T>> for Layer<T> {
+    fn from(layer: BatchNorm<T>) -> Self {
+        Layer::BatchNorm(layer)
     }
 }
 
@@ -372,6 +458,15 @@ pub struct Scratch<T: Float> {
     /// MaxPool2d: for each output value, the index in its sample's row of the input it
     /// came from.
     pub(crate) argmax: Vec<u32>,
+    /// BatchNorm, in training: each channel's batch mean and (biased) variance, and how many
+    /// values each was taken over (0 until a training batch has been normalised).
+    pub(crate) bn_mean: Vec<f64>,
+    pub(crate) bn_var: Vec<f64>,
+    pub(crate) bn_count: usize,
+    /// BatchNorm: the mean and inverse standard deviation the last forward pass normalised
+    /// each channel by, which its backward pass uses again.
+    pub(crate) bn_norm_mean: Vec<T>,
+    pub(crate) bn_inv_std: Vec<T>,
 }
 
 impl<T: Float> Scratch<T> {
@@ -384,6 +479,11 @@ impl<T: Float> Scratch<T> {
             dcols: Matrix::zeros(0, 0),
             partial: Matrix::zeros(0, 0),
             argmax: Vec::new(),
+            bn_mean: Vec::new(),
+            bn_var: Vec::new(),
+            bn_count: 0,
+            bn_norm_mean: Vec::new(),
+            bn_inv_std: Vec::new(),
         }
     }
 }
@@ -430,6 +530,14 @@ pub(crate) fn activation_backward<T: Float>(
     }));
 }
 // ANCHOR_END: activation_backward
+
+/// An activation as a summary names it: `softmax` for the identity of the output layer.
+pub(crate) fn activation_name(activation: Activation, output: bool) -> &'static str {
+    match activation {
+        Activation::Identity if output => "softmax",
+        a => a.name(),
+    }
+}
 
 /// `C×H×W`, even when the image is a single pixel: how a layer's summary names its output.
 pub(crate) fn image_form(shape: Shape) -> String {

@@ -12,7 +12,7 @@
 //! as in PyTorch. The loss is not differentiable there; any choice among the tied inputs is a
 //! valid subgradient, and a fixed one keeps training deterministic.
 
-use super::{Input, LayerGradients, LayerKind, Scratch, image_form};
+use super::{Input, LayerGradients, LayerKind, Mode, Scratch, image_form};
 use crate::blocks::matmul::{run_all, workers_for};
 use crate::blocks::matrix::Matrix;
 use crate::float::Float;
@@ -104,7 +104,7 @@ impl<T: Float> LayerKind<T> for MaxPool2d {
     }
 
     /// `maxpool2×2 16×14×14`.
-    fn summary(&self) -> String {
+    fn summary(&self, _: bool) -> String {
         let k = self.size;
         format!("maxpool{k}×{k} {}", image_form(self.output))
     }
@@ -117,7 +117,13 @@ impl<T: Float> LayerKind<T> for MaxPool2d {
     // ANCHOR: pool_forward
     /// The maximum of every window, channel by channel, for a batch `x`; records in
     /// `scratch` where each maximum came from, for the backward pass.
-    fn forward_into(&self, x: Input<'_, T>, out: &mut Matrix<T>, scratch: &mut Scratch<T>) {
+    fn forward_into(
+        &self,
+        x: Input<'_, T>,
+        out: &mut Matrix<T>,
+        scratch: &mut Scratch<T>,
+        _: Mode,
+    ) {
         let (input, output) = (self.input, self.output);
         assert_eq!(x.cols(), input.volume(), "MaxPool2d: wrong input width");
         let x = x
