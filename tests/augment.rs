@@ -491,3 +491,122 @@ fn safe_warps_keep_ink_in_the_frame() {
         (0.0, 0.0)
     );
 }
+
+/// A zero field is no elastic distortion at all, and a constant one moves the whole image:
+/// a field of (1, 0) makes every output pixel read its right-hand neighbour, the image
+/// moved one pixel left.
+#[test]
+fn an_elastic_field_moves_each_source_point_by_its_displacement() {
+    use simplenn::augment::{Warp, distort_image, shift_image, warp_image};
+    let image: Vec<f32> = (0..35).map(|i| (i * 7 % 11) as f32).collect();
+    let warp = Warp {
+        angle: 0.1,
+        scale: 1.05,
+        dx: 1.0,
+        dy: -1.0,
+    };
+    let (mut plain, mut zero) = (vec![0.0; 35], vec![0.0; 35]);
+    warp_image(&image, 7, 5, warp, &mut plain);
+    distort_image(&image, (7, 5), warp, Some(&[0.0; 70]), &mut zero);
+    assert_eq!(plain, zero);
+    let still = Warp {
+        angle: 0.0,
+        scale: 1.0,
+        dx: 0.0,
+        dy: 0.0,
+    };
+    let right: Vec<f64> = (0..70)
+        .map(|i| if i % 2 == 0 { 1.0 } else { 0.0 })
+        .collect();
+    let (mut moved, mut shifted) = (vec![0.0; 35], vec![0.0; 35]);
+    distort_image(&image, (7, 5), still, Some(&right), &mut moved);
+    shift_image(&image, 7, 5, -1, 0, &mut shifted);
+    assert_eq!(moved, shifted);
+}
+
+/// The smoothed field's spread against its closed form: away from the edges each
+/// component is `α·Σ wᵢ wⱼ uᵢⱼ` with `u` uniform in `[−1, 1]` (variance 1/3), so its
+/// variance is `α²/3·(Σ w²)²` for the 1-D weights `w`.
+#[test]
+fn an_elastic_fields_spread_is_its_closed_form() {
+    use simplenn::augment::{Elastic, elastic_field};
+    let (width, height) = (29, 29);
+    let elastic = Elastic {
+        alpha: 34.0,
+        sigma: 4.0,
+    };
+    // The 1-D weights as the field uses them: a Gaussian cut at 3σ, summing to 1.
+    let w: Vec<f64> = (-12..=12)
+        .map(|k: i32| (-(k * k) as f64 / 32.0).exp())
+        .collect();
+    let total: f64 = w.iter().sum();
+    let sum_sq: f64 = w.iter().map(|v| (v / total).powi(2)).sum();
+    let want = elastic.alpha * elastic.alpha / 3.0 * sum_sq * sum_sq;
+    let mut rng = Rng::new(11);
+    let (mut field, mut sum, mut sum_sq_values, mut n) = (Vec::new(), 0.0, 0.0, 0.0);
+    for _ in 0..2000 {
+        let noise: Vec<f64> = (0..2 * width * height)
+            .map(|_| rng.uniform(-1.0, 1.0))
+            .collect();
+        elastic_field(&noise, (width, height), elastic, &mut field);
+        let centre = 2 * (14 * width + 14);
+        for v in [field[centre], field[centre + 1]] {
+            (sum, sum_sq_values, n) = (sum + v, sum_sq_values + v * v, n + 1.0);
+        }
+    }
+    let var = sum_sq_values / n - (sum / n).powi(2);
+    assert!(
+        (var / want - 1.0).abs() < 0.05,
+        "variance {var}, closed form {want}"
+    );
+    // No field at all with α = 0.
+    let noise = vec![0.5; 2 * width * height];
+    elastic_field(
+        &noise,
+        (width, height),
+        Elastic {
+            alpha: 0.0,
+            sigma: 4.0,
+        },
+        &mut field,
+    );
+    assert!(field.iter().all(|&v| v == 0.0));
+}
+
+#[test]
+fn elastic_distortion_needs_images_and_sensible_settings() {
+    use simplenn::augment::Elastic;
+    let x = Matrix::<f32>::zeros(4, 9);
+    let labels = [0, 1, 0, 1];
+    let rows = MatrixSamples::new(&x, &labels);
+    let config = TrainConfig {
+        elastic: Some(Elastic {
+            alpha: 34.0,
+            sigma: 4.0,
+        }),
+        ..TrainConfig::default()
+    };
+    let e = config.validate_for(&rows, None).unwrap_err();
+    assert_eq!(e.setting, simplenn::train::Setting::Elastic);
+    assert!(
+        config
+            .validate_for(&rows.with_image_shape(3, 3), None)
+            .is_ok()
+    );
+    for (alpha, sigma) in [
+        (-1.0, 4.0),
+        (101.0, 4.0),
+        (34.0, 0.0),
+        (34.0, 11.0),
+        (f64::NAN, 4.0),
+    ] {
+        let bad = TrainConfig {
+            elastic: Some(Elastic { alpha, sigma }),
+            ..TrainConfig::default()
+        };
+        assert_eq!(
+            bad.validate().unwrap_err().setting,
+            simplenn::train::Setting::Elastic
+        );
+    }
+}

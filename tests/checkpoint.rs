@@ -114,6 +114,26 @@ fn sgd_with_momentum_shifts_dropout_and_keep_best_resume_exactly() {
 }
 
 #[test]
+fn elastic_distortion_resumes_exactly_and_is_written_as_version_2() {
+    let config = TrainConfig {
+        epochs: 4,
+        batch: Batch::Size(8),
+        rotation: 5.0,
+        elastic: Some(simplenn::train::Elastic {
+            alpha: 8.0,
+            sigma: 1.5,
+        }),
+        seed: 5,
+        ..TrainConfig::default()
+    };
+    check_resume_is_exact(cnn, &config);
+    let net = cnn();
+    let run = Training::new(&net, &config, 40);
+    let bytes = checkpoint::to_bytes(&net, &run, "").unwrap();
+    assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 2);
+}
+
+#[test]
 fn adam_and_adamw_with_warps_resume_exactly_through_convolutions() {
     for optimiser in [Optimiser::ADAM, Optimiser::ADAMW] {
         let config = TrainConfig {

@@ -208,6 +208,41 @@ fn batch_normalisation_trains_bit_identically_for_any_thread_count() {
 }
 
 #[test]
+fn elastic_distortion_is_bit_identical_for_any_thread_count() {
+    // The fields' noise is drawn on one thread, row by row; the smoothing and resampling run
+    // in bands of rows, which a batch of 256 digits is large enough to be split into.
+    let mut rng = Rng::new(10);
+    let x = Matrix::<f32>::random_uniform(512, 784, 0.0, 1.0, &mut rng);
+    let y: Vec<usize> = (0..512).map(|i| i % 10).collect();
+    let train = |threads| {
+        matmul::set_threads(threads);
+        let mut net = Network::builder(784)
+            .hidden(32, Activation::Relu)
+            .output(10)
+            .seed(6)
+            .build();
+        let config = TrainConfig {
+            epochs: 2,
+            batch: Batch::Size(256),
+            rotation: 10.0,
+            elastic: Some(simplenn::train::Elastic {
+                alpha: 34.0,
+                sigma: 4.0,
+            }),
+            ..TrainConfig::default()
+        };
+        let samples = MatrixSamples::new(&x, &y).with_image_shape(28, 28);
+        let history = net.fit_with(&samples, None, &config, |_| {}).unwrap();
+        let losses: Vec<f64> = history.epochs.iter().map(|e| e.loss).collect();
+        (net, losses)
+    };
+    let one = train(1);
+    assert!(train(2) == one, "2 threads trained a different network");
+    assert!(train(3) == one, "3 threads trained a different network");
+    matmul::set_threads(0);
+}
+
+#[test]
 fn thread_count_defaults_to_something_sane() {
     assert!(matmul::threads() >= 1);
 }

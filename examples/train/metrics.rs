@@ -100,6 +100,13 @@ fn config_json(s: &Settings, net: &Network, data: &Data) -> Json {
             ("shift".into(), c.shift.into()),
             ("rotation".into(), c.rotation.into()),
             ("scale".into(), c.scale.into()),
+            (
+                "elastic".into(),
+                match c.elastic {
+                    Some(e) => Json::object([("alpha", e.alpha.into()), ("sigma", e.sigma.into())]),
+                    None => Json::Null,
+                },
+            ),
             ("keep_best".into(), c.keep_best.into()),
             ("patience".into(), c.patience.into()),
             ("seed".into(), (c.seed as f64).into()),

@@ -77,6 +77,9 @@ fn extras_line(c: &TrainConfig) -> Option<String> {
     if c.scale > 0.0 {
         extras.push(format!("scaling by up to ±{}%", 100.0 * c.scale));
     }
+    if let Some(e) = c.elastic {
+        extras.push(format!("elastic distortion α {} σ {}", e.alpha, e.sigma));
+    }
     if c.keep_best {
         extras.push("keep the best epoch".to_string());
     }

@@ -69,6 +69,9 @@ Training:
                       the images fill their frame (Fashion-MNIST) [default: auto]
   --scale F|auto      augment: also scale each training image by up to 1 +- F, 0 to <0.5;
                       'auto' as for --rotate (0, or 0.15 for --preset cnn) [default: auto]
+  --elastic A[:S]|off augment: also distort each training image elastically (Simard 2003),
+                      a random field smoothed by a Gaussian of S pixels (default 4) and
+                      scaled by A pixels, e.g. 34 [default: off]
   --keep-best         end with the epoch of best validation accuracy, not the last one
   --patience N        stop after N epochs without a better validation accuracy
                       [default: off]
@@ -152,6 +155,9 @@ pub fn parse_settings(argv: Vec<String>) -> Result<Option<Settings>, Failure> {
     } = recipe;
     read_steps(&mut args, &mut config)?;
     let (rotate, scale) = read_warps(&mut args)?;
+    if let Some(e) = args.value("--elastic") {
+        config.elastic = parse_elastic(&e)?;
+    }
     if let Some(o) = args.value("--optimizer") {
         let optimiser: Optimiser = o.parse().map_err(|e| usage("--optimizer", e))?;
         // --momentum is Adam's β₁ too, whichever of the two flags came first.
@@ -342,6 +348,32 @@ fn read_warps(args: &mut Args) -> Result<(Option<f64>, Option<f64>), Failure> {
     Ok((rotate, scale))
 }
 
+/// `--elastic A[:S]|off`: the field's scale and, optionally, its smoothing (4 pixels).
+fn parse_elastic(text: &str) -> Result<Option<simplenn::train::Elastic>, Failure> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let bad = || {
+        Failure::Usage(format!(
+            "--elastic: '{text}' is not A or A:S (a scale and a smoothing in pixels) or 'off'"
+        ))
+    };
+    let mut parts = text.split(':');
+    let alpha = parts
+        .next()
+        .and_then(|a| a.trim().parse().ok())
+        .ok_or_else(bad)?;
+    let sigma = match parts.next() {
+        None => 4.0,
+        Some(s) => s.trim().parse().map_err(|_| bad())?,
+    };
+    if parts.next().is_some() {
+        return Err(bad());
+    }
+    Ok(Some(simplenn::train::Elastic { alpha, sigma }))
+}
+
 /// `--shift`, `None` for "auto". Checked against the images' size once they are loaded.
 fn read_shift(args: &mut Args) -> Result<Option<usize>, Failure> {
     auto_flag(args, "--shift", |v| {
@@ -472,6 +504,7 @@ pub fn describe(e: &BadConfig) -> String {
         Setting::Shift => "--shift",
         Setting::Rotation => "--rotate",
         Setting::Scale => "--scale",
+        Setting::Elastic => "--elastic",
         Setting::KeepBest => "--keep-best",
         Setting::Patience => "--patience",
         _ => return e.to_string(),

@@ -1,4 +1,5 @@
-//! Data augmentation: random shifts, turns and scalings of the training images.
+//! Data augmentation: random shifts, turns, scalings and elastic distortions of the
+//! training images.
 //!
 //! Each time an image is drawn into a mini-batch it is moved (and, when asked, warped) anew;
 //! the data set itself never changes, and validation and test images are never augmented.
@@ -18,6 +19,7 @@
 //! assert_eq!(out, [0.0, 1.0, 2.0, 0.0, 4.0, 5.0]);
 //! ```
 
+use crate::blocks::matmul::{run_all, workers_for};
 use crate::blocks::matrix::Matrix;
 use crate::blocks::rng::Rng;
 use crate::data::dataset::Images;
@@ -133,8 +135,27 @@ pub struct Warp {
 /// # Panics
 /// If `image` or `out` does not have `width · height` pixels.
 pub fn warp_image<T: Float>(image: &[T], width: usize, height: usize, warp: Warp, out: &mut [T]) {
+    distort_image(image, (width, height), warp, None, out);
+}
+
+/// [`warp_image`], each source point then moved by its pixel's displacement in `field`
+/// (`(dx, dy)` per pixel, row by row), when there is one: an elastic distortion
+/// ([`elastic_field`]).
+///
+/// # Panics
+/// If `image` or `out` does not have `width · height` pixels, or `field` not twice that.
+pub fn distort_image<T: Float>(
+    image: &[T],
+    (width, height): (usize, usize),
+    warp: Warp,
+    field: Option<&[f64]>,
+    out: &mut [T],
+) {
     assert_eq!(image.len(), width * height, "warp_image: image size");
     assert_eq!(out.len(), width * height, "warp_image: output size");
+    if let Some(field) = field {
+        assert_eq!(field.len(), 2 * width * height, "distort_image: field size");
+    }
     let (cx, cy) = ((width as f64 - 1.0) / 2.0, (height as f64 - 1.0) / 2.0);
     let (sin, cos) = sin_cos(-warp.angle);
     let pixel = |x: isize, y: isize| {
@@ -148,8 +169,11 @@ pub fn warp_image<T: Float>(image: &[T], width: usize, height: usize, warp: Warp
         for x in 0..width {
             let qx = (x as f64 - cx - warp.dx) / warp.scale;
             let qy = (y as f64 - cy - warp.dy) / warp.scale;
-            let sx = cos * qx - sin * qy + cx;
-            let sy = sin * qx + cos * qy + cy;
+            let (mut sx, mut sy) = (cos * qx - sin * qy + cx, sin * qx + cos * qy + cy);
+            if let Some(field) = field {
+                let at = 2 * (y * width + x);
+                (sx, sy) = (sx + field[at], sy + field[at + 1]);
+            }
             let (x0, y0) = (sx.floor(), sy.floor());
             let (fx, fy) = (sx - x0, sy - y0);
             let (x0, y0) = (x0 as isize, y0 as isize);
@@ -163,35 +187,193 @@ pub fn warp_image<T: Float>(image: &[T], width: usize, height: usize, warp: Warp
 /// Distorts each row of `batch` (one `width × height` image per row) by its own random
 /// [`Warp`]: an angle uniform in `±max_degrees`, a scale uniform in `1 ± max_scale` (two
 /// draws from `warp_rng` per row), and a whole-pixel move drawn from `shift_rng` exactly as
-/// [`random_shifts`] draws it (when `max_shift > 0`).
+/// [`random_shifts`] draws it (when `max_shift > 0`); with `elastic`, also by an elastic
+/// field of its own ([`elastic_field`], its noise drawn from `elastic_rng`).
+///
+/// The draws are made row by row, in that order, on one thread; the images are then
+/// distorted in bands of rows, one per thread, each exactly as one thread alone would.
 pub(crate) fn random_warps_with<T: Float>(
     batch: &mut Matrix<T>,
     (width, height): (usize, usize),
-    (max_shift, max_degrees, max_scale): (usize, f64, f64),
-    (shift_rng, warp_rng): (&mut Rng, &mut Rng),
-    original: &mut Vec<T>,
+    limits: Distortion,
+    (shift_rng, warp_rng, elastic_rng): (&mut Rng, &mut Rng, &mut Rng),
+    scratch: &mut WarpScratch<T>,
 ) {
+    let pixels = width * height;
+    let Distortion {
+        shift: max_shift,
+        degrees: max_degrees,
+        scale: max_scale,
+        elastic,
+    } = limits;
     let choices = 2 * max_shift as u64 + 1;
-    original.resize(width * height, T::ZERO);
-    for r in 0..batch.rows() {
-        let (mut dx, mut dy) = (0.0, 0.0);
-        if max_shift > 0 {
-            dx = shift_rng.below(choices) as f64 - max_shift as f64;
-            dy = shift_rng.below(choices) as f64 - max_shift as f64;
+    let noise_len = if elastic.is_some() { 2 * pixels } else { 0 };
+    // A chunk of rows at a time: the noise of a whole full batch would not fit.
+    for first in (0..batch.rows()).step_by(WARP_CHUNK) {
+        let last = (first + WARP_CHUNK).min(batch.rows());
+        scratch.warps.clear();
+        scratch.noise.clear();
+        for _ in first..last {
+            let (mut dx, mut dy) = (0.0, 0.0);
+            if max_shift > 0 {
+                dx = shift_rng.below(choices) as f64 - max_shift as f64;
+                dy = shift_rng.below(choices) as f64 - max_shift as f64;
+            }
+            let angle = warp_rng.uniform(-max_degrees, max_degrees).to_radians();
+            let scale = 1.0 + warp_rng.uniform(-max_scale, max_scale);
+            scratch.warps.push(Warp {
+                angle,
+                scale,
+                dx,
+                dy,
+            });
+            for _ in 0..noise_len {
+                scratch.noise.push(elastic_rng.uniform(-1.0, 1.0));
+            }
         }
-        let angle = warp_rng.uniform(-max_degrees, max_degrees).to_radians();
-        let scale = 1.0 + warp_rng.uniform(-max_scale, max_scale);
-        original.copy_from_slice(batch.row(r));
-        let warp = Warp {
-            angle,
-            scale,
-            dx,
-            dy,
-        };
-        warp_image(original, width, height, warp, batch.row_mut(r));
+        let rows = &mut batch.as_mut_slice()[first * pixels..last * pixels];
+        scratch.original.clear();
+        scratch.original.extend_from_slice(rows);
+        let n = last - first;
+        let workers = workers_for(n * pixels * if elastic.is_some() { 16 } else { 1 });
+        let band = n.div_ceil(workers).max(1);
+        let (warps, noise) = (&scratch.warps, &scratch.noise);
+        let sources = scratch.original.chunks(band * pixels);
+        let targets = rows.chunks_mut(band * pixels);
+        run_all(sources.zip(targets).enumerate().map(|(b, (src, dst))| {
+            move || {
+                let mut buffer = Vec::new();
+                let images = src.chunks_exact(pixels).zip(dst.chunks_exact_mut(pixels));
+                for (i, (src, dst)) in images.enumerate() {
+                    let r = b * band + i;
+                    let field = match elastic {
+                        Some(e) => {
+                            let noise = &noise[r * noise_len..(r + 1) * noise_len];
+                            elastic_field(noise, (width, height), e, &mut buffer);
+                            Some(&buffer[..])
+                        }
+                        None => None,
+                    };
+                    distort_image(src, (width, height), warps[r], field, dst);
+                }
+            }
+        }));
     }
 }
+
+/// Rows [`random_warps_with`] draws and distorts at a time.
+const WARP_CHUNK: usize = 256;
+
+/// How much [`random_warps_with`] distorts: a whole-pixel shift, degrees of rotation and a
+/// fraction of scaling at most, and an optional elastic field.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Distortion {
+    pub(crate) shift: usize,
+    pub(crate) degrees: f64,
+    pub(crate) scale: f64,
+    pub(crate) elastic: Option<Elastic>,
+}
+
+/// What [`random_warps_with`] reuses from batch to batch.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WarpScratch<T> {
+    original: Vec<T>,
+    warps: Vec<Warp>,
+    noise: Vec<f64>,
+}
 // ANCHOR_END: warp
+
+// ANCHOR: elastic
+/// An elastic distortion (Simard, Steinkraus & Platt, "Best practices for convolutional
+/// neural networks applied to visual document analysis", 2003): every pixel moved by its
+/// own small amount, from a field of random displacements smoothed so that neighbours move
+/// together, as a hand wavers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Elastic {
+    /// The field's scale, in pixels, after the smoothing has shrunk it (Simard used 34).
+    pub alpha: f64,
+    /// The smoothing's standard deviation, in pixels (Simard used 4).
+    pub sigma: f64,
+}
+
+/// The displacement field of an elastic distortion of a `width × height` image into `field`
+/// (`(dx, dy)` per pixel, row by row), from `noise`, `2·width·height` numbers uniform in
+/// `[−1, 1]` in the same order: each of the two components smoothed by a Gaussian of
+/// `σ = elastic.sigma` (its weights summing to 1, cut at `3σ`, zero beyond the frame) and
+/// multiplied by `α = elastic.alpha`.
+///
+/// # Panics
+/// If `noise` is not `2·width·height` long.
+pub fn elastic_field(
+    noise: &[f64],
+    (width, height): (usize, usize),
+    elastic: Elastic,
+    field: &mut Vec<f64>,
+) {
+    assert_eq!(noise.len(), 2 * width * height, "elastic_field: noise size");
+    let kernel = gaussian(elastic.sigma);
+    let r = kernel.len() as isize / 2;
+    // Rows first, then columns: the Gaussian is separable. Both components at once.
+    let mut across = vec![0.0; noise.len()];
+    for y in 0..height {
+        for x in 0..width {
+            for c in 0..2 {
+                let mut sum = 0.0;
+                for (k, &w) in kernel.iter().enumerate() {
+                    let sx = x as isize + k as isize - r;
+                    if (0..width as isize).contains(&sx) {
+                        sum += w * noise[2 * (y * width + sx as usize) + c];
+                    }
+                }
+                across[2 * (y * width + x) + c] = sum;
+            }
+        }
+    }
+    field.clear();
+    field.resize(noise.len(), 0.0);
+    for y in 0..height {
+        for x in 0..width {
+            for c in 0..2 {
+                let mut sum = 0.0;
+                for (k, &w) in kernel.iter().enumerate() {
+                    let sy = y as isize + k as isize - r;
+                    if (0..height as isize).contains(&sy) {
+                        sum += w * across[2 * (sy as usize * width + x) + c];
+                    }
+                }
+                field[2 * (y * width + x) + c] = elastic.alpha * sum;
+            }
+        }
+    }
+}
+// ANCHOR_END: elastic
+
+/// A Gaussian of standard deviation `sigma` sampled at the whole numbers from `−⌈3σ⌉` to
+/// `⌈3σ⌉` and scaled to sum to 1, with [`portable_exp`] so that it is the same everywhere.
+fn gaussian(sigma: f64) -> Vec<f64> {
+    let r = (3.0 * sigma).ceil() as isize;
+    let w: Vec<f64> = (-r..=r)
+        .map(|k| portable_exp(-((k * k) as f64) / (2.0 * sigma * sigma)))
+        .collect();
+    let total: f64 = w.iter().sum();
+    w.iter().map(|v| v / total).collect()
+}
+
+/// `eˣ` for `x ≤ 0` down to −700, in `+ − ×` alone (as [`sin_cos`]), so that it is the same
+/// everywhere: `x = k·ln 2 + r` with `|r| ≤ ½ ln 2` (`ln 2` split in two so that `k·ln 2` is
+/// exact, fdlibm's way), `eʳ` by its Taylor series to 18 terms, and `2ᵏ` by its bits.
+fn portable_exp(x: f64) -> f64 {
+    debug_assert!((-700.0..=0.0).contains(&x), "portable_exp({x})");
+    const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000);
+    const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76);
+    let k = (x / std::f64::consts::LN_2).round();
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    let mut sum = 1.0;
+    for n in (1..=18).rev() {
+        sum = 1.0 + r / n as f64 * sum;
+    }
+    sum * f64::from_bits(((1023 + k as i64) as u64) << 52)
+}
 
 /// `(sin x, cos x)` for `|x| ≤ π/4`, from their Taylor series in `+ − ×` alone, so that
 /// they are the same to the last bit on every platform (the C library's `sin` need not be:
@@ -363,4 +545,38 @@ fn ink_box(image: &[u8], width: usize, height: usize) -> Option<(usize, usize, u
         }
     }
     (left <= right).then_some((left, right, top, bottom))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{gaussian, portable_exp};
+
+    #[test]
+    fn portable_exp_agrees_with_the_c_library() {
+        for i in 0..=70_000 {
+            let x = -(i as f64) / 100.0; // 0 down to −700
+            let (ours, libm) = (portable_exp(x), x.exp());
+            let error = ((ours - libm) / libm).abs();
+            assert!(error < 1e-15, "e^{x}: {ours} vs {libm}");
+        }
+    }
+
+    #[test]
+    fn the_gaussian_is_symmetric_sums_to_one_and_has_its_sigma() {
+        for sigma in [0.5, 1.0, 4.0, 10.0] {
+            let w = gaussian(sigma);
+            let r = w.len() / 2;
+            assert_eq!(w.len(), 2 * (3.0 * sigma).ceil() as usize + 1);
+            assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-15);
+            assert!((0..r).all(|k| w[k] == w[w.len() - 1 - k]));
+            // Cut at 3σ the variance is a little below σ² (at σ = 0.5 the whole numbers
+            // are too coarse a sampling for that).
+            let offsets = (0..w.len()).map(|k| (k as f64 - r as f64).powi(2));
+            let var: f64 = w.iter().zip(offsets).map(|(v, d)| v * d).sum();
+            if sigma >= 1.0 {
+                let (below, above) = (0.97 * sigma * sigma, sigma * sigma);
+                assert!(var > below && var < above, "σ {sigma}: variance {var}");
+            }
+        }
+    }
 }

@@ -37,7 +37,7 @@
 
 use super::fit::{Progress, ProgressPart, Streams, Training};
 use super::optim::{parameter_arrays, parameter_slices};
-use super::{Batch, EpochStats, History, Optimiser, Schedule, TrainConfig};
+use super::{Batch, Elastic, EpochStats, History, Optimiser, Schedule, TrainConfig};
 use crate::blocks::rng::Rng;
 use crate::data::crc32::crc32;
 use crate::error::{Error, Location, Result};
@@ -86,16 +86,22 @@ pub fn to_bytes<T: Float>(
         bytes: Vec::new(),
         width: std::mem::size_of::<T>(),
     };
+    // Version 2 only for what version 1 cannot hold: running statistics, elastic distortion.
     let statistics = network
         .layers()
         .iter()
         .any(|l| l.running_statistics().is_some());
+    let version = if statistics || training.config().elastic.is_some() {
+        2
+    } else {
+        1
+    };
     w.bytes.extend_from_slice(&MAGIC);
-    w.u32(if statistics { 2 } else { 1 });
+    w.u32(version);
     w.bytes.extend_from_slice(&[w.width as u8, 0, 0, 0]);
     w.u64(model.len() as u64);
     w.bytes.extend_from_slice(&model);
-    write_config(&mut w, training.config());
+    write_config(&mut w, training.config(), version);
 
     let p = training.progress();
     w.u64(training.samples() as u64);
@@ -104,7 +110,8 @@ pub fn to_bytes<T: Float>(
     w.u8(u8::from(p.diverged));
     w.u8(u8::from(p.history.stopped_early));
     let s = &p.streams;
-    for rng in [&s.shuffle, &s.shifts, &s.dropout, &s.warps] {
+    let streams = [&s.shuffle, &s.shifts, &s.dropout, &s.warps, &s.elastic];
+    for rng in &streams[..if version >= 2 { 5 } else { 4 }] {
         let (word, spare) = rng.state();
         w.u64(word);
         w.option_f64(spare);
@@ -271,7 +278,7 @@ pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<Checkpoint<T>> {
     let mut network: Network<T> =
         model::from_bytes(model_bytes).map_err(|e| shifted(e, model_at))?;
     let config_at = r.at;
-    let config = read_config(&mut r)?;
+    let config = read_config(&mut r, version)?;
     config
         .validate()
         .map_err(|e| Error::checkpoint(Some(config_at as u64), format!("the settings: {e}")))?;
@@ -282,8 +289,9 @@ pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<Checkpoint<T>> {
     let step = r.count("the step count", 0)?;
     let diverged = r.flag("the diverged flag")?;
     let stopped_early = r.flag("the early-stopping flag")?;
-    let mut rngs = Vec::with_capacity(4);
-    for what in ["shuffling", "shift", "dropout", "warp"] {
+    let mut rngs = Vec::with_capacity(5);
+    let names = ["shuffling", "shift", "dropout", "warp", "elastic"];
+    for what in &names[..if version >= 2 { 5 } else { 4 }] {
         let at = r.at;
         let word = r.u64("a generator")?;
         let spare = r.option_f64("a generator")?;
@@ -294,7 +302,12 @@ pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<Checkpoint<T>> {
             )
         })?);
     }
-    let [shuffle, shifts, dropout, warps] = <[Rng; 4]>::try_from(rngs).expect("four generators");
+    if rngs.len() == 4 {
+        // Version 1 has no elastic stream: the one the run would have forked, never used.
+        rngs.push(Streams::new(config.seed).elastic);
+    }
+    let [shuffle, shifts, dropout, warps, elastic] =
+        <[Rng; 5]>::try_from(rngs).expect("five generators");
     let order_at = r.at;
     r.need(samples.saturating_mul(4), "the sample order")?;
     let mut order = Vec::with_capacity(samples);
@@ -332,6 +345,7 @@ pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<Checkpoint<T>> {
             shifts,
             dropout,
             warps,
+            elastic,
         },
         order,
         best,
@@ -476,7 +490,7 @@ fn bare_message(error: &Error) -> String {
     }
 }
 
-fn write_config(w: &mut Writer, c: &TrainConfig) {
+fn write_config(w: &mut Writer, c: &TrainConfig, version: u32) {
     w.u64(c.epochs as u64);
     w.u64(match c.batch {
         Batch::Full => 0,
@@ -508,12 +522,21 @@ fn write_config(w: &mut Writer, c: &TrainConfig) {
     w.u64(c.shift as u64);
     w.f64(c.rotation);
     w.f64(c.scale);
+    if version >= 2 {
+        let elastic = c.elastic.unwrap_or(Elastic {
+            alpha: 0.0,
+            sigma: 0.0,
+        });
+        w.u8(u8::from(c.elastic.is_some()));
+        w.f64(elastic.alpha);
+        w.f64(elastic.sigma);
+    }
     w.u8(u8::from(c.keep_best));
     w.u64(c.patience.map_or(0, |p| p as u64));
     w.u64(c.seed);
 }
 
-fn read_config(r: &mut Reader) -> Result<TrainConfig> {
+fn read_config(r: &mut Reader, version: u32) -> Result<TrainConfig> {
     let epochs = r.count("epochs", 0)?;
     let batch = match r.count("the batch size", 0)? {
         0 => Batch::Full,
@@ -564,6 +587,13 @@ fn read_config(r: &mut Reader) -> Result<TrainConfig> {
     let shift = r.count("the shift", 0)?;
     let rotation = r.f64("the rotation")?;
     let scale = r.f64("the scale")?;
+    let elastic = if version >= 2 {
+        let on = r.flag("the elastic flag")?;
+        let (alpha, sigma) = (r.f64("the elastic α")?, r.f64("the elastic σ")?);
+        on.then_some(Elastic { alpha, sigma })
+    } else {
+        None
+    };
     let keep_best = r.flag("keep_best")?;
     let patience = match r.count("the patience", 0)? {
         0 => None,
@@ -583,6 +613,7 @@ fn read_config(r: &mut Reader) -> Result<TrainConfig> {
         shift,
         rotation,
         scale,
+        elastic,
         keep_best,
         patience,
         seed,

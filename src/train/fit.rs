@@ -6,7 +6,7 @@ use super::{Batch, Diverged, EpochStats, History, NonFinite, TrainConfig, TrainE
 use crate::blocks::matmul::sparse::{self, SparseRows};
 use crate::blocks::matrix::Matrix;
 use crate::blocks::rng::Rng;
-use crate::data::augment::{random_shifts_with, random_warps_with};
+use crate::data::augment::{Distortion, WarpScratch, random_shifts_with, random_warps_with};
 use crate::data::samples::{MatrixSamples, Samples};
 use crate::float::Float;
 use crate::nn::layer::{Input, Layer, LayerKind};
@@ -123,20 +123,23 @@ pub(crate) struct Streams {
     pub(crate) shifts: Rng,
     pub(crate) dropout: Rng,
     pub(crate) warps: Rng,
+    pub(crate) elastic: Rng,
 }
 
 impl Streams {
-    fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         let shuffle = Rng::new(seed);
         let mut streams = shuffle.clone();
         let shifts = streams.fork();
         let dropout = streams.fork();
         let warps = streams.fork();
+        let elastic = streams.fork();
         Streams {
             shuffle,
             shifts,
             dropout,
             warps,
+            elastic,
         }
     }
 }
@@ -171,6 +174,7 @@ struct Buffers<T: Float> {
     sparse_input: bool,
     batch_y: Vec<usize>,
     shift_scratch: Vec<T>,
+    warp_scratch: WarpScratch<T>,
     masks: Vec<Matrix<T>>,
     ws: Workspace<T>,
     grads: Gradients<T>,
@@ -209,6 +213,7 @@ impl<T: Float> Training<T> {
                 sparse_input: false,
                 batch_y: Vec::new(),
                 shift_scratch: Vec::new(),
+                warp_scratch: WarpScratch::default(),
                 masks: Vec::new(),
                 ws: Workspace::new(),
                 grads: Gradients::zeros_like(network),
@@ -489,13 +494,16 @@ impl<T: Float> Training<T> {
             train.gather(chunk, &mut b.batch_x);
             let c = &self.config;
             let shape = train.image_shape().unwrap_or((0, 0));
-            if c.rotation > 0.0 || c.scale > 0.0 {
-                let limits = (c.shift, c.rotation, c.scale);
-                let rngs = (
-                    &mut self.progress.streams.shifts,
-                    &mut self.progress.streams.warps,
-                );
-                random_warps_with(&mut b.batch_x, shape, limits, rngs, &mut b.shift_scratch);
+            if c.warps() {
+                let limits = Distortion {
+                    shift: c.shift,
+                    degrees: c.rotation,
+                    scale: c.scale,
+                    elastic: c.elastic,
+                };
+                let s = &mut self.progress.streams;
+                let rngs = (&mut s.shifts, &mut s.warps, &mut s.elastic);
+                random_warps_with(&mut b.batch_x, shape, limits, rngs, &mut b.warp_scratch);
             } else if c.shift > 0 {
                 let (shift, rng) = (c.shift, &mut self.progress.streams.shifts);
                 let (width, height) = shape;

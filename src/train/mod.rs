@@ -20,6 +20,7 @@ pub mod preset;
 pub use fit::{Training, draw_dropout_masks};
 pub use optim::{BadOptimiser, Optimiser};
 
+pub use crate::data::augment::Elastic;
 use crate::data::samples::{Inputs, Samples};
 use crate::float::Float;
 use std::fmt;
@@ -236,6 +237,10 @@ pub struct TrainConfig {
     /// Data augmentation: each training image is also scaled about its centre by a factor
     /// drawn uniformly from `1 ± scale`, like `rotation`. In `[0, 0.5)`; 0 turns it off.
     pub scale: f64,
+    /// Data augmentation: each training image is also distorted elastically, by a field of
+    /// its own every time it is drawn ([`crate::data::augment::elastic_field`]). `None`
+    /// turns it off; `α` is at most 100 pixels, `σ` from 0.5 to 10.
+    pub elastic: Option<Elastic>,
     /// Ends training with the parameters of the epoch that had the highest validation
     /// accuracy (the first of equals), rather than the last epoch's: "keep the best
     /// epoch". Needs a validation set; [`History::best_epoch`] says which epoch it was.
@@ -266,6 +271,7 @@ impl Default for TrainConfig {
             shift: 0,
             rotation: 0.0,
             scale: 0.0,
+            elastic: None,
             keep_best: false,
             patience: None,
             seed: 0,
@@ -340,6 +346,16 @@ impl TrainConfig {
                 format!("must be in [0, 0.5), got {}", self.scale),
             );
         }
+        if let Some(Elastic { alpha, sigma }) = self.elastic
+            && !((0.0..=100.0).contains(&alpha) && (0.5..=10.0).contains(&sigma))
+        {
+            return bad(
+                Setting::Elastic,
+                format!(
+                    "needs α from 0 to 100 and σ from 0.5 to 10 pixels, got {alpha} and {sigma}"
+                ),
+            );
+        }
         if !(0.0..1.0).contains(&self.dropout) {
             let p = self.dropout;
             return bad(Setting::Dropout, format!("must be in [0, 1), got {p}"));
@@ -407,6 +423,8 @@ impl TrainConfig {
             Some(Setting::Rotation)
         } else if self.scale > 0.0 {
             Some(Setting::Scale)
+        } else if self.elastic.is_some() {
+            Some(Setting::Elastic)
         } else {
             None
         };
@@ -479,9 +497,15 @@ impl TrainConfig {
         ))
     }
 
-    /// True if training images are distorted: shifted, rotated or scaled.
+    /// True if training images are distorted: shifted, rotated, scaled or elastically.
     pub fn distorts(&self) -> bool {
-        self.shift > 0 || self.rotation > 0.0 || self.scale > 0.0
+        self.shift > 0 || self.rotation > 0.0 || self.scale > 0.0 || self.elastic.is_some()
+    }
+
+    /// True if training images are warped (turned, scaled or distorted elastically), which
+    /// resamples them, rather than at most shifted by whole pixels.
+    pub fn warps(&self) -> bool {
+        self.rotation > 0.0 || self.scale > 0.0 || self.elastic.is_some()
     }
 
     /// Gradient steps in one epoch over `samples` samples: one for [`Batch::Full`], else
@@ -575,6 +599,8 @@ pub enum Setting {
     Rotation,
     /// [`TrainConfig::scale`].
     Scale,
+    /// [`TrainConfig::elastic`].
+    Elastic,
     /// [`TrainConfig::keep_best`].
     KeepBest,
     /// [`TrainConfig::patience`].
@@ -599,6 +625,7 @@ impl Setting {
             Setting::Shift => "shift",
             Setting::Rotation => "rotation",
             Setting::Scale => "scale",
+            Setting::Elastic => "elastic",
             Setting::KeepBest => "keep_best",
             Setting::Patience => "patience",
         }

@@ -90,6 +90,7 @@ fn recommended_config(seed: u64) -> TrainConfig {
         shift: 2,
         rotation: 0.0,
         scale: 0.0,
+        elastic: None,
         keep_best: false,
         patience: None,
         seed,
