@@ -481,3 +481,134 @@ fn exports_carry_the_statistics_under_pytorchs_names() {
     assert!(text.contains("BatchNormalization") && text.contains("layers.1.running_var"));
     assert!(!text.contains("num_batches_tracked"));
 }
+
+/// Values as the book prints them: rounded to four decimals.
+fn four(values: &[f64]) -> Vec<String> {
+    values.iter().map(|v| format!("{v:.4}")).collect()
+}
+
+/// The worked example of the book's chapter "Batch normalisation": one channel of four
+/// values `0, 1, 4, 9`, `γ = 2`, `β = 0.5` and the upstream gradient `δ = (0.1, −0.2, 0.3,
+/// 0.4)`, through the crate's layer, every number the chapter prints.
+#[test]
+fn the_worked_example_gives_the_numbers_in_the_book() {
+    let shape = Shape::flat(1);
+    let layer = |momentum: f32| {
+        let parts = (vec![2.0], vec![0.5], vec![0.0], vec![1.0]); // γ, β, running mean, var
+        let settings = (momentum, batch_norm::EPSILON);
+        BatchNorm::<f64>::from_parts(shape, parts, 0, settings, Activation::Identity).unwrap()
+    };
+    let x = Matrix::from_rows(&[[0.0], [1.0], [4.0], [9.0]]);
+    let delta = Matrix::from_rows(&[[0.1], [-0.2], [0.3], [0.4]]);
+    let train = |bn: &mut BatchNorm<f64>| {
+        let (mut y, mut scratch) = (Matrix::zeros(0, 0), Scratch::new());
+        bn.forward_into(x.view().into(), &mut y, &mut scratch, Mode::Train);
+        bn.track_batch(&scratch);
+        y
+    };
+
+    // The batch's mean and variance: with a momentum of 1 the running statistics become the
+    // batch's own, the variance made unbiased (× 4/3).
+    let mut exact = layer(1.0);
+    let y = train(&mut exact);
+    let (mean, unbiased, _) = exact.running_statistics().unwrap();
+    let (mean, unbiased) = (mean[0], unbiased[0]);
+    let variance = unbiased * 3.0 / 4.0;
+    assert_eq!(
+        four(&[mean, variance, unbiased]),
+        ["3.5000", "12.2500", "16.3333"]
+    );
+
+    // The forward pass: x̂ = (y − β)/γ, s = x̂/(x − μ), and y itself.
+    let x_hat: Vec<f64> = y.as_slice().iter().map(|y| (y - 0.5) / 2.0).collect();
+    assert_eq!(four(&x_hat), ["-1.0000", "-0.7143", "0.1429", "1.5714"]);
+    let s = x_hat[3] / (9.0 - mean);
+    assert_eq!(four(&[s, 2.0 * s]), ["0.2857", "0.5714"]);
+    assert!((s - 1.0 / (12.25 + 1e-5_f32 as f64).sqrt()).abs() < 1e-15);
+    assert_eq!(
+        four(y.as_slice()),
+        ["-1.5000", "-0.9286", "0.7857", "3.6429"]
+    );
+
+    // The backward pass.
+    let bn = layer(batch_norm::MOMENTUM);
+    let (grads, dx) = LayerKind::backward(&bn, &x, &delta);
+    let (dgamma, dbeta) = (grads.weights.as_slice()[0], grads.bias[0]);
+    assert_eq!(four(&[dgamma, dbeta]), ["0.7143", "0.6000"]);
+    assert_eq!(four(&[dbeta / 4.0, dgamma / 4.0]), ["0.1500", "0.1786"]);
+    let brackets: Vec<f64> = dx.as_slice().iter().map(|d| d / (2.0 * s)).collect();
+    assert_eq!(four(&brackets), ["0.1286", "-0.2224", "0.1245", "-0.0306"]);
+    assert_eq!(
+        four(dx.as_slice()),
+        ["0.0735", "-0.1271", "0.0711", "-0.0175"]
+    );
+    // Without the coupling terms it would be γ·s·δ.
+    let uncoupled: Vec<f64> = delta.as_slice().iter().map(|d| 2.0 * s * d).collect();
+    assert_eq!(four(&uncoupled), ["0.0571", "-0.1143", "0.1714", "0.2286"]);
+    // ∂L/∂x sums to zero over the channel, and so (to within ε) does ∂L/∂x · x̂.
+    let sum: f64 = dx.as_slice().iter().sum();
+    let along: f64 = dx.as_slice().iter().zip(&x_hat).map(|(d, h)| d * h).sum();
+    assert!(sum.abs() < 1e-15 && along.abs() < 1e-6, "{sum}, {along}");
+
+    // The running statistics after that batch, at the default momentum 0.1.
+    let mut bn = bn;
+    train(&mut bn);
+    let (mean, var, batches) = bn.running_statistics().unwrap();
+    assert_eq!(four(&[mean[0], var[0]]), ["0.3500", "2.5333"]);
+    assert_eq!(batches, 1);
+    // Evaluation normalises the same four values by those, not by the batch's own.
+    assert_eq!(
+        four(bn.forward(&x).as_slice()),
+        ["0.0602", "1.3168", "5.0864", "11.3692"]
+    );
+    // After 50 such batches the start (0 and 1) weighs 0.9⁵⁰ ≈ 0.0052.
+    for _ in 1..50 {
+        train(&mut bn);
+    }
+    let (mean, var, batches) = bn.running_statistics().unwrap();
+    assert_eq!(four(&[mean[0], var[0]]), ["3.4820", "16.2543"]);
+    assert_eq!(batches, 50);
+    assert_eq!(
+        four(bn.forward(&x).as_slice()),
+        ["-1.2273", "-0.7312", "0.7570", "3.2373"]
+    );
+}
+
+/// The chapter's reason for a larger learning rate: scaling the weights of the layer below
+/// by `a` leaves the training loss as it was (to within ε) and divides their gradient by
+/// `a`; and that layer's bias, which the normalisation subtracts again, gets no gradient.
+#[test]
+fn batch_normalisation_undoes_the_scale_of_the_weights_below_it() {
+    let net = Network::<f64>::builder(3)
+        .hidden(4, Activation::Identity)
+        .batch_norm(Activation::Relu)
+        .output(2)
+        .seed(9)
+        .build();
+    let mut rng = Rng::new(10);
+    let x = Matrix::random_normal(8, 3, 0.0, 1.0, &mut rng);
+    let labels = [0, 1, 1, 0, 1, 0, 0, 1];
+    let (loss, grads) = net.loss_and_gradients(&x, &labels);
+    assert!(
+        grads.layers[0].bias.iter().all(|b| b.abs() < 1e-15),
+        "{grads:?}"
+    );
+    for a in [0.5, 2.0, 10.0] {
+        let mut scaled = net.clone();
+        let (w, _) = scaled.layers_mut()[0].params_mut().unwrap();
+        w.as_mut_slice().iter_mut().for_each(|w| *w *= a);
+        let (scaled_loss, scaled_grads) = scaled.loss_and_gradients(&x, &labels);
+        assert!(
+            (scaled_loss - loss).abs() < 1e-4,
+            "{a}: {scaled_loss} against {loss}"
+        );
+        let want: Vec<f64> = grads.layers[0]
+            .weights
+            .as_slice()
+            .iter()
+            .map(|g| g / a)
+            .collect();
+        let got = scaled_grads.layers[0].weights.as_slice();
+        assert_close(&format!("∂W × {a}"), got, &want, 1e-3);
+    }
+}
