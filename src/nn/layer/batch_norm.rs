@@ -3,8 +3,8 @@
 //! and shifted by a learnt `β`; evaluation uses running averages of those statistics, learnt
 //! along the way. After a dense layer a channel is one feature; after a convolution it is one
 //! feature map, normalised over every pixel of every sample. PyTorch's `BatchNorm1d` and
-//! `BatchNorm2d` compute the same, with the same defaults. The book's chapter on
-//! convolutional networks derives the backward pass, batch coupling and all.
+//! `BatchNorm2d` compute the same, with the same defaults. The book's chapter "Batch
+//! normalisation" derives the backward pass, batch coupling and all.
 
 use super::{
     Input, LayerGradients, LayerKind, Mode, Scratch, activation_backward, activation_name,

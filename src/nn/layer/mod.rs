@@ -6,8 +6,8 @@
 //! network runs any of them without asking which one it is. [`Layer`] is the closed enum of
 //! the kinds, like [`Activation`]: nothing is boxed, and every `match` on it (the model
 //! files, the exports) is exhaustive, so a new kind cannot be forgotten by any of them. The
-//! book's chapters "The forward pass", "Backpropagation" and "Convolutional networks" derive
-//! the passes.
+//! book's chapters "The forward pass", "Backpropagation", "Convolutional networks" and
+//! "Batch normalisation" derive the passes.
 //!
 //! To add a kind: a file here with its struct and `impl LayerKind`, an arm in [`Layer`] and
 //! in `each_kind!` below, its record in the model file (`model/v2.rs`), and its export
