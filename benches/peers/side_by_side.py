@@ -15,6 +15,8 @@ data" says. The work:
             and 2 threads, NumPy (float32, 1 thread)
   cnn       the small CNN, one epoch over the 10,000 digits (median of 3): simplenn and
             PyTorch, each on 1 and 2 threads
+  cnn-bn    the same with batch normalisation after each convolution and the dense layer
+            (their own activation the identity, the normalisation's ReLU), likewise
 
 Only the Python standard library is needed to run it; a peer whose package (numpy, torch)
 is missing is skipped with a line that says so, and so is a workload whose data is missing.
@@ -35,12 +37,12 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("--datasets", default=os.path.join(ROOT, "datasets"),
                     help="the folder with mnist-10k/ and fashion-mnist/ [datasets]")
-parser.add_argument("--only", choices=["mlp", "original", "cnn"], action="append",
+parser.add_argument("--only", choices=["mlp", "original", "cnn", "cnn-bn"], action="append",
                     help="run only this workload (may be given more than once)")
 args = parser.parse_args()
 # The peers run in their own folder: a relative path must not depend on that.
 args.datasets = os.path.abspath(args.datasets)
-work = args.only or ["mlp", "original", "cnn"]
+work = args.only or ["mlp", "original", "cnn", "cnn-bn"]
 
 
 def python_with(module):
@@ -167,6 +169,20 @@ if "cnn" in work and (digits := data("mnist-10k")):
         for t in (1, 2):
             s = peer(torch, "cnn_torch.py", "--data", digits, "--epochs", "3",
                      "--threads", str(t))["epoch_s_median"]
+            rows.append((what, f"PyTorch, {t} thread{'s' * (t > 1)}", s, ours[t]))
+
+if "cnn-bn" in work and (digits := data("mnist-10k")):
+    what = "small CNN with batch normalisation, one epoch over 10,000 digits"
+    arch = ("conv5:16:identity,bn:relu,pool2,conv5:32:identity,bn:relu,pool2,"
+            "dense128:identity,bn:relu")
+    # No validation split, label smoothing or distortions, on either side: as for `cnn`.
+    cnn_bn = ["--data", digits, "--val-fraction", "0", "--arch", arch, "--label-smoothing", "0",
+              "--shift", "0", "--rotate", "0", "--scale", "0", "--epochs", "3"]
+    ours = {t: median(simplenn(t, *cnn_bn)) for t in (1, 2)}
+    rows += [(what, "simplenn, 1 thread", ours[1], None), (what, "simplenn, 2 threads", ours[2], ours[1])]
+    if torch:
+        for t in (1, 2):
+            s = peer(torch, "cnn_bn_torch.py", *cnn_bn, "--threads", str(t))["epoch_s_median"]
             rows.append((what, f"PyTorch, {t} thread{'s' * (t > 1)}", s, ours[t]))
 
 shutil.rmtree(scratch)
