@@ -189,30 +189,85 @@ impl<T: Float> BatchNorm<T> {
 
     // ANCHOR: batch_norm_statistics
     /// The mean and the (biased) variance of every channel of `x`, `n` rows of `C` values,
-    /// in `f64` and in a fixed order: row by row, so that no thread count changes them.
+    /// in `f64`, summed by [`sum_per_channel`] so that no thread count changes them.
     fn batch_statistics(x: &[T], channels: usize) -> (Vec<f64>, Vec<f64>) {
         let n = (x.len() / channels) as f64;
-        let mut mean = vec![0.0; channels];
-        for row in x.chunks_exact(channels) {
-            for (m, &v) in mean.iter_mut().zip(row) {
-                *m += v.to_f64();
-            }
-        }
-        mean.iter_mut().for_each(|m| *m /= n);
+        let [sum] = sum_per_channel(x, x, channels, |_, v, _| [v.to_f64()]);
+        let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
         // The second pass sums squares of differences, not differences of squares: no
         // cancellation when the mean is large against the spread.
-        let mut var = vec![0.0; channels];
-        for row in x.chunks_exact(channels) {
-            for ((s, &v), &m) in var.iter_mut().zip(row).zip(&mean) {
-                let d = v.to_f64() - m;
-                *s += d * d;
-            }
-        }
-        var.iter_mut().for_each(|s| *s /= n);
+        let [squares] = sum_per_channel(x, x, channels, |j, v, _| {
+            let d = v.to_f64() - mean[j];
+            [d * d]
+        });
+        let var = squares.iter().map(|s| s / n).collect();
         (mean, var)
     }
     // ANCHOR_END: batch_norm_statistics
 }
+
+/// Rows of channels summed together before a block's sums join the others: 1,024 pixels
+/// of a feature map, or 1,024 samples after a dense layer.
+const BLOCK_ROWS: usize = 1024;
+
+// ANCHOR: sum_per_channel
+/// `K` sums per channel of `term(j, a, b)` over every row of `a` and `b` (rows of `c`
+/// values, `j` the channel), in `f64`. The rows are summed in blocks of [`BLOCK_ROWS`], the
+/// blocks shared among the threads, and the blocks' sums then added in order: the blocks
+/// are the same on any number of threads, and so is every bit of the result.
+fn sum_per_channel<T: Float, const K: usize>(
+    a: &[T],
+    b: &[T],
+    c: usize,
+    term: impl Fn(usize, T, T) -> [f64; K] + Sync,
+) -> [Vec<f64>; K] {
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "sum_per_channel: {} against {} values",
+        a.len(),
+        b.len()
+    );
+    let block = BLOCK_ROWS * c;
+    let blocks = a.len().div_ceil(block);
+    // Block i's sums are partial[i·K·c..(i + 1)·K·c]: sum k of channel j at k·c + j.
+    let mut partial = vec![0.0f64; blocks * K * c];
+    let per_worker = blocks.div_ceil(workers_for(a.len())).max(1);
+    let bands = a
+        .chunks(per_worker * block)
+        .zip(b.chunks(per_worker * block));
+    let term = &term;
+    run_all(
+        bands
+            .zip(partial.chunks_mut(per_worker * K * c))
+            .map(|((a, b), partial)| {
+                move || {
+                    let blocks = a.chunks(block).zip(b.chunks(block));
+                    for ((a, b), sums) in blocks.zip(partial.chunks_exact_mut(K * c)) {
+                        for (a, b) in a.chunks_exact(c).zip(b.chunks_exact(c)) {
+                            for j in 0..c {
+                                let t = term(j, a[j], b[j]);
+                                for k in 0..K {
+                                    sums[k * c + j] += t[k];
+                                }
+                            }
+                        }
+                    }
+                }
+            }),
+    );
+    std::array::from_fn(|k| {
+        let mut total = vec![0.0f64; c];
+        for sums in partial.chunks_exact(K * c) {
+            total
+                .iter_mut()
+                .zip(&sums[k * c..(k + 1) * c])
+                .for_each(|(t, s)| *t += s);
+        }
+        total
+    })
+}
+// ANCHOR_END: sum_per_channel
 
 /// `y = σ(γ·(x − μ)·s + β)` for every value of every channel, `μ` and `s` (the inverse
 /// standard deviation) per channel: in bands of whole rows, one per thread.
@@ -392,13 +447,9 @@ impl<T: Float> LayerKind<T> for BatchNorm<T> {
         let (c, delta) = (self.channels(), output.as_slice());
         let (mean, inv_std) = (&scratch.bn_norm_mean, &scratch.bn_inv_std);
         let x_hat = |x: T, j: usize| (x - mean[j]) * inv_std[j]; // as the forward pass did
-        let (mut sum, mut sum_x_hat) = (vec![0.0f64; c], vec![0.0f64; c]);
-        for (x, d) in x.chunks_exact(c).zip(delta.chunks_exact(c)) {
-            for j in 0..c {
-                sum[j] += d[j].to_f64();
-                sum_x_hat[j] += (d[j] * x_hat(x[j], j)).to_f64();
-            }
-        }
+        let [sum, sum_x_hat] = sum_per_channel(x, delta, c, |j, x, d| {
+            [d.to_f64(), (d * x_hat(x, j)).to_f64()]
+        });
         grads.weights.reset(1, c);
         grads.bias.clear();
         for j in 0..c {
@@ -538,5 +589,67 @@ pub mod reference {
             *o = layer.activation().apply(T::from_f64(y));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BLOCK_ROWS, sum_per_channel};
+    use crate::blocks::matmul::set_threads;
+    use crate::blocks::rng::Rng;
+
+    /// The blocks' sums, block by block and row by row, added in order: what
+    /// `sum_per_channel` must give to the bit, on any number of threads.
+    fn by_blocks(x: &[f32], c: usize) -> Vec<f64> {
+        let mut total = vec![0.0f64; c];
+        for block in x.chunks(BLOCK_ROWS * c) {
+            let mut sums = vec![0.0f64; c];
+            for row in block.chunks_exact(c) {
+                sums.iter_mut()
+                    .zip(row)
+                    .for_each(|(s, &v)| *s += f64::from(v));
+            }
+            total.iter_mut().zip(&sums).for_each(|(t, s)| *t += s);
+        }
+        total
+    }
+
+    #[test]
+    fn sums_per_channel_are_the_blocks_in_order_on_any_thread_count() {
+        let mut rng = Rng::new(7);
+        // Enough values for two threads and a last block that is not full; one row; one
+        // block exactly; a single channel; no rows at all.
+        for (rows, c) in [(2500, 30), (1, 5), (BLOCK_ROWS, 3), (3000, 1), (0, 4)] {
+            let x: Vec<f32> = (0..rows * c)
+                .map(|_| rng.next_f64() as f32 * 8.0 - 3.0)
+                .collect();
+            let expected = by_blocks(&x, c);
+            for threads in [1, 2, 3] {
+                set_threads(threads);
+                let [sum] = sum_per_channel(&x, &x, c, |_, v, _| [f64::from(v)]);
+                assert_eq!(sum, expected, "{rows}×{c} on {threads} threads");
+            }
+            set_threads(0);
+            // and a plain sum to within rounding
+            for (j, s) in expected.iter().enumerate() {
+                let plain: f64 = x.iter().skip(j).step_by(c).map(|&v| f64::from(v)).sum();
+                assert!(
+                    (s - plain).abs() <= 1e-9 * plain.abs().max(1.0),
+                    "{s} against {plain}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn sums_per_channel_pass_each_channel_its_own_values() {
+        // 3 channels, 2 rows: a = [1 2 3; 4 5 6], b = 10·a. Sum k = 0 counts channel j's
+        // index, k = 1 multiplies a by b.
+        let a = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let b: Vec<f32> = a.iter().map(|v| v * 10.0).collect();
+        let [index, product] =
+            sum_per_channel(&a, &b, 3, |j, a, b| [j as f64, f64::from(a) * f64::from(b)]);
+        assert_eq!(index, [0.0, 2.0, 4.0]);
+        assert_eq!(product, [170.0, 290.0, 450.0]);
     }
 }
